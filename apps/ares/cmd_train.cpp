@@ -1,0 +1,104 @@
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "ares/campaign/threads.h"
+#include "ares/common/error.h"
+#include "ares/common/version.h"
+#include "ares/data/dataset.h"
+#include "ares/models/checkpoint.h"
+#include "ares/models/registry.h"
+#include "ares/train/train.h"
+#include "args.h"
+#include "commands.h"
+
+namespace ares::cli {
+
+namespace {
+const char* kHelp =
+    "usage: ares train --model NAME [options]\n"
+    "\n"
+    "Trains zoo models and writes one checkpoint per instance: DIR/NAME-sSEED.ckpt.\n"
+    "\n"
+    "  --model NAME      zoo model (see 'ares models')\n"
+    "  --dataset D       fashion-mnist (default), mnist, or a directory of IDX files\n"
+    "  --seed S          seed of the first instance (default 1)\n"
+    "  --instances N     train N instances with seeds S..S+N-1 (default 1)\n"
+    "  --epochs E        epochs (default 5 for mnist_fc, 2 for lenet5)\n"
+    "  --batch B         batch size (default 64)\n"
+    "  --lr LR           Adam learning rate (default 0.001)\n"
+    "  --limit N         train on the first N samples only (for quick tests)\n"
+    "  --out DIR         output directory (default runs/MODEL-DATASET)\n"
+    "  --threads T       LibTorch threads (default: all cores); checkpoints are\n"
+    "                    bit-identical for the same seed and thread count\n"
+    "  --quiet           no progress on stderr\n";
+}  // namespace
+
+int cmd_train(const std::vector<std::string>& argv) {
+  Args args("train", argv,
+            {"model", "dataset", "seed", "instances", "epochs", "batch", "lr", "limit", "out",
+             "threads"},
+            {"help", "quiet"});
+  if (args.has("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  ARES_CHECK(args.has("model"), "train: --model is required (see 'ares models')");
+  ARES_CHECK(args.positional().empty(), "train: unexpected argument '", args.positional()[0], "'");
+  std::string model_name = args.get_or("model", "");
+  models::create(model_name);  // validates the name before any work
+  std::string dataset = args.get_or("dataset", "fashion-mnist");
+  long long seed = args.get_int("seed", 1);
+  long long instances = args.get_int("instances", 1);
+  ARES_CHECK(seed >= 0, "train: --seed must be >= 0, got ", seed);
+  ARES_CHECK(instances >= 1 && instances <= 10000, "train: --instances must be in 1..10000, got ",
+             instances);
+  int default_epochs = model_name == "lenet5" ? 2 : 5;
+  long long epochs = args.get_int("epochs", default_epochs);
+  ARES_CHECK(epochs >= 1 && epochs <= 100000, "train: --epochs must be >= 1, got ", epochs);
+  int threads = int(args.get_int("threads", campaign::available_cores()));
+  ARES_CHECK(threads >= 1, "train: --threads must be >= 1, got ", threads);
+  std::string dataset_tag = std::filesystem::path(dataset).filename().string();
+  std::string out = args.get_or("out", "runs/" + model_name + "-" + dataset_tag);
+
+  // One LibTorch thread per core; OpenBLAS single-threaded underneath so the two pools do
+  // not fight over the same cores (see shared/MEASUREMENTS.md).
+  campaign::set_compute_threads(threads, 1);
+  auto data = data::load_mnist_like(dataset);
+  for (long long k = 0; k < instances; ++k) {
+    uint64_t s = uint64_t(seed + k);
+    torch::manual_seed(s);
+    auto model = models::create(model_name);
+    auto opts = train::TrainOptions()
+                    .epochs(int(epochs))
+                    .batch_size(args.get_int("batch", 64))
+                    .learning_rate(args.get_double("lr", 1e-3))
+                    .seed(s)
+                    .limit(args.get_int("limit", 0))
+                    .progress(!args.has("quiet"));
+    auto r = train::train_model(*model, data, opts);
+    models::Metadata meta = {
+        {"dataset", dataset},
+        {"seed", std::to_string(s)},
+        {"epochs", std::to_string(epochs)},
+        {"batch", std::to_string(opts.batch_size_)},
+        {"learning_rate", std::to_string(opts.learning_rate_)},
+        {"train_limit", std::to_string(opts.limit_)},
+        {"threads", std::to_string(threads)},
+        {"test_error", std::to_string(r.test_error)},
+        {"ares_version", ares::version()},
+        {"git_revision", ares::git_revision()},
+        {"libtorch_version", TORCH_VERSION},
+    };
+    std::string path = (std::filesystem::path(out) / (model_name + "-s" + std::to_string(s) +
+                                                      ".ckpt")).string();
+    models::save_checkpoint(path, *model, meta);
+    std::printf("%s  seed %llu  test error %.4f  (%.1fs)\n", path.c_str(), (unsigned long long)s,
+                r.test_error, r.seconds);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace ares::cli

@@ -1,0 +1,14 @@
+#pragma once
+// One function per subcommand; each parses its own flags and returns the exit code.
+// They throw ares::InputError for bad input; main() turns that into one line and exit 2.
+
+#include <string>
+#include <vector>
+
+namespace ares::cli {
+int cmd_formats(const std::vector<std::string>& argv);
+int cmd_models(const std::vector<std::string>& argv);
+int cmd_train(const std::vector<std::string>& argv);
+int cmd_campaign(const std::vector<std::string>& argv);
+int cmd_bench(const std::vector<std::string>& argv);
+}  // namespace ares::cli

@@ -1,0 +1,61 @@
+// The `ares` command: dispatches to one subcommand per file (cmd_*.cpp).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "ares/common/error.h"
+#include "ares/common/version.h"
+#include "commands.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: ares <command> [options]\n"
+    "\n"
+    "Measures how deep neural networks tolerate bit flips in their stored numbers.\n"
+    "\n"
+    "commands:\n"
+    "  formats    list number formats, show one, or flip one bit of a value\n"
+    "  models     list the model zoo\n"
+    "  train      train zoo models and write checkpoints\n"
+    "  campaign   sweep bit error rates over a model's weights and report tolerances\n"
+    "  bench      time the campaign engine against reference engines\n"
+    "  version    print the Ares version, git revision and LibTorch version\n"
+    "\n"
+    "'ares <command> --help' describes each command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  std::string cmd = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (cmd == "formats") return ares::cli::cmd_formats(rest);
+    if (cmd == "models") return ares::cli::cmd_models(rest);
+    if (cmd == "train") return ares::cli::cmd_train(rest);
+    if (cmd == "campaign") return ares::cli::cmd_campaign(rest);
+    if (cmd == "bench") return ares::cli::cmd_bench(rest);
+    if (cmd == "version" || cmd == "--version") {
+      std::printf("ares %s (git %s)\n", ares::version(), ares::git_revision());
+      return 0;
+    }
+    std::fprintf(stderr, "ares: unknown command '%s' (run 'ares --help')\n", cmd.c_str());
+    return 2;
+  } catch (const ares::InputError& e) {
+    std::fprintf(stderr, "ares: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    // LibTorch's c10::Error messages carry a backtrace: keep the first line only.
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    std::fprintf(stderr, "ares: error: %s\n", msg.c_str());
+    return 1;
+  }
+}

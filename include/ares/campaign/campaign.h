@@ -1,0 +1,66 @@
+#pragma once
+/// Running a weight-fault campaign and writing its results.
+///
+/// Output files (in the campaign's output directory, each written to a temporary name and
+/// renamed into place when complete):
+///   trials.csv    one row per trial (columns documented in docs/campaign.md)
+///   summary.csv   one row per (instance, configuration): baseline and thresholds
+///   summary.json  the same plus the spec, seeds, Ares/git/LibTorch versions and timings
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ares/analysis/threshold.h"
+#include "ares/campaign/spec.h"
+
+namespace ares::campaign {
+
+/// One trial's result. Every field but `seconds` is identical for any thread count.
+struct TrialRow {
+  int instance = 0;
+  int config = 0;      ///< index into spec.configs
+  int ber_index = 0;
+  int trial = 0;
+  uint64_t stream = 0;     ///< the trial's RNG stream key
+  uint64_t bits = 0;       ///< faultable bits in the target
+  uint64_t faults = 0;     ///< flipped bits
+  int first_stage = -1;    ///< first stage the faults touched (-1: none)
+  int64_t errors = 0;      ///< wrong predictions
+  int64_t samples = 0;     ///< evaluated samples
+  bool evaluated = false;  ///< false: no fault, the baseline was used
+  double seconds = 0;      ///< wall time of sampling + injection + evaluation
+};
+
+/// Per (instance, configuration).
+struct ConfigSummary {
+  int instance = 0;
+  int config = 0;
+  std::string checkpoint, model, dataset;
+  double float_error = 0;     ///< the float model's error
+  double baseline_error = 0;  ///< the quantized model's clean error
+  uint64_t values = 0, bits = 0;
+  std::vector<double> mean_error;                 ///< per BER
+  std::vector<analysis::Threshold> thresholds;  ///< per spec.levels
+};
+
+struct CampaignResult {
+  CampaignSpec spec;
+  std::vector<TrialRow> rows;  ///< ordered by (instance, config, ber_index, trial)
+  std::vector<ConfigSummary> summaries;
+  double seconds = 0;              ///< wall time of the whole campaign
+  double eval_seconds = 0;         ///< summed wall time of evaluated trials
+  int64_t evaluated_trials = 0;
+  double clean_forward_seconds = 0;  ///< one clean forward pass over the evaluation set (mean)
+};
+
+/// Runs the campaign. Throws ares::InputError for bad specs, files or data.
+CampaignResult run_campaign(const CampaignSpec& spec);
+
+/// Writes trials.csv, summary.csv and summary.json into `dir` (created if needed).
+void write_results(const CampaignResult& result, const std::string& dir);
+
+/// The human-readable table printed on stdout.
+std::string summary_table(const CampaignResult& result);
+
+}  // namespace ares::campaign

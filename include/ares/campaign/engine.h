@@ -1,0 +1,95 @@
+#pragma once
+/// The evaluation engine: what one trial costs.
+///
+/// Three engines compute the same numbers (errors per trial) at different costs:
+///   - reference: apply faults to the model, run the full forward pass, restore by copying
+///     every target weight back (the plain way; the yardstick for correctness).
+///   - prefix: restore in O(faults) and restart at the first faulty stage from cached clean
+///     activations, then run the rest densely.
+///   - fast (default): prefix plus sparse deltas. At the first faulty stage the faulty
+///     pre-activation is the cached clean one plus the changed weights' contributions only
+///     (for a linear layer w[o,i] adds dw * x[:, i] to column o; for a convolution dw times a
+///     shifted input plane to output channel o); the change stays confined to those output
+///     units or channels through ReLU and pooling, and the next linear or convolution stage
+///     takes it in as a low-rank update of its cached pre-activation. From there on the
+///     suffix runs densely. Errors equal the dense engines' except where float rounding
+///     flips a near-tie between logits.
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ares/fault/sampler.h"
+#include "ares/inject/weight_faults.h"
+#include "ares/models/staged_model.h"
+
+namespace ares::campaign {
+
+enum class Engine { kFast, kPrefix, kReference };
+Engine parse_engine(const std::string& name);
+
+/// Clean activations of one (quantized) model over the evaluation set: the input and the
+/// pre-activation of every stage from `first_cached()` on, and the clean logits.
+class CleanCache {
+ public:
+  /// Runs the clean forward pass in batches of `batch` and keeps as many stage activations as
+  /// fit in `budget_mb` MiB, filled from the last stage backwards (the images themselves are
+  /// always available as stage 0's input).
+  CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels,
+             int64_t batch, int64_t budget_mb);
+  /// Stages s >= first_cached() have input(s) and pre(s); input(num_stages) is the logits.
+  size_t first_cached() const { return first_cached_; }
+  const torch::Tensor& input(size_t s) const { return inputs_.at(s); }
+  const torch::Tensor& pre(size_t s) const { return pre_.at(s); }
+  const torch::Tensor& images() const { return images_; }
+  const torch::Tensor& labels() const { return labels_; }
+  int64_t samples() const { return labels_.size(0); }
+  /// Wrong predictions of the clean (quantized) model.
+  int64_t baseline_errors() const { return baseline_errors_; }
+  /// Seconds the clean forward pass took (one pass over the evaluation set).
+  double forward_seconds() const { return forward_seconds_; }
+  int64_t cached_bytes() const { return cached_bytes_; }
+
+ private:
+  torch::Tensor images_, labels_;
+  std::vector<torch::Tensor> inputs_, pre_;
+  size_t first_cached_ = 0;
+  int64_t baseline_errors_ = 0;
+  double forward_seconds_ = 0;
+  int64_t cached_bytes_ = 0;
+};
+
+/// Evaluates trials on one thread's own model copy. Not thread-safe: one per thread.
+class TrialEvaluator {
+ public:
+  /// `model` must hold the quantized targets (a clone of the model `cache` was built from).
+  TrialEvaluator(std::shared_ptr<const CleanCache> cache, std::shared_ptr<models::StagedModel> model,
+                 std::shared_ptr<const inject::WeightTargets> targets, Engine engine,
+                 int64_t batch);
+  /// Applies `flips`, counts wrong predictions over the evaluation set, restores the model.
+  /// An empty plan returns the baseline without evaluating.
+  int64_t errors(const std::vector<fault::Flip>& flips);
+  /// First stage the last plan touched (num_stages when it touched none).
+  size_t last_first_stage() const { return last_first_stage_; }
+
+ private:
+  int64_t errors_dense(size_t first);
+  int64_t errors_fast(size_t first);
+  torch::Tensor batch_fast(size_t first, int64_t a, int64_t b);
+
+  std::shared_ptr<const CleanCache> cache_;
+  std::shared_ptr<models::StagedModel> model_;
+  std::shared_ptr<const inject::WeightTargets> targets_;
+  inject::WeightInjector injector_;
+  Engine engine_;
+  int64_t batch_;
+  size_t last_first_stage_ = 0;
+  std::vector<torch::Tensor> backup_;  // reference engine: full copies of target params
+  std::vector<torch::Tensor> target_tensors_;
+  // per stage, the changes of the current plan that fall into it
+  std::vector<std::vector<inject::ValueChange>> stage_changes_;
+};
+
+}  // namespace ares::campaign

@@ -1,0 +1,52 @@
+#pragma once
+/// What a campaign runs: the grid of (instance, format, protection, BER, trial).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ares/fault/sampler.h"
+
+namespace ares::campaign {
+
+/// One encoding configuration: a format spec and a protection spec ("q2.6-2c" + "sign").
+struct Config {
+  std::string format;
+  std::string protection;
+  /// "q2.6-2c" or "q2.6-2c+sign".
+  std::string label() const { return protection == "none" ? format : format + "+" + protection; }
+};
+
+/// A weight-fault campaign. Defaults follow the paper: 50 BERs log-spaced in [1e-9, 1e-3],
+/// 20 trials per BER, all weights and biases targeted, bernoulli faults.
+struct CampaignSpec {
+  std::vector<std::string> checkpoints;  ///< one per instance
+  std::vector<Config> configs;           ///< encodings to compare
+  std::vector<double> bers;              ///< ascending, each in (0, 1]
+  int trials = 20;
+  uint64_t seed = 1;
+  std::vector<std::string> targets = {"*"};  ///< parameter-name globs
+  fault::Semantics semantics = fault::Semantics::kBernoulli;
+  std::string dataset;                 ///< override; default: the checkpoint's own dataset
+  int64_t eval_limit = 0;              ///< evaluate on the first N test samples (0 = all)
+  int64_t batch = 1000;                ///< evaluation batch
+  int64_t cache_mb = 3072;             ///< memory for cached clean activations
+  int threads = 1;                     ///< worker threads (results do not depend on it)
+  std::string engine = "fast";         ///< "fast", "prefix" or "reference"
+  std::vector<double> levels = {0.5, 1.0, 5.0, 10.0};  ///< degradation levels, % relative
+  bool progress = true;
+
+  /// Throws ares::InputError naming the first invalid field.
+  void validate() const;
+};
+
+/// `n` BERs log-spaced from `lo` to `hi` inclusive.
+std::vector<double> log_grid(double lo, double hi, int n);
+
+/// Parses "q2.6-2c,q2.6-sm,q2.6-2c+sign" crossed with protections {"none","sign"}: an entry
+/// with its own "+protection" keeps it; the others get each listed protection. Validates
+/// every format and protection spec.
+std::vector<Config> parse_configs(const std::vector<std::string>& formats,
+                                  const std::vector<std::string>& protections);
+
+}  // namespace ares::campaign

@@ -1,0 +1,83 @@
+#pragma once
+/// Weight faults: quantize a model's target parameters into a format, keep their codes, and
+/// apply or undo a fault plan in place in O(faults).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ares/fault/sampler.h"
+#include "ares/format/format.h"
+#include "ares/models/staged_model.h"
+
+namespace ares::inject {
+
+/// The parameters a weight campaign targets, concatenated in the model's parameter order into
+/// one index space of values, with their codes in one format. Read-only once built, shared by
+/// all threads.
+class WeightTargets {
+ public:
+  /// Selects the parameters of `model` whose names match any of `globs` (fnmatch, e.g.
+  /// "fc1.*", "*.weight"), quantizes them in place to `fmt`, and records their codes.
+  /// Throws ares::InputError when no parameter matches or a parameter holds NaN/Inf.
+  WeightTargets(models::StagedModel& model, const std::vector<std::string>& globs,
+                const format::Format& fmt);
+
+  struct Param {
+    std::string name;
+    size_t stage;        ///< stage owning it
+    bool is_bias;        ///< "bias" (else "weight")
+    std::vector<int64_t> shape;
+    uint64_t offset;     ///< first index in the concatenated space
+    uint64_t size;
+  };
+  const std::vector<Param>& params() const { return params_; }
+  const format::Format& format() const { return format_; }
+  uint64_t num_values() const { return codes_.size(); }
+  uint32_t code(uint64_t index) const { return codes_[index]; }
+  /// Index of the parameter holding value `index` (binary search).
+  size_t param_of(uint64_t index) const;
+  /// Largest |float - quantized| over all targets (how much quantization moved the weights).
+  double max_quantization_error() const { return max_error_; }
+
+ private:
+  format::Format format_;
+  std::vector<Param> params_;
+  std::vector<uint32_t> codes_;
+  double max_error_ = 0;
+};
+
+/// One value changed by a plan.
+struct ValueChange {
+  size_t param;        ///< index into WeightTargets::params()
+  uint64_t offset;     ///< element offset inside that parameter
+  float clean;         ///< decoded clean code
+  float faulty;        ///< decoded faulty code
+};
+
+/// Applies plans to one model copy (one per thread) that holds the quantized targets.
+class WeightInjector {
+ public:
+  /// `model` must be a model whose target parameters equal the quantized values of `targets`
+  /// (the model quantized by WeightTargets, or a clone of it).
+  WeightInjector(std::shared_ptr<const WeightTargets> targets, models::StagedModel& model);
+  /// Writes decode(code ^ flipped bits) into each value a plan touches. Flips must be sorted
+  /// by index (as sample_flips returns them). Returns the changes, sorted by value index.
+  /// Precondition: the previous plan was restored.
+  const std::vector<ValueChange>& apply(const std::vector<fault::Flip>& flips);
+  /// Puts back the clean values of the last applied plan. O(changes).
+  void restore();
+  /// Lowest stage index that the applied plan touches; num_stages when none.
+  size_t first_stage() const { return first_stage_; }
+  const std::vector<ValueChange>& changes() const { return changes_; }
+
+ private:
+  std::shared_ptr<const WeightTargets> targets_;
+  std::vector<float*> data_;  // per target parameter, the model copy's storage
+  std::vector<ValueChange> changes_;
+  size_t num_stages_;
+  size_t first_stage_;
+};
+
+}  // namespace ares::inject

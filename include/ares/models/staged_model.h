@@ -1,0 +1,86 @@
+#pragma once
+/// Staged models: a network as a sequence of stages whose outputs are injection points.
+///
+/// A stage is one "layer" in the sense of the original Ares: an optional flatten, a core
+/// operation (fully connected or 2-D convolution) holding the stage's parameters, then an
+/// optional ReLU, an optional max-pool and an optional dropout (training only). Parameters are
+/// named "<stage>.weight" and "<stage>.bias". Because every stage exposes its pre-activation
+/// and its output, the engine can restart a trial at its first faulty stage and reuse cached
+/// clean activations before it.
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ares::models {
+
+/// What a stage does, in order: flatten -> op -> relu -> max-pool -> dropout.
+struct StageOptions {
+  enum class Op { kLinear, kConv2d };
+  Op op = Op::kLinear;
+  int64_t in = 0;           ///< input features (linear) or channels (conv)
+  int64_t out = 0;          ///< output features or channels
+  int64_t kernel = 3;       ///< conv kernel size (square)
+  int64_t padding = 0;      ///< conv padding
+  bool flatten = false;     ///< flatten all but the batch dimension first
+  bool relu = false;
+  int64_t pool = 0;         ///< max-pool kernel and stride; 0 = none
+  double dropout = 0.0;     ///< dropout probability in training; 0 = none
+};
+
+/// One stage: parameters `weight` and `bias`.
+class StageImpl : public torch::nn::Module {
+ public:
+  explicit StageImpl(StageOptions options);
+  /// flatten (if any) then the core operation: the pre-activation.
+  torch::Tensor pre_activation(const torch::Tensor& x) const;
+  /// relu, pool and (in training) dropout applied to a pre-activation.
+  torch::Tensor finish(const torch::Tensor& pre) const;
+  torch::Tensor forward(const torch::Tensor& x) { return finish(pre_activation(x)); }
+  const StageOptions& options() const { return options_; }
+  torch::Tensor weight;
+  torch::Tensor bias;
+
+ private:
+  StageOptions options_;
+};
+TORCH_MODULE(Stage);
+
+/// A model as named stages. Built by the zoo (see registry.h) or by users.
+class StagedModel : public torch::nn::Module {
+ public:
+  /// `input_shape`: one sample's shape, e.g. {1, 28, 28}.
+  StagedModel(std::string name, std::vector<int64_t> input_shape);
+  /// Appends a stage; its parameters become "<stage_name>.weight" and "<stage_name>.bias".
+  void add_stage(const std::string& stage_name, StageOptions options);
+
+  const std::string& name() const { return name_; }
+  const std::vector<int64_t>& input_shape() const { return input_shape_; }
+  size_t num_stages() const { return stages_.size(); }
+  const std::string& stage_name(size_t i) const { return stage_names_.at(i); }
+  Stage& stage(size_t i) { return stages_.at(i); }
+  const Stage& stage(size_t i) const { return stages_.at(i); }
+  /// Index of the stage owning parameter `param_name` ("fc1.weight" -> index of fc1).
+  size_t stage_of(const std::string& param_name) const;
+
+  /// The whole network: logits.
+  torch::Tensor forward(torch::Tensor x);
+  /// Runs stages [first, num_stages()) on `x`, the input of stage `first`.
+  torch::Tensor forward_from(size_t first, torch::Tensor x);
+  /// Number of parameters (all stages).
+  int64_t parameter_count() const;
+  /// A deep copy with its own parameter storage (for per-thread model copies).
+  std::shared_ptr<StagedModel> clone_model() const;
+
+ private:
+  std::string name_;
+  std::vector<int64_t> input_shape_;
+  std::vector<std::string> stage_names_;
+  std::vector<Stage> stages_;
+  std::vector<StageOptions> stage_options_;
+};
+
+}  // namespace ares::models

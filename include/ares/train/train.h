@@ -1,0 +1,49 @@
+#pragma once
+/// Deterministic training of zoo models.
+
+#include <cstdint>
+#include <string>
+
+#include "ares/data/dataset.h"
+#include "ares/models/staged_model.h"
+
+namespace ares::train {
+
+/// Training settings. Example: TrainOptions().epochs(5).seed(3)
+struct TrainOptions {
+#define ARES_ARG(T, name, init) \
+  T name##_ = init;             \
+  TrainOptions& name(T v) {     \
+    name##_ = v;                \
+    return *this;               \
+  }
+  ARES_ARG(int, epochs, 5)
+  ARES_ARG(int64_t, batch_size, 64)
+  ARES_ARG(double, learning_rate, 1e-3)
+  ARES_ARG(uint64_t, seed, 1)
+  /// Train on the first N training samples only (0 = all); for quick tests.
+  ARES_ARG(int64_t, limit, 0)
+  ARES_ARG(bool, progress, true)
+#undef ARES_ARG
+};
+
+/// What training produced.
+struct TrainResult {
+  double test_error = 0;  ///< float model's error on the test set
+  double final_loss = 0;  ///< mean training loss of the last epoch
+  double seconds = 0;
+};
+
+/// Trains `model` with Adam on `data.train`, shuffling with Ares's own seeded stream and
+/// seeding LibTorch's generator (initialisation is done by the caller, dropout here) from
+/// options.seed, then evaluates on `data.test`. For one seed and thread count the result is
+/// bit-identical from run to run. Throws ares::InputError when model and data shapes differ.
+TrainResult train_model(models::StagedModel& model, const data::Split& data,
+                        const TrainOptions& options);
+
+/// Checks that one sample of `images` has the model's input shape; throws ares::InputError
+/// naming both shapes and `what` (e.g. the dataset) otherwise.
+void check_input_shape(const models::StagedModel& model, const torch::Tensor& images,
+                       const std::string& what);
+
+}  // namespace ares::train

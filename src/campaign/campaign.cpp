@@ -1,0 +1,393 @@
+#include "ares/campaign/campaign.h"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "ares/campaign/engine.h"
+#include "ares/campaign/threads.h"
+#include "ares/common/error.h"
+#include "ares/common/progress.h"
+#include "ares/common/version.h"
+#include "ares/data/dataset.h"
+#include "ares/fault/protection.h"
+#include "ares/fault/rng.h"
+#include "ares/format/format.h"
+#include "ares/inject/weight_faults.h"
+#include "ares/models/checkpoint.h"
+#include "ares/models/evaluate.h"
+#include "ares/train/train.h"
+
+namespace ares::campaign {
+namespace {
+
+uint64_t fnv64(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+constexpr uint64_t kSiteWeights = 0;
+
+struct Job {
+  size_t row;
+  uint32_t mask;
+  double ber;
+};
+
+// Runs `jobs` on `threads` workers; each worker owns an evaluator built by `make`.
+template <typename Make>
+void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const CampaignSpec& spec,
+              uint64_t n_values, std::vector<TrialRow>& rows, Progress& progress) {
+  std::atomic<size_t> next{0}, done{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  std::atomic<bool> stop{false};
+  auto worker = [&]() {
+    try {
+      c10::InferenceMode guard;
+      auto ev = make();
+      for (size_t j; !stop && (j = next.fetch_add(1)) < jobs.size();) {
+        const Job& job = jobs[j];
+        TrialRow& r = rows[job.row];
+        auto t0 = std::chrono::steady_clock::now();
+        fault::Rng rng(r.stream);
+        auto flips = fault::sample_flips(rng, n_values, job.mask, job.ber, spec.semantics);
+        r.faults = flips.size();
+        r.errors = ev->errors(flips);
+        r.evaluated = !flips.empty();
+        r.first_stage = flips.empty() ? -1 : int(ev->last_first_stage());
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        done.fetch_add(1);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      stop = true;
+    }
+  };
+  std::vector<std::thread> pool;
+  int n = std::max(1, std::min<int>(threads, int(jobs.size())));
+  for (int i = 0; i < n; ++i) pool.emplace_back(worker);
+  size_t shown = 0;
+  while (done.load() < jobs.size() && !stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    size_t d = done.load();
+    progress.tick(d - shown);
+    shown = d;
+  }
+  for (auto& t : pool) t.join();
+  progress.tick(done.load() - shown);
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+CampaignResult run_campaign(const CampaignSpec& spec) {
+  spec.validate();
+  auto t_start = std::chrono::steady_clock::now();
+  // Parallelism is across trials; each trial runs single-threaded so that results do not
+  // depend on the thread count and the BLAS pool does not fight our workers.
+  set_compute_threads(1, 1);
+  const Engine engine = parse_engine(spec.engine);
+  CampaignResult result;
+  result.spec = spec;
+  const size_t C = spec.configs.size(), B = spec.bers.size(), T = size_t(spec.trials);
+  result.rows.resize(spec.checkpoints.size() * C * B * T);
+  Progress progress("campaign", result.rows.size(), spec.progress);
+  std::map<std::string, data::Dataset> test_sets;
+  int forward_count = 0;
+
+  for (size_t inst = 0; inst < spec.checkpoints.size(); ++inst) {
+    auto loaded = models::load_checkpoint(spec.checkpoints[inst]);
+    std::string ds_name = spec.dataset.empty() ? loaded.meta["dataset"] : spec.dataset;
+    ARES_CHECK(!ds_name.empty(), loaded.path, ": checkpoint names no dataset; pass --dataset");
+    if (!test_sets.count(ds_name)) {
+      test_sets[ds_name] = data::load_mnist_like(ds_name, /*test_only=*/true).test;
+    }
+    const data::Dataset& test = test_sets[ds_name];
+    train::check_input_shape(*loaded.model, test.images, test.source);
+    torch::Tensor images = test.images, labels = test.labels;
+    if (spec.eval_limit > 0 && spec.eval_limit < test.size()) {
+      images = images.slice(0, 0, spec.eval_limit);
+      labels = labels.slice(0, 0, spec.eval_limit);
+    }
+    double float_error = models::evaluate_error(*loaded.model, images, labels, spec.batch);
+
+    std::vector<std::string> formats;  // distinct, in order of appearance
+    for (const auto& c : spec.configs) {
+      if (std::find(formats.begin(), formats.end(), c.format) == formats.end()) {
+        formats.push_back(c.format);
+      }
+    }
+    for (const auto& fmt_spec : formats) {
+      auto fmt = format::Format::parse(fmt_spec);
+      auto qmodel = loaded.model->clone_model();
+      qmodel->eval();
+      auto targets = std::make_shared<const inject::WeightTargets>(*qmodel, spec.targets, fmt);
+      auto cache = std::make_shared<const CleanCache>(*qmodel, images, labels, spec.batch,
+                                                      spec.cache_mb);
+      result.clean_forward_seconds += cache->forward_seconds();
+      ++forward_count;
+      std::vector<Job> jobs;
+      for (size_t ci = 0; ci < C; ++ci) {
+        const Config& cfg = spec.configs[ci];
+        if (cfg.format != fmt_spec) continue;
+        uint32_t mask = fault::Protection::parse(cfg.protection).faultable_mask(fmt);
+        ConfigSummary sum;
+        sum.instance = int(inst);
+        sum.config = int(ci);
+        sum.checkpoint = loaded.path;
+        sum.model = loaded.model->name();
+        sum.dataset = ds_name;
+        sum.float_error = float_error;
+        sum.baseline_error = double(cache->baseline_errors()) / double(cache->samples());
+        sum.values = targets->num_values();
+        sum.bits = targets->num_values() * uint64_t(__builtin_popcount(mask));
+        result.summaries.push_back(sum);
+        for (size_t b = 0; b < B; ++b) {
+          for (size_t t = 0; t < T; ++t) {
+            size_t row = ((inst * C + ci) * B + b) * T + t;
+            TrialRow& r = result.rows[row];
+            r.instance = int(inst);
+            r.config = int(ci);
+            r.ber_index = int(b);
+            r.trial = int(t);
+            r.bits = sum.bits;
+            r.samples = cache->samples();
+            r.stream = fault::stream_key(spec.seed, {inst, fnv64(cfg.format),
+                                                     fnv64(cfg.protection), kSiteWeights, b, t});
+            jobs.push_back({row, mask, spec.bers[b]});
+          }
+        }
+      }
+      auto make = [&]() {
+        return std::make_unique<TrialEvaluator>(cache, qmodel->clone_model(), targets, engine,
+                                                spec.batch);
+      };
+      run_jobs(jobs, spec.threads, make, spec, targets->num_values(), result.rows, progress);
+    }
+  }
+  progress.finish();
+  if (forward_count) result.clean_forward_seconds /= forward_count;
+
+  for (auto& sum : result.summaries) {
+    for (size_t b = 0; b < B; ++b) {
+      double acc = 0;
+      for (size_t t = 0; t < T; ++t) {
+        const TrialRow& r = result.rows[((size_t(sum.instance) * C + size_t(sum.config)) * B + b) * T + t];
+        acc += double(r.errors) / double(r.samples);
+      }
+      sum.mean_error.push_back(acc / double(T));
+    }
+    for (double level : spec.levels) {
+      sum.thresholds.push_back(
+          analysis::tolerable_ber(spec.bers, sum.mean_error, sum.baseline_error, level));
+    }
+  }
+  for (const auto& r : result.rows) {
+    if (r.evaluated) {
+      result.evaluated_trials++;
+      result.eval_seconds += r.seconds;
+    }
+  }
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return result;
+}
+
+namespace {
+
+std::string g17(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string json_str(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+const char* status_name(analysis::Threshold::Status s) {
+  switch (s) {
+    case analysis::Threshold::Status::kBelowGrid:
+      return "below_grid";
+    case analysis::Threshold::Status::kAboveGrid:
+      return "above_grid";
+    default:
+      return "within";
+  }
+}
+
+// Writes `text` to dir/name via a temporary file renamed into place.
+void write_atomic(const std::filesystem::path& dir, const std::string& name,
+                  const std::string& text) {
+  auto path = dir / name;
+  auto tmp = dir / (name + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    ARES_CHECK(out, tmp.string(), ": cannot open for writing");
+    out << text;
+    out.flush();
+    if (!out) {
+      out.close();
+      std::filesystem::remove(tmp);
+      throw InputError(tmp.string() + ": write failed (disk full?)");
+    }
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+std::string level_name(double l) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", l);
+  return buf;
+}
+
+}  // namespace
+
+void write_results(const CampaignResult& res, const std::string& dir_name) {
+  std::filesystem::path dir(dir_name);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ARES_CHECK(!ec && std::filesystem::is_directory(dir), dir_name,
+             ": cannot create output directory");
+  const auto& spec = res.spec;
+  std::ostringstream trials;
+  trials << "instance,checkpoint,format,protection,site,semantics,ber_index,ber,trial,stream,"
+            "bits,faults,first_stage,errors,samples,error,evaluated,seconds\n";
+  for (const auto& r : res.rows) {
+    const Config& cfg = spec.configs[size_t(r.config)];
+    char stream[24];
+    std::snprintf(stream, sizeof stream, "%016" PRIx64, r.stream);
+    trials << r.instance << ',' << csv_field(spec.checkpoints[size_t(r.instance)]) << ','
+           << cfg.format << ',' << cfg.protection << ",weights,"
+           << fault::to_string(spec.semantics) << ',' << r.ber_index << ','
+           << g17(spec.bers[size_t(r.ber_index)]) << ',' << r.trial << ',' << stream << ','
+           << r.bits << ',' << r.faults << ',' << r.first_stage << ',' << r.errors << ','
+           << r.samples << ',' << g17(double(r.errors) / double(r.samples)) << ','
+           << (r.evaluated ? 1 : 0) << ',' << g17(r.seconds) << '\n';
+  }
+  std::ostringstream summary;
+  summary << "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"
+             "baseline_error";
+  for (double l : spec.levels) {
+    summary << ",ber_at_" << level_name(l) << "pct,status_at_" << level_name(l) << "pct";
+  }
+  summary << '\n';
+  for (const auto& s : res.summaries) {
+    const Config& cfg = spec.configs[size_t(s.config)];
+    summary << s.instance << ',' << csv_field(s.checkpoint) << ',' << s.model << ','
+            << csv_field(s.dataset) << ',' << cfg.format << ',' << cfg.protection << ','
+            << s.values << ',' << s.bits << ',' << g17(s.float_error) << ','
+            << g17(s.baseline_error);
+    for (const auto& t : s.thresholds) summary << ',' << g17(t.ber) << ',' << status_name(t.status);
+    summary << '\n';
+  }
+  std::ostringstream js;
+  js << "{\n  \"ares_version\": " << json_str(ares::version())
+     << ",\n  \"git_revision\": " << json_str(ares::git_revision())
+     << ",\n  \"libtorch_version\": " << json_str(TORCH_VERSION)
+     << ",\n  \"seed\": " << spec.seed << ",\n  \"trials\": " << spec.trials
+     << ",\n  \"semantics\": " << json_str(fault::to_string(spec.semantics))
+     << ",\n  \"engine\": " << json_str(spec.engine) << ",\n  \"eval_limit\": " << spec.eval_limit
+     << ",\n  \"threshold_rule\": \"highest grid BER before the mean error first exceeds "
+        "baseline * (1 + level/100)\",\n  \"targets\": [";
+  for (size_t i = 0; i < spec.targets.size(); ++i) js << (i ? ", " : "") << json_str(spec.targets[i]);
+  js << "],\n  \"bers\": [";
+  for (size_t i = 0; i < spec.bers.size(); ++i) js << (i ? ", " : "") << g17(spec.bers[i]);
+  js << "],\n  \"levels_pct\": [";
+  for (size_t i = 0; i < spec.levels.size(); ++i) js << (i ? ", " : "") << g17(spec.levels[i]);
+  js << "],\n  \"checkpoints\": [";
+  for (size_t i = 0; i < spec.checkpoints.size(); ++i) {
+    js << (i ? ", " : "") << json_str(spec.checkpoints[i]);
+  }
+  js << "],\n  \"timing\": {\"seconds\": " << g17(res.seconds)
+     << ", \"evaluated_trials\": " << res.evaluated_trials
+     << ", \"eval_seconds\": " << g17(res.eval_seconds)
+     << ", \"clean_forward_seconds\": " << g17(res.clean_forward_seconds)
+     << ", \"threads\": " << spec.threads << "},\n  \"summaries\": [\n";
+  for (size_t i = 0; i < res.summaries.size(); ++i) {
+    const auto& s = res.summaries[i];
+    const Config& cfg = spec.configs[size_t(s.config)];
+    js << "    {\"instance\": " << s.instance << ", \"checkpoint\": " << json_str(s.checkpoint)
+       << ", \"model\": " << json_str(s.model) << ", \"dataset\": " << json_str(s.dataset)
+       << ", \"format\": " << json_str(cfg.format)
+       << ", \"protection\": " << json_str(cfg.protection) << ", \"values\": " << s.values
+       << ", \"bits\": " << s.bits << ", \"float_error\": " << g17(s.float_error)
+       << ", \"baseline_error\": " << g17(s.baseline_error) << ", \"mean_error\": [";
+    for (size_t b = 0; b < s.mean_error.size(); ++b) js << (b ? ", " : "") << g17(s.mean_error[b]);
+    js << "], \"thresholds\": [";
+    for (size_t k = 0; k < s.thresholds.size(); ++k) {
+      js << (k ? ", " : "") << "{\"level_pct\": " << g17(spec.levels[k])
+         << ", \"ber\": " << g17(s.thresholds[k].ber) << ", \"status\": "
+         << json_str(status_name(s.thresholds[k].status)) << "}";
+    }
+    js << "]}" << (i + 1 < res.summaries.size() ? "," : "") << "\n";
+  }
+  js << "  ]\n}\n";
+  write_atomic(dir, "trials.csv", trials.str());
+  write_atomic(dir, "summary.csv", summary.str());
+  write_atomic(dir, "summary.json", js.str());
+}
+
+std::string summary_table(const CampaignResult& res) {
+  const auto& spec = res.spec;
+  std::ostringstream os;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%-4s %-10s %-16s %9s %9s", "inst", "model", "config",
+                "float_err", "baseline");
+  os << buf;
+  for (double l : spec.levels) {
+    std::snprintf(buf, sizeof buf, " %10s", ("+" + level_name(l) + "%").c_str());
+    os << buf;
+  }
+  os << '\n';
+  for (const auto& s : res.summaries) {
+    std::snprintf(buf, sizeof buf, "%-4d %-10s %-16s %9.4f %9.4f", s.instance, s.model.c_str(),
+                  spec.configs[size_t(s.config)].label().c_str(), s.float_error,
+                  s.baseline_error);
+    os << buf;
+    for (const auto& t : s.thresholds) {
+      std::snprintf(buf, sizeof buf, " %10s", t.to_string().c_str());
+      os << buf;
+    }
+    os << '\n';
+  }
+  return os.str();
+}
+
+}  // namespace ares::campaign

@@ -1,0 +1,278 @@
+#include "ares/campaign/engine.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "ares/common/error.h"
+#include "ares/models/evaluate.h"
+
+namespace ares::campaign {
+
+using models::StageOptions;
+
+Engine parse_engine(const std::string& name) {
+  if (name == "fast") return Engine::kFast;
+  if (name == "prefix") return Engine::kPrefix;
+  if (name == "reference") return Engine::kReference;
+  throw InputError("unknown engine '" + name + "' (expected fast, prefix or reference)");
+}
+
+CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels,
+                       int64_t batch, int64_t budget_mb)
+    : images_(std::move(images)), labels_(std::move(labels)) {
+  c10::InferenceMode guard;
+  model.eval();
+  const size_t S = model.num_stages();
+  const int64_t n = labels_.size(0);
+  ARES_CHECK(n > 0, "evaluation set is empty");
+  // Sizes per sample of each stage's input and pre-activation, from one sample.
+  std::vector<int64_t> in_bytes(S + 1, 0), pre_bytes(S, 0);
+  {
+    torch::Tensor x = images_.slice(0, 0, 1);
+    for (size_t s = 0; s < S; ++s) {
+      in_bytes[s] = x.numel() * 4;
+      auto pre = model.stage(s)->pre_activation(x);
+      pre_bytes[s] = pre.numel() * 4;
+      x = model.stage(s)->finish(pre);
+    }
+    in_bytes[S] = x.numel() * 4;
+  }
+  int64_t budget = budget_mb * (int64_t(1) << 20);
+  int64_t used = in_bytes[S] * n;  // logits are always kept
+  first_cached_ = S;
+  for (size_t s = S; s-- > 0;) {
+    int64_t need = (pre_bytes[s] + (s == 0 ? 0 : in_bytes[s])) * n;
+    if (used + need > budget) break;
+    used += need;
+    first_cached_ = s;
+  }
+  cached_bytes_ = used;
+  inputs_.assign(S + 1, torch::Tensor());
+  pre_.assign(S, torch::Tensor());
+  inputs_[0] = images_;
+  auto alloc_like = [n](const torch::Tensor& t) {
+    auto sizes = t.sizes().vec();
+    sizes[0] = n;
+    return torch::empty(sizes, t.options());
+  };
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t a = 0; a < n; a += batch) {
+    int64_t b = std::min(n, a + batch);
+    torch::Tensor x = images_.slice(0, a, b);
+    for (size_t s = 0; s < S; ++s) {
+      auto pre = model.stage(s)->pre_activation(x);
+      x = model.stage(s)->finish(pre);
+      if (s >= first_cached_) {
+        if (!pre_[s].defined()) pre_[s] = alloc_like(pre);
+        pre_[s].slice(0, a, b).copy_(pre);
+        if (!inputs_[s + 1].defined()) inputs_[s + 1] = alloc_like(x);
+        inputs_[s + 1].slice(0, a, b).copy_(x);
+      }
+    }
+    if (first_cached_ == S) {
+      if (!inputs_[S].defined()) inputs_[S] = alloc_like(x);
+      inputs_[S].slice(0, a, b).copy_(x);
+    }
+  }
+  forward_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  baseline_errors_ = models::count_errors(inputs_[S], labels_);
+}
+
+TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
+                               std::shared_ptr<models::StagedModel> model,
+                               std::shared_ptr<const inject::WeightTargets> targets, Engine engine,
+                               int64_t batch)
+    : cache_(std::move(cache)),
+      model_(std::move(model)),
+      targets_(std::move(targets)),
+      injector_(targets_, *model_),
+      engine_(engine),
+      batch_(batch),
+      stage_changes_(model_->num_stages()) {
+  model_->eval();
+  auto named = model_->named_parameters();
+  for (const auto& p : targets_->params()) {
+    target_tensors_.push_back(named[p.name]);
+    if (engine_ == Engine::kReference) backup_.push_back(named[p.name].detach().clone());
+  }
+}
+
+int64_t TrialEvaluator::errors(const std::vector<fault::Flip>& flips) {
+  last_first_stage_ = model_->num_stages();
+  if (flips.empty()) return cache_->baseline_errors();
+  c10::InferenceMode guard;
+  const auto& changes = injector_.apply(flips);
+  size_t first = injector_.first_stage();
+  last_first_stage_ = first;
+  int64_t wrong = 0;
+  try {
+    if (engine_ == Engine::kFast) {
+      for (auto& v : stage_changes_) v.clear();
+      for (const auto& c : changes) {
+        stage_changes_[targets_->params()[c.param].stage].push_back(c);
+      }
+      wrong = errors_fast(first);
+    } else {
+      wrong = errors_dense(engine_ == Engine::kReference ? 0 : first);
+    }
+  } catch (...) {
+    injector_.restore();
+    throw;
+  }
+  if (engine_ == Engine::kReference) {
+    // The plain way: put every target weight back from a full copy.
+    for (size_t i = 0; i < backup_.size(); ++i) target_tensors_[i].copy_(backup_[i]);
+  }
+  injector_.restore();
+  return wrong;
+}
+
+int64_t TrialEvaluator::errors_dense(size_t first) {
+  const CleanCache& c = *cache_;
+  size_t start = first >= c.first_cached() ? first : 0;
+  int64_t n = c.samples(), wrong = 0;
+  for (int64_t a = 0; a < n; a += batch_) {
+    int64_t b = std::min(n, a + batch_);
+    auto logits = model_->forward_from(start, c.input(start).slice(0, a, b));
+    wrong += models::count_errors(logits, c.labels().slice(0, a, b));
+  }
+  return wrong;
+}
+
+int64_t TrialEvaluator::errors_fast(size_t first) {
+  const CleanCache& c = *cache_;
+  if (first < c.first_cached()) return errors_dense(0);
+  int64_t n = c.samples(), wrong = 0;
+  for (int64_t a = 0; a < n; a += batch_) {
+    int64_t b = std::min(n, a + batch_);
+    wrong += models::count_errors(batch_fast(first, a, b), c.labels().slice(0, a, b));
+  }
+  return wrong;
+}
+
+namespace {
+
+// Where a weight change lands: output unit or channel `out`, and for weights the input
+// column / channel `in` and kernel offsets.
+struct Site {
+  int64_t out, in = 0, kh = 0, kw = 0;
+};
+
+Site locate(const StageOptions& o, const inject::ValueChange& ch, bool is_bias) {
+  auto off = static_cast<int64_t>(ch.offset);
+  if (is_bias) return {off};
+  if (o.op == StageOptions::Op::kLinear) return {off / o.in, off % o.in};
+  int64_t kk = o.kernel * o.kernel, rem = off % (o.in * kk);
+  return {off / (o.in * kk), rem / kk, (rem % kk) / o.kernel, rem % o.kernel};
+}
+
+// Adds the weight changes of one stage to `pre` (B x U [x H x W]), whose dim-1 index of output
+// unit o is `pos(o)`, using the clean input x of the stage.
+template <typename Pos>
+void add_weight_changes(torch::Tensor& pre, const torch::Tensor& x, const StageOptions& o,
+                        const std::vector<inject::ValueChange>& changes,
+                        const std::vector<inject::WeightTargets::Param>& params, Pos pos) {
+  for (const auto& ch : changes) {
+    bool is_bias = params[ch.param].is_bias;
+    Site s = locate(o, ch, is_bias);
+    double dw = double(ch.faulty) - double(ch.clean);
+    auto col = pre.select(1, pos(s.out));  // callers route non-finite weights to dense
+    if (is_bias) {
+      col.add_(dw);
+    } else if (o.op == StageOptions::Op::kLinear) {
+      col.add_(x.select(1, s.in), dw);
+    } else {
+      int64_t ho = pre.size(2), wo = pre.size(3);
+      col.add_(x.select(1, s.in).slice(1, s.kh, s.kh + ho).slice(2, s.kw, s.kw + wo), dw);
+    }
+  }
+}
+
+}  // namespace
+
+torch::Tensor TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
+  const CleanCache& c = *cache_;
+  const size_t S = model_->num_stages();
+  const auto& params = targets_->params();
+  enum class State { kClean, kSparse, kDense } st = State::kClean;
+  torch::Tensor delta, cols, dense;  // kSparse: input(s)[:, cols] + delta; kDense: dense
+  for (size_t s = first; s < S; ++s) {
+    auto& stage = model_->stage(s);
+    const StageOptions& o = stage->options();
+    const auto& changes = stage_changes_[s];
+    if (st == State::kDense) {
+      dense = stage->forward(dense);
+      continue;
+    }
+    if (st == State::kClean && changes.empty()) continue;
+    torch::Tensor x = c.input(s).slice(0, a, b);
+    bool conv = o.op == StageOptions::Op::kConv2d;
+    bool has_nonfinite = false;
+    for (const auto& ch : changes) has_nonfinite |= !std::isfinite(ch.faulty);
+    if ((conv && o.padding != 0) || has_nonfinite) {
+      // Outside the sparse rules (padded convolution, or an Inf/NaN weight whose product
+      // with a zero input must be NaN as in the dense pass): go dense from here.
+      torch::Tensor xin = x;
+      if (st == State::kSparse) {
+        xin = x.clone();
+        if (delta.dim() == 2 && x.dim() > 2) {
+          xin.view({x.size(0), -1}).index_add_(1, cols, delta);
+        } else {
+          xin.index_add_(1, cols, delta);
+        }
+      }
+      dense = stage->forward(xin);
+      st = State::kDense;
+      continue;
+    }
+    torch::Tensor z = c.pre(s).slice(0, a, b);
+    torch::Tensor xf = (!conv && o.flatten) ? x.flatten(1) : x;
+    if (st == State::kClean) {
+      std::vector<int64_t> outs;
+      for (const auto& ch : changes) outs.push_back(locate(o, ch, params[ch.param].is_bias).out);
+      std::sort(outs.begin(), outs.end());
+      outs.erase(std::unique(outs.begin(), outs.end()), outs.end());
+      auto idx = torch::tensor(outs, torch::kInt64);
+      auto pre = z.index_select(1, idx);
+      add_weight_changes(pre, xf, o, changes, params, [&](int64_t u) {
+        return std::lower_bound(outs.begin(), outs.end(), u) - outs.begin();
+      });
+      auto out = stage->finish(pre);
+      if (s + 1 == S) {
+        auto logits = c.input(S).slice(0, a, b).clone();
+        logits.index_copy_(1, idx, out);
+        return logits;
+      }
+      delta = out - c.input(s + 1).slice(0, a, b).index_select(1, idx);
+      cols = idx;
+      st = State::kSparse;
+      continue;
+    }
+    // kSparse input: a low-rank update of the cached pre-activation, then dense.
+    torch::Tensor w = stage->weight;
+    torch::Tensor pre;
+    if (!conv) {
+      if (delta.dim() > 2) {
+        // Channels of a feature map entering a flattening linear stage: each channel is a
+        // contiguous block of H*W columns.
+        int64_t hw = delta.size(2) * delta.size(3);
+        auto base = (cols * hw).unsqueeze(1) + torch::arange(hw, torch::kInt64).unsqueeze(0);
+        cols = base.flatten();
+        delta = delta.flatten(1);
+      }
+      pre = torch::addmm(z, delta, w.index_select(1, cols).t());
+    } else {
+      pre = z + torch::nn::functional::conv2d(delta, w.index_select(1, cols));
+    }
+    add_weight_changes(pre, xf, o, changes, params, [](int64_t u) { return u; });
+    dense = stage->finish(pre);
+    st = State::kDense;
+  }
+  ARES_ASSERT(st == State::kDense, "fast engine ended without a dense result");
+  return dense;
+}
+
+}  // namespace ares::campaign

@@ -1,0 +1,75 @@
+#include "ares/campaign/spec.h"
+
+#include <cmath>
+
+#include "ares/common/error.h"
+#include "ares/fault/protection.h"
+#include "ares/format/format.h"
+
+namespace ares::campaign {
+
+std::vector<double> log_grid(double lo, double hi, int n) {
+  ARES_CHECK(n >= 1, "BER grid needs at least 1 point, got ", n);
+  ARES_CHECK(lo > 0 && hi <= 1 && lo <= hi, "BER grid [", lo, ", ", hi,
+             "] must satisfy 0 < lo <= hi <= 1");
+  std::vector<double> out;
+  if (n == 1) return {lo};
+  double a = std::log10(lo), b = std::log10(hi);
+  for (int i = 0; i < n; ++i) out.push_back(std::pow(10.0, a + (b - a) * i / (n - 1)));
+  out.front() = lo;
+  out.back() = hi;
+  return out;
+}
+
+std::vector<Config> parse_configs(const std::vector<std::string>& formats,
+                                  const std::vector<std::string>& protections) {
+  ARES_CHECK(!formats.empty(), "campaign: no formats given");
+  ARES_CHECK(!protections.empty(), "campaign: no protections given");
+  std::vector<Config> out;
+  for (const auto& entry : formats) {
+    auto plus = entry.find('+');
+    std::string fmt = entry.substr(0, plus);
+    auto f = format::Format::parse(fmt);
+    std::vector<std::string> prots;
+    if (plus != std::string::npos) {
+      prots.push_back(entry.substr(plus + 1));
+    } else {
+      prots = protections;
+    }
+    for (const auto& p : prots) {
+      auto prot = fault::Protection::parse(p);
+      prot.protected_mask(f);  // throws when it does not fit the format
+      Config c{f.spec(), prot.spec()};
+      for (const auto& o : out) {
+        ARES_CHECK(o.label() != c.label(), "campaign: configuration ", c.label(), " given twice");
+      }
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void CampaignSpec::validate() const {
+  ARES_CHECK(!checkpoints.empty(), "campaign: no checkpoint given");
+  ARES_CHECK(!configs.empty(), "campaign: no format given");
+  ARES_CHECK(!bers.empty(), "campaign: empty BER grid");
+  for (size_t i = 0; i < bers.size(); ++i) {
+    ARES_CHECK(std::isfinite(bers[i]) && bers[i] > 0 && bers[i] <= 1, "campaign: BER ", bers[i],
+               " is outside (0, 1]");
+    ARES_CHECK(i == 0 || bers[i] > bers[i - 1], "campaign: BERs must be strictly ascending (",
+               bers[i - 1], " then ", bers[i], ")");
+  }
+  ARES_CHECK(trials >= 1 && trials <= 1000000, "campaign: trials must be in 1..1000000, got ",
+             trials);
+  ARES_CHECK(threads >= 1 && threads <= 1024, "campaign: threads must be in 1..1024, got ",
+             threads);
+  ARES_CHECK(batch >= 1, "campaign: batch must be >= 1, got ", batch);
+  ARES_CHECK(eval_limit >= 0, "campaign: eval limit must be >= 0, got ", eval_limit);
+  ARES_CHECK(cache_mb >= 0, "campaign: cache-mb must be >= 0, got ", cache_mb);
+  ARES_CHECK(engine == "fast" || engine == "prefix" || engine == "reference",
+             "campaign: unknown engine '", engine, "' (expected fast, prefix or reference)");
+  ARES_CHECK(!targets.empty(), "campaign: no target parameters");
+  for (double l : levels) ARES_CHECK(l >= 0, "campaign: degradation level ", l, " is negative");
+}
+
+}  // namespace ares::campaign

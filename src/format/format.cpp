@@ -1,0 +1,409 @@
+#include "ares/format/format.h"
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "ares/common/error.h"
+
+namespace ares::format {
+namespace {
+
+uint32_t float_bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+}
+
+float bits_float(uint32_t u) {
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+// Rounds to the nearest integer, ties to even, for |x| <= 2^51. Adding and subtracting
+// 1.5 * 2^52 does in one vectorisable add/sub pair what std::nearbyint does under the default
+// rounding mode (it calls libm on x86-64 without SSE4.1, which blocks vectorisation). Nothing
+// here is compiled with -ffast-math, so the compiler keeps both operations.
+inline double round_half_even(double x) {
+  constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52
+  return (x + kMagic) - kMagic;
+}
+
+// Everything the fixed-point kernels need, computed once per call rather than per value.
+struct FixedParams {
+  double scale;      // 2^frac_bits
+  double inv_scale;  // 2^-frac_bits
+  double lo;         // smallest code integer, as a double
+  double hi;         // largest code integer, as a double
+  uint32_t mask;     // code_mask()
+  uint32_t sign;     // 1 << (width - 1)
+  int shift;         // 32 - width, for sign extension
+  int sign_shift;    // width - 1
+};
+
+FixedParams fixed_params(int width, int frac_bits, bool sign_magnitude) {
+  FixedParams p;
+  // Powers of two built exactly without libm: scalar encode/decode rebuild these per call.
+  p.scale = static_cast<double>(uint64_t{1} << frac_bits);
+  p.inv_scale = 1.0 / p.scale;
+  const int64_t half = int64_t{1} << (width - 1);
+  p.hi = static_cast<double>(half - 1);
+  p.lo = sign_magnitude ? -p.hi : -static_cast<double>(half);
+  p.mask = width == 32 ? 0xFFFFFFFFu : ((1u << width) - 1u);
+  p.sign = 1u << (width - 1);
+  p.shift = 32 - width;
+  p.sign_shift = width - 1;
+  return p;
+}
+
+// Scales, rounds and saturates to the integer n whose code is stored. NaN gives 0. The result
+// lies in [lo, hi], which fits int32 for every width up to 32 (2c: [-2^31, 2^31 - 1]).
+inline int32_t fixed_integer(float value, const FixedParams& p) {
+  // value * 2^f is exact in double (float has 24 significant bits, f <= 31).
+  double s = static_cast<double>(value) * p.scale;
+  s = (s == s) ? s : 0.0;  // NaN -> 0
+  // Saturating before rounding is equivalent because lo and hi are integers; it also keeps
+  // +-Inf and huge values in range for the conversion below.
+  s = s < p.lo ? p.lo : s;
+  s = s > p.hi ? p.hi : s;
+  return static_cast<int32_t>(round_half_even(s));
+}
+
+inline uint32_t encode_2c(float value, const FixedParams& p) {
+  return static_cast<uint32_t>(fixed_integer(value, p)) & p.mask;
+}
+
+inline uint32_t encode_sm(float value, const FixedParams& p) {
+  const int32_t n = fixed_integer(value, p);
+  // n == 0 gets no sign bit: encode never writes negative zero.
+  const uint32_t magnitude = static_cast<uint32_t>(n < 0 ? -n : n);
+  return (n < 0 ? p.sign : 0u) | magnitude;
+}
+
+inline float decode_2c(uint32_t code, const FixedParams& p) {
+  // Shift the sign bit of the code into bit 31 and back to sign-extend it.
+  const int32_t n = static_cast<int32_t>(code << p.shift) >> p.shift;
+  return static_cast<float>(static_cast<double>(n) * p.inv_scale);
+}
+
+inline float decode_sm(uint32_t code, const FixedParams& p) {
+  // The magnitude has at most 31 bits, so it fits int32 (whose conversion vectorises).
+  const int32_t magnitude = static_cast<int32_t>(code & (p.mask >> 1));
+  const float v = static_cast<float>(static_cast<double>(magnitude) * p.inv_scale);
+  // Copy the code's sign bit into the float's: a fault can set the sign bit of a zero
+  // magnitude, and that decodes to -0.0f.
+  const uint32_t sign = (code >> p.sign_shift) << 31;
+  return bits_float(float_bits(v) | sign);
+}
+
+// cond ? a : b, computed with masks. GCC will not if-convert a ternary whose arms hold a float
+// operation (it may trap under the default -ftrapping-math), and a branch stops vectorisation.
+inline uint32_t select(bool cond, uint32_t a, uint32_t b) {
+  const uint32_t m = 0u - static_cast<uint32_t>(cond);
+  return (a & m) | (b & ~m);
+}
+
+// IEEE binary16, round to nearest even. Written with selects instead of branches so that the
+// span loops vectorise (after F. Giesen's float_to_half_fast3_rtne / half_to_float).
+inline uint32_t encode_fp16(float value) {
+  const uint32_t x = float_bits(value);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t ax = x & 0x7FFFFFFFu;
+  // Inf stays Inf; NaN stays NaN, made quiet, keeping the top payload bits. Finite values from
+  // 2^16 up are beyond any rounding to 65504.
+  const uint32_t special = ax > 0x7F800000u ? (0x7E00u | ((ax >> 13) & 0x3FFu)) : 0x7C00u;
+  // Normal in fp16 (>= 2^-14): rebias the exponent (127 -> 15) and round the 13 dropped
+  // mantissa bits; a carry moves into the exponent, up to Inf for [65520, 65536).
+  const uint32_t normal = (ax - 0x38000000u + 0xFFFu + ((ax >> 13) & 1u)) >> 13;
+  // Subnormal in fp16: adding 0.5f aligns units of 2^-24 with the float's last mantissa bit,
+  // so the float addition rounds to nearest even for us. Inputs are below 2^-14 and the sum is
+  // a normal float, so flush-to-zero modes do not change the result (float subnormals round
+  // to 0 either way); it does rely on the default rounding mode, like std::nearbyint.
+  const uint32_t subnormal = float_bits(bits_float(ax) + 0.5f) - 0x3F000000u;
+  return sign | select(ax >= 0x47800000u, special, select(ax >= 0x38800000u, normal, subnormal));
+}
+
+inline float decode_fp16(uint32_t code) {
+  const uint32_t sign = (code & 0x8000u) << 16;
+  uint32_t o = (code & 0x7FFFu) << 13;  // exponent and mantissa, aligned to fp32
+  const uint32_t exponent = o & 0x0F800000u;
+  o += 0x38000000u;                                       // rebias 15 -> 127
+  o += select(exponent == 0x0F800000u, 0x38000000u, 0u);  // Inf/NaN: exponent 255
+  // Zero or subnormal: 2^-14 * (1 + m / 1024) - 2^-14 = m * 2^-24, exact; all operands are
+  // normal floats, so flush-to-zero modes do not matter.
+  const uint32_t subnormal = float_bits(bits_float(o + 0x00800000u) - 0x1p-14f);
+  return bits_float(sign | select(exponent == 0, subnormal, o));
+}
+
+inline uint32_t encode_bf16(float value) {
+  const uint32_t x = float_bits(value);
+  if ((x & 0x7FFFFFFFu) > 0x7F800000u) return (x >> 16) | 0x0040u;  // quiet NaN, same sign
+  // Round to nearest even on the 16 dropped bits; overflow carries into Inf.
+  return (x + 0x7FFFu + ((x >> 16) & 1u)) >> 16;
+}
+
+inline float decode_bf16(uint32_t code) { return bits_float((code & 0xFFFFu) << 16); }
+
+void check_fixed_widths(const std::string& spec, long long int_bits, long long frac_bits) {
+  ARES_CHECK(int_bits >= 1, "format '", spec, "': integer bits must be >= 1");
+  ARES_CHECK(frac_bits >= 0, "format '", spec, "': fraction bits must be >= 0");
+  const long long width = int_bits + frac_bits;
+  ARES_CHECK(width <= 32, "format '", spec, "': total width ", width, " exceeds 32 bits");
+  ARES_CHECK(width >= 2, "format '", spec, "': width ", width, " is below 2");
+}
+
+constexpr const char* kExpectedFormats = "expected qI.F-2c, qI.F-sm, fp32, fp16 or bf16";
+
+// Reads a run of decimal digits at s[pos]. Returns false when there is none. Values beyond
+// 9 digits are capped (they are invalid widths anyway) so that nothing overflows.
+bool read_number(const std::string& s, std::size_t& pos, long long& out) {
+  const std::size_t start = pos;
+  out = 0;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+    if (pos - start < 9) out = out * 10 + (s[pos] - '0');
+    ++pos;
+  }
+  if (pos - start > 9) out = 999999999;
+  return pos > start;
+}
+
+}  // namespace
+
+const char* to_string(BitRole role) {
+  switch (role) {
+    case BitRole::kSign:
+      return "sign";
+    case BitRole::kInteger:
+      return "integer";
+    case BitRole::kFraction:
+      return "fraction";
+    case BitRole::kExponent:
+      return "exponent";
+    case BitRole::kMantissa:
+      return "mantissa";
+  }
+  return "unknown";
+}
+
+Format Format::parse(std::string_view spec) {
+  const std::string original(spec);
+  std::string s(spec);
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  if (s == "fp32") return fp32();
+  if (s == "fp16") return fp16();
+  if (s == "bf16") return bf16();
+  ARES_CHECK(!s.empty() && s[0] == 'q', "format '", original, "': unknown format (",
+             kExpectedFormats, ")");
+
+  std::size_t pos = 1;
+  long long int_bits = 0;
+  long long frac_bits = 0;
+  const bool ok = read_number(s, pos, int_bits) && pos < s.size() && s[pos++] == '.' &&
+                  read_number(s, pos, frac_bits);
+  ARES_CHECK(ok && (pos == s.size() || s[pos] == '-'), "format '", original,
+             "': expected qI.F-2c or qI.F-sm with decimal I and F, e.g. q2.6-2c");
+  ARES_CHECK(pos < s.size(), "format '", original,
+             "': missing encoding (expected qI.F-2c or qI.F-sm)");
+  const std::string encoding = s.substr(pos + 1);
+  ARES_CHECK(encoding == "2c" || encoding == "sm", "format '", original, "': unknown encoding '",
+             original.substr(pos + 1), "' (expected 2c or sm)");
+  check_fixed_widths(original, int_bits, frac_bits);
+  return fixed(static_cast<int>(int_bits), static_cast<int>(frac_bits), encoding == "sm");
+}
+
+Format Format::fixed(int int_bits, int frac_bits, bool sign_magnitude) {
+  check_fixed_widths("q" + std::to_string(int_bits) + "." + std::to_string(frac_bits) +
+                         (sign_magnitude ? "-sm" : "-2c"),
+                     int_bits, frac_bits);
+  return Format(sign_magnitude ? Kind::kFixedSm : Kind::kFixed2c, int_bits + frac_bits, int_bits,
+                frac_bits);
+}
+
+Format Format::fp32() { return Format(Kind::kFloat32, 32, 0, 0); }
+Format Format::fp16() { return Format(Kind::kFloat16, 16, 0, 0); }
+Format Format::bf16() { return Format(Kind::kBFloat16, 16, 0, 0); }
+
+std::string Format::spec() const {
+  switch (kind_) {
+    case Kind::kFixed2c:
+    case Kind::kFixedSm:
+      return "q" + std::to_string(int_bits_) + "." + std::to_string(frac_bits_) +
+             (kind_ == Kind::kFixedSm ? "-sm" : "-2c");
+    case Kind::kFloat32:
+      return "fp32";
+    case Kind::kFloat16:
+      return "fp16";
+    case Kind::kBFloat16:
+      return "bf16";
+  }
+  return "?";
+}
+
+BitRole Format::role(int bit) const {
+  ARES_CHECK(bit >= 0 && bit < width_, "format '", spec(), "': bit ", bit,
+             " is out of range (expected 0..", width_ - 1, ")");
+  if (bit == width_ - 1) return BitRole::kSign;
+  switch (kind_) {
+    case Kind::kFixed2c:
+    case Kind::kFixedSm:
+      return bit >= frac_bits_ ? BitRole::kInteger : BitRole::kFraction;
+    case Kind::kFloat32:
+      return bit >= 23 ? BitRole::kExponent : BitRole::kMantissa;
+    case Kind::kFloat16:
+      return bit >= 10 ? BitRole::kExponent : BitRole::kMantissa;
+    case Kind::kBFloat16:
+      return bit >= 7 ? BitRole::kExponent : BitRole::kMantissa;
+  }
+  return BitRole::kMantissa;
+}
+
+double Format::max_value() const {
+  switch (kind_) {
+    case Kind::kFixed2c:
+    case Kind::kFixedSm:
+      return std::ldexp(static_cast<double>((int64_t{1} << (width_ - 1)) - 1), -frac_bits_);
+    case Kind::kFloat32:
+      return FLT_MAX;
+    case Kind::kFloat16:
+      return 65504.0;
+    case Kind::kBFloat16:
+      return std::ldexp(255.0, 120);  // 0x7F7F: (2 - 2^-7) * 2^127
+  }
+  return 0.0;
+}
+
+double Format::min_value() const {
+  if (kind_ == Kind::kFixed2c) return -std::ldexp(1.0, int_bits_ - 1);
+  return -max_value();
+}
+
+double Format::lsb() const {
+  switch (kind_) {
+    case Kind::kFixed2c:
+    case Kind::kFixedSm:
+      return std::ldexp(1.0, -frac_bits_);
+    case Kind::kFloat32:
+      return std::ldexp(1.0, -23);
+    case Kind::kFloat16:
+      return std::ldexp(1.0, -10);
+    case Kind::kBFloat16:
+      return std::ldexp(1.0, -7);
+  }
+  return 0.0;
+}
+
+uint32_t Format::encode(float value) const {
+  switch (kind_) {
+    case Kind::kFixed2c:
+      return encode_2c(value, fixed_params(width_, frac_bits_, false));
+    case Kind::kFixedSm:
+      return encode_sm(value, fixed_params(width_, frac_bits_, true));
+    case Kind::kFloat32:
+      return float_bits(value);
+    case Kind::kFloat16:
+      return encode_fp16(value);
+    case Kind::kBFloat16:
+      return encode_bf16(value);
+  }
+  return 0;
+}
+
+float Format::decode(uint32_t code) const {
+  code &= code_mask();
+  switch (kind_) {
+    case Kind::kFixed2c:
+      return decode_2c(code, fixed_params(width_, frac_bits_, false));
+    case Kind::kFixedSm:
+      return decode_sm(code, fixed_params(width_, frac_bits_, true));
+    case Kind::kFloat32:
+      return bits_float(code);
+    case Kind::kFloat16:
+      return decode_fp16(code);
+    case Kind::kBFloat16:
+      return decode_bf16(code);
+  }
+  return 0.0f;
+}
+
+// The span versions dispatch once, then run one branch-light loop per kind.
+
+void Format::encode(const float* in, uint32_t* out, std::size_t n) const {
+  switch (kind_) {
+    case Kind::kFixed2c: {
+      const FixedParams p = fixed_params(width_, frac_bits_, false);
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode_2c(in[k], p);
+      return;
+    }
+    case Kind::kFixedSm: {
+      const FixedParams p = fixed_params(width_, frac_bits_, true);
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode_sm(in[k], p);
+      return;
+    }
+    case Kind::kFloat32:
+      for (std::size_t k = 0; k < n; ++k) out[k] = float_bits(in[k]);
+      return;
+    case Kind::kFloat16:
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode_fp16(in[k]);
+      return;
+    case Kind::kBFloat16:
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode_bf16(in[k]);
+      return;
+  }
+}
+
+void Format::decode(const uint32_t* in, float* out, std::size_t n) const {
+  const uint32_t mask = code_mask();
+  switch (kind_) {
+    case Kind::kFixed2c: {
+      const FixedParams p = fixed_params(width_, frac_bits_, false);
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode_2c(in[k] & mask, p);
+      return;
+    }
+    case Kind::kFixedSm: {
+      const FixedParams p = fixed_params(width_, frac_bits_, true);
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode_sm(in[k] & mask, p);
+      return;
+    }
+    case Kind::kFloat32:
+      for (std::size_t k = 0; k < n; ++k) out[k] = bits_float(in[k]);
+      return;
+    case Kind::kFloat16:
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode_fp16(in[k] & mask);
+      return;
+    case Kind::kBFloat16:
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode_bf16(in[k]);
+      return;
+  }
+}
+
+void Format::quantize(const float* in, float* out, std::size_t n) const {
+  // Element k is read before it is written, so in == out is safe.
+  switch (kind_) {
+    case Kind::kFixed2c: {
+      const FixedParams p = fixed_params(width_, frac_bits_, false);
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode_2c(encode_2c(in[k], p), p);
+      return;
+    }
+    case Kind::kFixedSm: {
+      const FixedParams p = fixed_params(width_, frac_bits_, true);
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode_sm(encode_sm(in[k], p), p);
+      return;
+    }
+    case Kind::kFloat32:
+      // memmove copies bits exactly (a signalling NaN stays as it is) and allows in == out.
+      if (n > 0 && in != out) std::memmove(out, in, n * sizeof(float));
+      return;
+    case Kind::kFloat16:
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode_fp16(encode_fp16(in[k]));
+      return;
+    case Kind::kBFloat16:
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode_bf16(encode_bf16(in[k]));
+      return;
+  }
+}
+
+}  // namespace ares::format

@@ -1,0 +1,98 @@
+#include "ares/inject/weight_faults.h"
+
+#include <fnmatch.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "ares/common/error.h"
+
+namespace ares::inject {
+
+WeightTargets::WeightTargets(models::StagedModel& model, const std::vector<std::string>& globs,
+                             const format::Format& fmt)
+    : format_(fmt) {
+  torch::NoGradGuard no_grad;
+  uint64_t offset = 0;
+  for (auto& p : model.named_parameters()) {
+    bool match = false;
+    for (const auto& g : globs) match = match || fnmatch(g.c_str(), p.key().c_str(), 0) == 0;
+    if (!match) continue;
+    torch::Tensor t = p.value();
+    ARES_CHECK(t.scalar_type() == torch::kFloat32 && t.is_contiguous(), "parameter ", p.key(),
+               " must be contiguous float32");
+    ARES_CHECK(torch::isfinite(t).all().item<bool>(), "parameter ", p.key(),
+               " holds NaN or Inf values");
+    Param info;
+    info.name = p.key();
+    info.stage = model.stage_of(p.key());
+    info.is_bias = p.key().size() >= 5 && p.key().compare(p.key().size() - 5, 5, ".bias") == 0;
+    info.shape = t.sizes().vec();
+    info.offset = offset;
+    info.size = static_cast<uint64_t>(t.numel());
+    offset += info.size;
+    params_.push_back(info);
+    size_t base = codes_.size();
+    codes_.resize(base + info.size);
+    float* w = t.data_ptr<float>();
+    std::vector<float> before(w, w + info.size);
+    fmt.encode(w, codes_.data() + base, info.size);
+    fmt.decode(codes_.data() + base, w, info.size);
+    for (size_t i = 0; i < info.size; ++i) {
+      max_error_ = std::max(max_error_, double(std::fabs(before[i] - w[i])));
+    }
+  }
+  if (params_.empty()) {
+    std::string list, names;
+    for (const auto& g : globs) list += (list.empty() ? "" : ",") + g;
+    for (auto& p : model.named_parameters()) names += (names.empty() ? "" : ", ") + p.key();
+    throw InputError("targets '" + list + "' match no parameter of " + model.name() +
+                     " (parameters: " + names + ")");
+  }
+}
+
+size_t WeightTargets::param_of(uint64_t index) const {
+  ARES_ASSERT(index < codes_.size());
+  auto it = std::upper_bound(params_.begin(), params_.end(), index,
+                             [](uint64_t v, const Param& p) { return v < p.offset; });
+  return static_cast<size_t>(it - params_.begin()) - 1;
+}
+
+WeightInjector::WeightInjector(std::shared_ptr<const WeightTargets> targets,
+                               models::StagedModel& model)
+    : targets_(std::move(targets)), num_stages_(model.num_stages()), first_stage_(num_stages_) {
+  auto named = model.named_parameters();
+  for (const auto& p : targets_->params()) {
+    ARES_ASSERT(named.contains(p.name), "model copy lacks ", p.name);
+    data_.push_back(named[p.name].data_ptr<float>());
+  }
+}
+
+const std::vector<ValueChange>& WeightInjector::apply(const std::vector<fault::Flip>& flips) {
+  ARES_ASSERT(changes_.empty(), "apply() before restore()");
+  const auto& fmt = targets_->format();
+  first_stage_ = num_stages_;
+  size_t i = 0;
+  while (i < flips.size()) {
+    uint64_t index = flips[i].index;
+    uint32_t mask = 0;
+    for (; i < flips.size() && flips[i].index == index; ++i) mask |= 1u << flips[i].bit;
+    size_t p = targets_->param_of(index);
+    const auto& param = targets_->params()[p];
+    uint32_t code = targets_->code(index);
+    ValueChange c{p, index - param.offset, fmt.decode(code), fmt.decode(code ^ mask)};
+    data_[p][c.offset] = c.faulty;
+    changes_.push_back(c);
+    first_stage_ = std::min(first_stage_, param.stage);
+  }
+  return changes_;
+}
+
+void WeightInjector::restore() {
+  for (const auto& c : changes_) data_[c.param][c.offset] = c.clean;
+  changes_.clear();
+  first_stage_ = num_stages_;
+}
+
+}  // namespace ares::inject

@@ -1,0 +1,29 @@
+#include "ares/models/evaluate.h"
+
+#include <torch/torch.h>
+
+namespace ares::models {
+
+int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels) {
+  auto pred = logits.argmax(1);
+  auto wrong = pred.ne(labels);
+  auto finite = torch::isfinite(logits).all(1);
+  wrong.logical_or_(finite.logical_not());
+  return wrong.sum().item<int64_t>();
+}
+
+double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,
+                      int64_t batch) {
+  c10::InferenceMode guard;
+  bool was_training = model.is_training();
+  model.eval();
+  int64_t n = labels.size(0), wrong = 0;
+  for (int64_t i = 0; i < n; i += batch) {
+    int64_t j = std::min(n, i + batch);
+    wrong += count_errors(model.forward(images.slice(0, i, j)), labels.slice(0, i, j));
+  }
+  model.train(was_training);
+  return n ? double(wrong) / double(n) : 0.0;
+}
+
+}  // namespace ares::models

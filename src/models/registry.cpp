@@ -1,0 +1,60 @@
+#include "ares/models/registry.h"
+
+#include "ares/common/error.h"
+
+namespace ares::models {
+namespace {
+
+using Op = StageOptions::Op;
+
+std::shared_ptr<StagedModel> make_mnist_fc() {
+  // The original Ares MNIST FC: 784-300-100-10 with ReLU.
+  auto m = std::make_shared<StagedModel>("mnist_fc", std::vector<int64_t>{1, 28, 28});
+  m->add_stage("fc1", {Op::kLinear, 784, 300, 0, 0, /*flatten=*/true, /*relu=*/true});
+  m->add_stage("fc2", {Op::kLinear, 300, 100, 0, 0, false, true});
+  m->add_stage("fc3", {Op::kLinear, 100, 10, 0, 0, false, false});
+  return m;
+}
+
+std::shared_ptr<StagedModel> make_lenet5() {
+  // The original Ares MNIST "LeNet5" (Keras' MNIST CNN): conv 1->32 3x3, conv 32->32 3x3,
+  // max-pool 2, dropout 0.25, fc 4608->128, dropout 0.5, fc 128->10.
+  auto m = std::make_shared<StagedModel>("lenet5", std::vector<int64_t>{1, 28, 28});
+  m->add_stage("conv1", {Op::kConv2d, 1, 32, 3, 0, false, true});
+  m->add_stage("conv2", {Op::kConv2d, 32, 32, 3, 0, false, true, /*pool=*/2, /*dropout=*/0.25});
+  m->add_stage("fc1", {Op::kLinear, 4608, 128, 0, 0, true, true, 0, 0.5});
+  m->add_stage("fc2", {Op::kLinear, 128, 10, 0, 0, false, false});
+  return m;
+}
+
+std::vector<ModelInfo>& registry() {
+  static std::vector<ModelInfo> models = {
+      {"mnist_fc", "fully connected 784-300-100-10, ReLU (original Ares MNIST FC)", "mnist-like",
+       make_mnist_fc},
+      {"lenet5", "conv32-conv32-pool-fc128-fc10 (original Ares MNIST LeNet5)", "mnist-like",
+       make_lenet5},
+  };
+  return models;
+}
+
+}  // namespace
+
+const std::vector<ModelInfo>& zoo() { return registry(); }
+
+std::shared_ptr<StagedModel> create(const std::string& name) {
+  for (const auto& info : registry()) {
+    if (info.name == name) return info.make();
+  }
+  std::string known;
+  for (const auto& info : registry()) known += (known.empty() ? "" : ", ") + info.name;
+  throw InputError("unknown model '" + name + "' (known: " + known + ")");
+}
+
+void register_model(ModelInfo info) {
+  for (const auto& m : registry()) {
+    ARES_CHECK(m.name != info.name, "model '", info.name, "' is already registered");
+  }
+  registry().push_back(std::move(info));
+}
+
+}  // namespace ares::models

@@ -1,0 +1,89 @@
+#include "ares/models/staged_model.h"
+
+#include <torch/torch.h>
+
+#include "ares/common/error.h"
+
+namespace ares::models {
+namespace F = torch::nn::functional;
+
+StageImpl::StageImpl(StageOptions options) : options_(options) {
+  ARES_CHECK(options_.in > 0 && options_.out > 0, "stage needs in > 0 and out > 0");
+  if (options_.op == StageOptions::Op::kLinear) {
+    weight = register_parameter("weight", torch::empty({options_.out, options_.in}));
+    int64_t fan_in = options_.in;
+    double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    // Same initialisation as torch.nn.Linear / Conv2d (kaiming_uniform with a = sqrt(5)).
+    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+    bias = register_parameter("bias", torch::empty({options_.out}).uniform_(-bound, bound));
+  } else {
+    weight = register_parameter(
+        "weight", torch::empty({options_.out, options_.in, options_.kernel, options_.kernel}));
+    int64_t fan_in = options_.in * options_.kernel * options_.kernel;
+    double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+    bias = register_parameter("bias", torch::empty({options_.out}).uniform_(-bound, bound));
+  }
+}
+
+torch::Tensor StageImpl::pre_activation(const torch::Tensor& x) const {
+  torch::Tensor in = options_.flatten ? x.flatten(1) : x;
+  if (options_.op == StageOptions::Op::kLinear) return F::linear(in, weight, bias);
+  return F::conv2d(in, weight, F::Conv2dFuncOptions().bias(bias).padding(options_.padding));
+}
+
+torch::Tensor StageImpl::finish(const torch::Tensor& pre) const {
+  torch::Tensor y = pre;
+  if (options_.relu) y = torch::relu(y);
+  if (options_.pool > 0) y = F::max_pool2d(y, F::MaxPool2dFuncOptions(options_.pool));
+  if (options_.dropout > 0 && is_training()) {
+    y = F::dropout(y, F::DropoutFuncOptions().p(options_.dropout).training(true));
+  }
+  return y;
+}
+
+StagedModel::StagedModel(std::string name, std::vector<int64_t> input_shape)
+    : name_(std::move(name)), input_shape_(std::move(input_shape)) {}
+
+void StagedModel::add_stage(const std::string& stage_name, StageOptions options) {
+  ARES_CHECK(!stage_name.empty() && stage_name.find('.') == std::string::npos,
+             "stage name '", stage_name, "' must be non-empty and contain no '.'");
+  for (const auto& n : stage_names_) ARES_CHECK(n != stage_name, "duplicate stage ", stage_name);
+  stages_.push_back(register_module(stage_name, Stage(options)));
+  stage_names_.push_back(stage_name);
+  stage_options_.push_back(options);
+}
+
+size_t StagedModel::stage_of(const std::string& param_name) const {
+  auto dot = param_name.find('.');
+  std::string stage = param_name.substr(0, dot);
+  for (size_t i = 0; i < stage_names_.size(); ++i) {
+    if (stage_names_[i] == stage) return i;
+  }
+  throw InputError("model " + name_ + " has no parameter '" + param_name + "'");
+}
+
+torch::Tensor StagedModel::forward(torch::Tensor x) { return forward_from(0, std::move(x)); }
+
+torch::Tensor StagedModel::forward_from(size_t first, torch::Tensor x) {
+  for (size_t i = first; i < stages_.size(); ++i) x = stages_[i]->forward(x);
+  return x;
+}
+
+int64_t StagedModel::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+std::shared_ptr<StagedModel> StagedModel::clone_model() const {
+  auto copy = std::make_shared<StagedModel>(name_, input_shape_);
+  for (size_t i = 0; i < stages_.size(); ++i) copy->add_stage(stage_names_[i], stage_options_[i]);
+  torch::NoGradGuard no_grad;
+  auto src = named_parameters();
+  for (auto& p : copy->named_parameters()) p.value().copy_(src[p.key()]);
+  copy->train(is_training());
+  return copy;
+}
+
+}  // namespace ares::models
