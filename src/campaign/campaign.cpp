@@ -13,6 +13,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "ares/campaign/engine.h"
 #include "ares/campaign/threads.h"
@@ -182,6 +183,10 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
     }
   }
   progress.finish();
+  std::sort(result.summaries.begin(), result.summaries.end(),
+            [](const ConfigSummary& a, const ConfigSummary& b) {
+              return std::tie(a.instance, a.config) < std::tie(b.instance, b.config);
+            });
   if (forward_count) result.clean_forward_seconds /= forward_count;
 
   for (auto& sum : result.summaries) {
