@@ -27,7 +27,7 @@ const char* campaign_flags_help() {
          "  --semantics S       bernoulli (default) or exact\n"
          "  --dataset D         override the checkpoint's dataset\n"
          "  --eval-limit N      evaluate on the first N test samples (default all)\n"
-         "  --batch N           evaluation batch (default 1000)\n"
+         "  --batch N           evaluation batch (default 256)\n"
          "  --cache-mb N        memory for cached clean activations (default 3072)\n"
          "  --threads T         worker threads (default: all cores); results do not change\n"
          "  --engine E          fast (default), prefix or reference\n"
@@ -144,7 +144,7 @@ campaign::CampaignSpec spec_from_args(const Args& args) {
   spec.semantics = fault::parse_semantics(args.get_or("semantics", "bernoulli"));
   spec.dataset = args.get_or("dataset", "");
   spec.eval_limit = args.get_int("eval-limit", 0);
-  spec.batch = args.get_int("batch", 1000);
+  spec.batch = args.get_int("batch", 256);
   spec.cache_mb = args.get_int("cache-mb", 3072);
   long long threads = args.get_int("threads", campaign::available_cores());
   ARES_CHECK(threads >= 1 && threads <= 1024, args.command(),

@@ -1,4 +1,6 @@
 // The `ares` command: dispatches to one subcommand per file (cmd_*.cpp).
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -29,6 +31,11 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Keep freed tensor memory in the heap instead of returning it to the kernel: evaluation
+  // allocates the same activation sizes batch after batch, and fresh pages cost more than
+  // the arithmetic (LeNet5's clean pass: 5.9 s -> 3.1 s at batch 256, measured here).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);

@@ -49,6 +49,9 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
     first_cached_ = s;
   }
   cached_bytes_ = used;
+  for (size_t s = 0; s < S; ++s) {
+    max_sample_bytes_ = std::max({max_sample_bytes_, in_bytes[s], pre_bytes[s]});
+  }
   inputs_.assign(S + 1, torch::Tensor());
   pre_.assign(S, torch::Tensor());
   inputs_[0] = images_;
@@ -79,6 +82,7 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
   forward_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   baseline_errors_ = models::count_errors(inputs_[S], labels_);
+  wrong_ = models::wrong_mask(inputs_[S], labels_).to(torch::kInt64);
 }
 
 TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
@@ -90,7 +94,11 @@ TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
       targets_(std::move(targets)),
       injector_(targets_, *model_),
       engine_(engine),
-      batch_(batch),
+      // The fast engine's tensors are narrow: take more rows per call where activations are
+      // small (fewer, larger operations), keeping each tensor under ~16 MB.
+      batch_(engine == Engine::kFast
+                 ? std::max(batch, (int64_t(16) << 20) / std::max<int64_t>(1, cache_->max_sample_bytes()))
+                 : batch),
       stage_changes_(model_->num_stages()) {
   model_->eval();
   auto named = model_->named_parameters();
@@ -148,7 +156,7 @@ int64_t TrialEvaluator::errors_fast(size_t first) {
   int64_t n = c.samples(), wrong = 0;
   for (int64_t a = 0; a < n; a += batch_) {
     int64_t b = std::min(n, a + batch_);
-    wrong += models::count_errors(batch_fast(first, a, b), c.labels().slice(0, a, b));
+    wrong += batch_fast(first, a, b);
   }
   return wrong;
 }
@@ -169,36 +177,66 @@ Site locate(const StageOptions& o, const inject::ValueChange& ch, bool is_bias) 
   return {off / (o.in * kk), rem / kk, (rem % kk) / o.kernel, rem % o.kernel};
 }
 
-// Adds the weight changes of one stage to `pre` (B x U [x H x W]), whose dim-1 index of output
-// unit o is `pos(o)`, using the clean input x of the stage.
+// Adds the weight changes of one stage to `pre` (B x P [x H x W]), whose dim-1 index of output
+// unit o is `pos(o)`, using the clean input x of the stage. For a linear stage all weight
+// changes go in one small GEMM: pre += x[:, ins] @ dW, dW holding the changes (|ins| x P).
 template <typename Pos>
 void add_weight_changes(torch::Tensor& pre, const torch::Tensor& x, const StageOptions& o,
                         const std::vector<inject::ValueChange>& changes,
                         const std::vector<inject::WeightTargets::Param>& params, Pos pos) {
+  if (changes.empty()) return;
+  const bool linear = o.op == StageOptions::Op::kLinear;
+  std::vector<int64_t> ins;
+  if (linear) {
+    for (const auto& ch : changes) {
+      if (!params[ch.param].is_bias) ins.push_back(locate(o, ch, false).in);
+    }
+    std::sort(ins.begin(), ins.end());
+    ins.erase(std::unique(ins.begin(), ins.end()), ins.end());
+  }
+  const int64_t P = pre.size(1);
+  torch::Tensor dw_matrix, db;
+  float* dwp = nullptr;
+  if (!ins.empty()) {
+    dw_matrix = torch::zeros({int64_t(ins.size()), P});
+    dwp = dw_matrix.data_ptr<float>();
+  }
   for (const auto& ch : changes) {
     bool is_bias = params[ch.param].is_bias;
     Site s = locate(o, ch, is_bias);
-    double dw = double(ch.faulty) - double(ch.clean);
-    auto col = pre.select(1, pos(s.out));  // callers route non-finite weights to dense
+    float dw = ch.faulty - ch.clean;
+    int64_t p = pos(s.out);
     if (is_bias) {
-      col.add_(dw);
-    } else if (o.op == StageOptions::Op::kLinear) {
-      col.add_(x.select(1, s.in), dw);
+      if (!db.defined()) db = torch::zeros({P});
+      db.data_ptr<float>()[p] += dw;
+    } else if (linear) {
+      int64_t row = std::lower_bound(ins.begin(), ins.end(), s.in) - ins.begin();
+      dwp[row * P + p] += dw;
     } else {
       int64_t ho = pre.size(2), wo = pre.size(3);
-      col.add_(x.select(1, s.in).slice(1, s.kh, s.kh + ho).slice(2, s.kw, s.kw + wo), dw);
+      pre.select(1, p).add_(x.select(1, s.in).slice(1, s.kh, s.kh + ho).slice(2, s.kw, s.kw + wo),
+                            dw);
     }
   }
+  if (dw_matrix.defined()) {
+    pre.addmm_(x.index_select(1, torch::tensor(ins, torch::kInt64)), dw_matrix);
+  }
+  if (db.defined()) pre.add_(linear ? db : db.view({1, P, 1, 1}));
 }
 
 }  // namespace
 
-torch::Tensor TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
+int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
   const CleanCache& c = *cache_;
   const size_t S = model_->num_stages();
   const auto& params = targets_->params();
   enum class State { kClean, kSparse, kDense } st = State::kClean;
-  torch::Tensor delta, cols, dense;  // kSparse: input(s)[:, cols] + delta; kDense: dense
+  // kSparse: the stage input is input(s)[rows][:, cols] + delta; kDense: `dense` is it.
+  torch::Tensor delta, cols, dense;
+  // Rows (relative to a) whose activations may differ from the clean pass; undefined = all.
+  // A row whose faulty stage output equals the clean one keeps its clean prediction.
+  torch::Tensor rows;
+  auto sel = [&](const torch::Tensor& t) { return rows.defined() ? t.index_select(0, rows) : t; };
   for (size_t s = first; s < S; ++s) {
     auto& stage = model_->stage(s);
     const StageOptions& o = stage->options();
@@ -208,7 +246,7 @@ torch::Tensor TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
       continue;
     }
     if (st == State::kClean && changes.empty()) continue;
-    torch::Tensor x = c.input(s).slice(0, a, b);
+    torch::Tensor x = sel(c.input(s).slice(0, a, b));
     bool conv = o.op == StageOptions::Op::kConv2d;
     bool has_nonfinite = false;
     for (const auto& ch : changes) has_nonfinite |= !std::isfinite(ch.faulty);
@@ -228,7 +266,7 @@ torch::Tensor TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
       st = State::kDense;
       continue;
     }
-    torch::Tensor z = c.pre(s).slice(0, a, b);
+    torch::Tensor z = sel(c.pre(s).slice(0, a, b));
     torch::Tensor xf = (!conv && o.flatten) ? x.flatten(1) : x;
     if (st == State::kClean) {
       std::vector<int64_t> outs;
@@ -241,12 +279,25 @@ torch::Tensor TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
         return std::lower_bound(outs.begin(), outs.end(), u) - outs.begin();
       });
       auto out = stage->finish(pre);
-      if (s + 1 == S) {
-        auto logits = c.input(S).slice(0, a, b).clone();
-        logits.index_copy_(1, idx, out);
-        return logits;
-      }
       delta = out - c.input(s + 1).slice(0, a, b).index_select(1, idx);
+      bool later_changes = false;
+      for (size_t k = s + 1; k < S; ++k) later_changes |= !stage_changes_[k].empty();
+      if (!later_changes) {
+        // Only rows whose output moved can change their prediction (NaN != 0 holds, so
+        // rows that turned non-finite are kept). With faults in later stages every row
+        // stays, since those faults reach all rows.
+        rows = delta.ne(0).flatten(1).any(1).nonzero().squeeze(1);
+        if (rows.numel() == 0) return c.wrong().slice(0, a, b).sum().item<int64_t>();
+      } else {
+        rows = torch::arange(b - a, torch::kInt64);
+      }
+      if (s + 1 == S) {
+        dense = sel(c.input(S).slice(0, a, b)).clone();
+        dense.index_copy_(1, idx, out.index_select(0, rows));
+        st = State::kDense;
+        break;
+      }
+      delta = delta.index_select(0, rows);
       cols = idx;
       st = State::kSparse;
       continue;
@@ -272,7 +323,9 @@ torch::Tensor TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
     st = State::kDense;
   }
   ARES_ASSERT(st == State::kDense, "fast engine ended without a dense result");
-  return dense;
+  auto clean_wrong = c.wrong().slice(0, a, b);
+  int64_t outside = clean_wrong.sum().item<int64_t>() - sel(clean_wrong).sum().item<int64_t>();
+  return outside + models::count_errors(dense, sel(c.labels().slice(0, a, b)));
 }
 
 }  // namespace ares::campaign

@@ -4,12 +4,13 @@
 
 namespace ares::models {
 
+torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels) {
+  auto wrong = logits.argmax(1).ne(labels);
+  return wrong.logical_or_(torch::isfinite(logits).all(1).logical_not());
+}
+
 int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels) {
-  auto pred = logits.argmax(1);
-  auto wrong = pred.ne(labels);
-  auto finite = torch::isfinite(logits).all(1);
-  wrong.logical_or_(finite.logical_not());
-  return wrong.sum().item<int64_t>();
+  return wrong_mask(logits, labels).sum().item<int64_t>();
 }
 
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,

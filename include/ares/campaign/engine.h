@@ -48,17 +48,22 @@ class CleanCache {
   int64_t samples() const { return labels_.size(0); }
   /// Wrong predictions of the clean (quantized) model.
   int64_t baseline_errors() const { return baseline_errors_; }
+  /// Per sample, 1 where the clean model's prediction is wrong (int64).
+  const torch::Tensor& wrong() const { return wrong_; }
   /// Seconds the clean forward pass took (one pass over the evaluation set).
   double forward_seconds() const { return forward_seconds_; }
   int64_t cached_bytes() const { return cached_bytes_; }
+  /// Largest activation of one sample at any stage, in bytes.
+  int64_t max_sample_bytes() const { return max_sample_bytes_; }
 
  private:
-  torch::Tensor images_, labels_;
+  torch::Tensor images_, labels_, wrong_;
   std::vector<torch::Tensor> inputs_, pre_;
   size_t first_cached_ = 0;
   int64_t baseline_errors_ = 0;
   double forward_seconds_ = 0;
   int64_t cached_bytes_ = 0;
+  int64_t max_sample_bytes_ = 0;
 };
 
 /// Evaluates trials on one thread's own model copy. Not thread-safe: one per thread.
@@ -77,7 +82,7 @@ class TrialEvaluator {
  private:
   int64_t errors_dense(size_t first);
   int64_t errors_fast(size_t first);
-  torch::Tensor batch_fast(size_t first, int64_t a, int64_t b);
+  int64_t batch_fast(size_t first, int64_t a, int64_t b);
 
   std::shared_ptr<const CleanCache> cache_;
   std::shared_ptr<models::StagedModel> model_;

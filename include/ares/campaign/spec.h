@@ -29,7 +29,7 @@ struct CampaignSpec {
   fault::Semantics semantics = fault::Semantics::kBernoulli;
   std::string dataset;                 ///< override; default: the checkpoint's own dataset
   int64_t eval_limit = 0;              ///< evaluate on the first N test samples (0 = all)
-  int64_t batch = 1000;                ///< evaluation batch
+  int64_t batch = 256;                 ///< evaluation batch
   int64_t cache_mb = 3072;             ///< memory for cached clean activations
   int threads = 1;                     ///< worker threads (results do not depend on it)
   std::string engine = "fast";         ///< "fast", "prefix" or "reference"

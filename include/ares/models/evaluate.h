@@ -12,6 +12,9 @@ namespace ares::models {
 /// counts as wrong (a fault that produced a non-finite value never "accidentally" helps).
 int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels);
 
+/// Per row, true where the prediction is wrong under the rule of count_errors (bool, B).
+torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels);
+
 /// Error rate of `model` in eval mode over `images`/`labels`, in batches of `batch`.
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,
                       int64_t batch = 1000);

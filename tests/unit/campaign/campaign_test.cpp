@@ -1,0 +1,458 @@
+#include "ares/campaign/campaign.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ares/analysis/threshold.h"
+#include "ares/campaign/spec.h"
+#include "ares/common/error.h"
+#include "ares/data/dataset.h"
+#include "ares/format/format.h"
+#include "ares/inject/weight_faults.h"
+#include "ares/models/checkpoint.h"
+#include "ares/models/evaluate.h"
+#include "ares/models/registry.h"
+
+namespace ares::campaign {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename F>
+void expect_input_error(F f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected ares::InputError";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected ares::InputError, got another exception: " << e.what();
+  }
+}
+
+// ---- spec --------------------------------------------------------------------------------
+
+CampaignSpec valid_spec() {
+  CampaignSpec s;
+  s.checkpoints = {"m.ckpt"};
+  s.configs = {{"q2.6-2c", "none"}};
+  s.bers = {1e-6, 1e-5, 1e-4};
+  s.trials = 3;
+  return s;
+}
+
+TEST(SpecTest, ValidSpecPasses) {
+  EXPECT_NO_THROW(valid_spec().validate());
+  CampaignSpec s = valid_spec();
+  s.bers = {1.0};
+  EXPECT_NO_THROW(s.validate());
+  for (const char* e : {"fast", "prefix", "reference"}) {
+    s.engine = e;
+    EXPECT_NO_THROW(s.validate()) << e;
+  }
+}
+
+TEST(SpecTest, DefaultsFollowThePaper) {
+  CampaignSpec s;
+  EXPECT_EQ(s.trials, 20);
+  EXPECT_EQ(s.engine, "fast");
+  EXPECT_EQ(s.targets, (std::vector<std::string>{"*"}));
+  EXPECT_EQ(s.semantics, fault::Semantics::kBernoulli);
+  EXPECT_EQ(s.levels, (std::vector<double>{0.5, 1.0, 5.0, 10.0}));
+}
+
+TEST(SpecTest, InvalidFieldsAreNamed) {
+  struct Case {
+    const char* what;
+    void (*edit)(CampaignSpec&);
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"BER 0", [](CampaignSpec& s) { s.bers = {0.0, 1e-3}; }, "BER"},
+      {"BER > 1", [](CampaignSpec& s) { s.bers = {1e-3, 1.5}; }, "BER"},
+      {"negative BER", [](CampaignSpec& s) { s.bers = {-1e-3}; }, "BER"},
+      {"NaN BER", [](CampaignSpec& s) { s.bers = {std::nan("")}; }, "BER"},
+      {"unsorted BERs", [](CampaignSpec& s) { s.bers = {1e-4, 1e-5}; }, "ascending"},
+      {"repeated BER", [](CampaignSpec& s) { s.bers = {1e-4, 1e-4}; }, "ascending"},
+      {"no BERs", [](CampaignSpec& s) { s.bers.clear(); }, "BER"},
+      {"trials 0", [](CampaignSpec& s) { s.trials = 0; }, "trials"},
+      {"negative trials", [](CampaignSpec& s) { s.trials = -2; }, "trials"},
+      {"unknown engine", [](CampaignSpec& s) { s.engine = "turbo"; }, "turbo"},
+      {"threads 0", [](CampaignSpec& s) { s.threads = 0; }, "threads"},
+      {"batch 0", [](CampaignSpec& s) { s.batch = 0; }, "batch"},
+      {"negative cache", [](CampaignSpec& s) { s.cache_mb = -1; }, "cache"},
+      {"negative eval limit", [](CampaignSpec& s) { s.eval_limit = -1; }, "limit"},
+      {"no checkpoint", [](CampaignSpec& s) { s.checkpoints.clear(); }, "checkpoint"},
+      {"no config", [](CampaignSpec& s) { s.configs.clear(); }, "format"},
+      {"no targets", [](CampaignSpec& s) { s.targets.clear(); }, "target"},
+      {"negative level", [](CampaignSpec& s) { s.levels = {1.0, -5.0}; }, "level"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    CampaignSpec s = valid_spec();
+    c.edit(s);
+    expect_input_error([&] { s.validate(); }, {c.expect});
+  }
+}
+
+TEST(SpecTest, LogGrid) {
+  const auto g = log_grid(1e-9, 1e-3, 50);
+  ASSERT_EQ(g.size(), 50u);
+  EXPECT_EQ(g.front(), 1e-9);
+  EXPECT_EQ(g.back(), 1e-3);
+  for (size_t i = 1; i < g.size(); ++i) {
+    EXPECT_GT(g[i], g[i - 1]);
+    EXPECT_NEAR(std::log10(g[i]) - std::log10(g[i - 1]), 6.0 / 49.0, 1e-12) << i;
+  }
+  const auto d = log_grid(1e-6, 1e-2, 5);
+  ASSERT_EQ(d.size(), 5u);
+  for (size_t i = 0; i < d.size(); ++i) EXPECT_NEAR(d[i], std::pow(10.0, -6.0 + double(i)), 1e-18);
+  EXPECT_EQ(log_grid(1e-5, 1e-1, 1), (std::vector<double>{1e-5}));
+  EXPECT_EQ(log_grid(1e-3, 1.0, 2), (std::vector<double>{1e-3, 1.0}));
+  // A grid is a valid spec grid.
+  CampaignSpec s = valid_spec();
+  s.bers = g;
+  EXPECT_NO_THROW(s.validate());
+  EXPECT_THROW(log_grid(1e-9, 1e-3, 0), InputError);
+  EXPECT_THROW(log_grid(0.0, 1e-3, 5), InputError);
+  EXPECT_THROW(log_grid(-1e-3, 1e-3, 5), InputError);
+  EXPECT_THROW(log_grid(1e-3, 2.0, 5), InputError);
+  EXPECT_THROW(log_grid(1e-3, 1e-6, 5), InputError);
+}
+
+TEST(SpecTest, ParseConfigsCrossesFormatsAndProtections) {
+  const auto c = parse_configs({"q2.6-2c", "Q2.6-SM", "fp16"}, {"none", "sign"});
+  ASSERT_EQ(c.size(), 6u);
+  const std::vector<std::string> labels = {"q2.6-2c", "q2.6-2c+sign", "q2.6-sm",
+                                           "q2.6-sm+sign", "fp16", "fp16+sign"};
+  for (size_t i = 0; i < c.size(); ++i) EXPECT_EQ(c[i].label(), labels[i]) << i;
+  EXPECT_EQ(c[2].format, "q2.6-sm");  // canonical spelling
+  EXPECT_EQ(c[3].protection, "sign");
+}
+
+TEST(SpecTest, ParseConfigsKeepsOwnProtection) {
+  const auto c = parse_configs({"q2.6-2c", "q2.6-sm+sign", "q4.4-2c+msb:2"}, {"none"});
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].label(), "q2.6-2c");
+  EXPECT_EQ(c[1].format, "q2.6-sm");
+  EXPECT_EQ(c[1].protection, "sign");
+  EXPECT_EQ(c[2].format, "q4.4-2c");
+  EXPECT_EQ(c[2].protection, "msb:2");
+  EXPECT_EQ(c[2].label(), "q4.4-2c+msb:2");
+  // The listed protections do not apply to an entry with its own.
+  const auto d = parse_configs({"fp16+sign"}, {"none", "lsb:3"});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].label(), "fp16+sign");
+}
+
+TEST(SpecTest, ParseConfigsRejectsDuplicatesAndBadSpecs) {
+  expect_input_error([] { parse_configs({"q2.6-2c", "q2.6-2c"}, {"none"}); }, {"q2.6-2c"});
+  expect_input_error([] { parse_configs({"q2.6-2c", "Q2.6-2C"}, {"none"}); }, {"q2.6-2c"});
+  expect_input_error([] { parse_configs({"q2.6-2c+sign", "q2.6-2c"}, {"none", "sign"}); },
+                     {"q2.6-2c+sign"});
+  expect_input_error([] { parse_configs({"q2.6-2c+none", "q2.6-2c"}, {"none"}); }, {"q2.6-2c"});
+  expect_input_error([] { parse_configs({"fp16"}, {"sign", "sign"}); }, {"fp16+sign"});
+  EXPECT_THROW(parse_configs({"q0.0-sm"}, {"none"}), InputError);
+  EXPECT_THROW(parse_configs({"int8"}, {"none"}), InputError);
+  EXPECT_THROW(parse_configs({"q2.6-2c"}, {"bogus"}), InputError);
+  EXPECT_THROW(parse_configs({"q2.6-2c+bogus"}, {"none"}), InputError);
+  EXPECT_THROW(parse_configs({"q2.6-2c"}, {"msb:9"}), InputError);  // wider than the format
+  EXPECT_THROW(parse_configs({}, {"none"}), InputError);
+  EXPECT_THROW(parse_configs({"q2.6-2c"}, {}), InputError);
+}
+
+TEST(SpecTest, ConfigLabel) {
+  EXPECT_EQ((Config{"q2.6-2c", "none"}).label(), "q2.6-2c");
+  EXPECT_EQ((Config{"q2.6-2c", "sign"}).label(), "q2.6-2c+sign");
+}
+
+// ---- run_campaign end to end ------------------------------------------------------------
+
+constexpr int64_t kSamples = 120;
+
+// A temp dir holding a mnist_fc checkpoint (seeded random weights) and a test split of random
+// images labelled by that model's predictions.
+class CampaignTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) /
+           ("ares_campaign_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "data");
+    torch::manual_seed(17);
+    model_ = models::create("mnist_fc");
+    model_->eval();
+    ckpt_ = (dir_ / "mnist_fc.ckpt").string();
+    models::save_checkpoint(ckpt_, *model_, {{"dataset", "ares-test-no-such-dataset"}});
+    auto images_u8 = torch::randint(0, 256, {kSamples, 28, 28}, torch::kInt64).to(torch::kUInt8);
+    torch::Tensor labels;
+    {
+      c10::InferenceMode guard;
+      images_ = images_u8.to(torch::kFloat32).div(255.0f).unsqueeze(1);
+      labels = model_->forward(images_).argmax(1);
+    }
+    // One label in ten is wrong on purpose, so that the clean error is not zero.
+    labels = labels.clone();
+    for (int64_t i = 0; i < kSamples; i += 10) labels[i] = (labels[i].item<int64_t>() + 1) % 10;
+    labels_ = labels;
+    data::write_idx((dir_ / "data" / "t10k-images-idx3-ubyte").string(), images_u8);
+    data::write_idx((dir_ / "data" / "t10k-labels-idx1-ubyte.gz").string(),
+                    labels.to(torch::kUInt8));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  CampaignSpec spec() const {
+    CampaignSpec s;
+    s.checkpoints = {ckpt_};
+    s.configs = parse_configs({"q2.6-2c", "fp16+sign"}, {"none"});
+    s.bers = {1e-8, 1e-6, 1e-5, 1e-4, 1e-3};
+    s.trials = 3;
+    s.seed = 5;
+    s.dataset = (dir_ / "data").string();
+    s.batch = 64;
+    s.cache_mb = 64;
+    s.progress = false;
+    return s;
+  }
+
+  // Clean errors of the model quantized to `fmt`, computed here without the engine.
+  int64_t quantized_errors(const std::string& fmt) const {
+    auto q = model_->clone_model();
+    inject::WeightTargets t(*q, {"*"}, format::Format::parse(fmt));
+    c10::InferenceMode guard;
+    return models::count_errors(q->forward(images_), labels_);
+  }
+
+  fs::path dir_;
+  std::string ckpt_;
+  std::shared_ptr<models::StagedModel> model_;
+  torch::Tensor images_, labels_;
+};
+
+// Every field but `seconds`.
+void expect_same_row(const TrialRow& a, const TrialRow& b) {
+  EXPECT_EQ(a.instance, b.instance);
+  EXPECT_EQ(a.config, b.config);
+  EXPECT_EQ(a.ber_index, b.ber_index);
+  EXPECT_EQ(a.trial, b.trial);
+  EXPECT_EQ(a.stream, b.stream);
+  EXPECT_EQ(a.bits, b.bits);
+  EXPECT_EQ(a.faults, b.faults);
+  EXPECT_EQ(a.first_stage, b.first_stage);
+  EXPECT_EQ(a.errors, b.errors);
+  EXPECT_EQ(a.samples, b.samples);
+  EXPECT_EQ(a.evaluated, b.evaluated);
+}
+
+TEST_F(CampaignTest, EndToEnd) {
+  CampaignSpec s1 = spec();
+  s1.threads = 1;
+  const CampaignResult r1 = run_campaign(s1);
+  CampaignSpec s2 = spec();
+  s2.threads = 2;
+  const CampaignResult r2 = run_campaign(s2);
+
+  const size_t C = s1.configs.size(), B = s1.bers.size(), T = size_t(s1.trials);
+  ASSERT_EQ(r1.rows.size(), C * B * T);
+  ASSERT_EQ(r2.rows.size(), r1.rows.size());
+
+  // Threads change nothing but timings.
+  for (size_t i = 0; i < r1.rows.size(); ++i) {
+    SCOPED_TRACE(i);
+    expect_same_row(r1.rows[i], r2.rows[i]);
+  }
+
+  ASSERT_EQ(r1.summaries.size(), C);
+  const uint64_t values = 266610;
+  const int64_t baseline[] = {quantized_errors("q2.6-2c"), quantized_errors("fp16")};
+  const uint64_t bits[] = {values * 8, values * 15};  // fp16+sign: 15 faultable bits
+  std::set<uint64_t> streams;
+  int zero_fault_rows = 0, evaluated = 0;
+  for (size_t i = 0; i < r1.rows.size(); ++i) {
+    const TrialRow& r = r1.rows[i];
+    SCOPED_TRACE(i);
+    // Ordered by (instance, config, ber_index, trial).
+    EXPECT_EQ(r.instance, 0);
+    EXPECT_EQ(size_t(r.config), i / (B * T));
+    EXPECT_EQ(size_t(r.ber_index), (i / T) % B);
+    EXPECT_EQ(size_t(r.trial), i % T);
+    EXPECT_EQ(r.samples, kSamples);
+    EXPECT_EQ(r.bits, bits[r.config]);
+    EXPECT_GE(r.seconds, 0.0);
+    streams.insert(r.stream);
+    if (r.faults == 0) {
+      ++zero_fault_rows;
+      EXPECT_FALSE(r.evaluated);
+      EXPECT_EQ(r.errors, baseline[r.config]);
+      EXPECT_EQ(r.first_stage, -1);
+    } else {
+      ++evaluated;
+      EXPECT_TRUE(r.evaluated);
+      EXPECT_GE(r.first_stage, 0);
+      EXPECT_LT(r.first_stage, 3);
+    }
+    EXPECT_GE(r.errors, 0);
+    EXPECT_LE(r.errors, kSamples);
+  }
+  EXPECT_EQ(streams.size(), r1.rows.size()) << "every trial has its own stream";
+  EXPECT_GT(zero_fault_rows, 0) << "the 1e-8 column should hold fault-free trials";
+  EXPECT_GT(evaluated, 0);
+  EXPECT_EQ(r1.evaluated_trials, evaluated);
+  EXPECT_GT(r1.seconds, 0.0);
+  EXPECT_GT(r1.clean_forward_seconds, 0.0);
+
+  double float_error;
+  {
+    c10::InferenceMode guard;
+    float_error =
+        double(models::count_errors(model_->forward(images_), labels_)) / double(kSamples);
+  }
+  for (size_t c = 0; c < C; ++c) {
+    SCOPED_TRACE(c);
+    const ConfigSummary& sum = r1.summaries[c];
+    EXPECT_EQ(sum.instance, 0);
+    EXPECT_EQ(sum.config, int(c));
+    EXPECT_EQ(sum.checkpoint, ckpt_);
+    EXPECT_EQ(sum.model, "mnist_fc");
+    EXPECT_EQ(sum.dataset, s1.dataset);
+    EXPECT_EQ(sum.values, values);
+    EXPECT_EQ(sum.bits, bits[c]);
+    EXPECT_DOUBLE_EQ(sum.float_error, float_error);
+    EXPECT_DOUBLE_EQ(sum.baseline_error, double(baseline[c]) / double(kSamples));
+    ASSERT_EQ(sum.mean_error.size(), B);
+    for (size_t b = 0; b < B; ++b) {
+      double acc = 0;
+      for (size_t t = 0; t < T; ++t) {
+        const TrialRow& r = r1.rows[(c * B + b) * T + t];
+        acc += double(r.errors) / double(r.samples);
+      }
+      EXPECT_NEAR(sum.mean_error[b], acc / double(T), 1e-15) << "ber " << b;
+    }
+    // Thresholds follow the one rule, applied to the mean errors.
+    ASSERT_EQ(sum.thresholds.size(), s1.levels.size());
+    for (size_t k = 0; k < s1.levels.size(); ++k) {
+      const auto expected =
+          analysis::tolerable_ber(s1.bers, sum.mean_error, sum.baseline_error, s1.levels[k]);
+      EXPECT_EQ(sum.thresholds[k].status, expected.status) << "level " << s1.levels[k];
+      EXPECT_EQ(sum.thresholds[k].ber, expected.ber) << "level " << s1.levels[k];
+    }
+    // And the summaries do not depend on the thread count either.
+    EXPECT_EQ(r2.summaries[c].mean_error, sum.mean_error);
+    EXPECT_EQ(r2.summaries[c].baseline_error, sum.baseline_error);
+  }
+}
+
+TEST_F(CampaignTest, EnginesGiveTheSameRows) {
+  CampaignSpec s = spec();
+  s.configs = parse_configs({"q2.6-sm"}, {"none"});
+  s.bers = {1e-6, 1e-5, 1e-4};
+  s.trials = 2;
+  s.engine = "fast";
+  const auto fast = run_campaign(s);
+  s.engine = "reference";
+  const auto ref = run_campaign(s);
+  ASSERT_EQ(fast.rows.size(), ref.rows.size());
+  for (size_t i = 0; i < fast.rows.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(fast.rows[i].stream, ref.rows[i].stream);
+    EXPECT_EQ(fast.rows[i].faults, ref.rows[i].faults);
+    EXPECT_LE(std::abs(fast.rows[i].errors - ref.rows[i].errors), 1);  // fast-engine tolerance
+  }
+}
+
+TEST_F(CampaignTest, SeedAndEvalLimit) {
+  CampaignSpec s = spec();
+  s.configs = parse_configs({"q2.6-2c"}, {"none"});
+  s.bers = {1e-4};
+  s.trials = 2;
+  s.eval_limit = 50;
+  const auto a = run_campaign(s);
+  for (const auto& r : a.rows) EXPECT_EQ(r.samples, 50);
+  s.seed = 6;
+  const auto b = run_campaign(s);
+  for (size_t i = 0; i < a.rows.size(); ++i) EXPECT_NE(a.rows[i].stream, b.rows[i].stream);
+}
+
+TEST_F(CampaignTest, WritesResultFiles) {
+  CampaignSpec s = spec();
+  s.bers = {1e-8, 1e-5};
+  s.trials = 2;
+  const auto r = run_campaign(s);
+  const fs::path out = dir_ / "out" / "nested";
+  write_results(r, out.string());
+  auto lines = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::vector<std::string> v;
+    for (std::string l; std::getline(in, l);) v.push_back(l);
+    return v;
+  };
+  const auto trials = lines(out / "trials.csv");
+  ASSERT_EQ(trials.size(), r.rows.size() + 1);
+  EXPECT_EQ(trials[0].rfind("instance,checkpoint,format,protection", 0), 0u) << trials[0];
+  const auto summary = lines(out / "summary.csv");
+  ASSERT_EQ(summary.size(), r.summaries.size() + 1);
+  EXPECT_NE(summary[0].find("ber_at_0.5pct"), std::string::npos) << summary[0];
+  ASSERT_TRUE(fs::is_regular_file(out / "summary.json"));
+  for (const auto& e : fs::directory_iterator(out)) {
+    EXPECT_NE(e.path().extension(), ".tmp") << e.path();
+  }
+  const std::string table = summary_table(r);
+  EXPECT_NE(table.find("fp16+sign"), std::string::npos) << table;
+  EXPECT_NE(table.find("mnist_fc"), std::string::npos) << table;
+}
+
+TEST_F(CampaignTest, BadInputIsAnInputError) {
+  {
+    CampaignSpec s = spec();
+    s.trials = 0;
+    expect_input_error([&] { run_campaign(s); }, {"trials"});
+  }
+  {
+    CampaignSpec s = spec();
+    s.checkpoints = {(dir_ / "missing.ckpt").string()};
+    expect_input_error([&] { run_campaign(s); }, {s.checkpoints[0]});
+  }
+  {
+    // The checkpoint names a dataset that does not exist.
+    CampaignSpec s = spec();
+    s.dataset.clear();
+    expect_input_error([&] { run_campaign(s); }, {"ares-test-no-such-dataset"});
+  }
+  {
+    CampaignSpec s = spec();
+    s.dataset = (dir_ / "nowhere").string();
+    expect_input_error([&] { run_campaign(s); }, {s.dataset});
+  }
+  {
+    // Images of the wrong shape for the model.
+    fs::create_directories(dir_ / "small");
+    data::write_idx((dir_ / "small" / "t10k-images-idx3-ubyte").string(),
+                    torch::zeros({4, 20, 20}, torch::kUInt8));
+    data::write_idx((dir_ / "small" / "t10k-labels-idx1-ubyte").string(),
+                    torch::zeros({4}, torch::kUInt8));
+    CampaignSpec s = spec();
+    s.dataset = (dir_ / "small").string();
+    expect_input_error([&] { run_campaign(s); }, {"mnist_fc"});
+  }
+  {
+    CampaignSpec s = spec();
+    s.targets = {"conv*"};
+    expect_input_error([&] { run_campaign(s); }, {"conv*"});
+  }
+}
+
+}  // namespace
+}  // namespace ares::campaign

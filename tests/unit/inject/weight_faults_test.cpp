@@ -1,0 +1,347 @@
+#include "ares/inject/weight_faults.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ares/common/error.h"
+#include "ares/fault/rng.h"
+#include "ares/fault/sampler.h"
+#include "ares/format/format.h"
+#include "ares/models/registry.h"
+
+namespace ares::inject {
+namespace {
+
+using fault::Flip;
+using format::Format;
+
+constexpr uint64_t kSeeds[] = {1, 2, 3, 4, 5};
+const char* const kFormats[] = {"q2.6-2c", "q2.6-sm", "q4.4-2c", "q1.7-sm", "fp16", "bf16",
+                                "fp32"};
+
+uint32_t bits_of(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+}
+
+// Name -> a contiguous copy of every parameter of `m`.
+std::map<std::string, torch::Tensor> snapshot(models::StagedModel& m) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : m.named_parameters()) out[p.key()] = p.value().detach().clone();
+  return out;
+}
+
+bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
+  if (a.sizes() != b.sizes()) return false;
+  auto ca = a.contiguous(), cb = b.contiguous();
+  return std::memcmp(ca.data_ptr(), cb.data_ptr(), size_t(ca.numel()) * ca.element_size()) == 0;
+}
+
+void expect_unchanged(models::StagedModel& m, const std::map<std::string, torch::Tensor>& before) {
+  for (const auto& p : m.named_parameters()) {
+    EXPECT_TRUE(same_bits(p.value(), before.at(p.key()))) << p.key() << " changed";
+  }
+}
+
+std::shared_ptr<models::StagedModel> seeded(const std::string& name, uint64_t seed) {
+  torch::manual_seed(seed);
+  auto m = models::create(name);
+  m->eval();
+  return m;
+}
+
+TEST(WeightTargetsTest, QuantizesExactlyLikeFormat) {
+  for (const char* spec : kFormats) {
+    SCOPED_TRACE(spec);
+    const Format fmt = Format::parse(spec);
+    auto m = seeded("mnist_fc", 1);
+    {
+      // Values outside every fixed range and exactly on rounding ties.
+      torch::NoGradGuard no_grad;
+      auto b = m->named_parameters()["fc2.bias"];
+      b[0] = 3.7f;
+      b[1] = -5.0f;
+      b[2] = 1.0f / 128.0f;  // a tie for q2.6
+      b[3] = 3.0f / 128.0f;
+    }
+    const auto before = snapshot(*m);
+    WeightTargets t(*m, {"*"}, fmt);
+    EXPECT_EQ(t.format(), fmt);
+    ASSERT_EQ(t.num_values(), 266610u);
+    ASSERT_EQ(t.params().size(), 6u);
+    double max_err = 0;
+    uint64_t offset = 0;
+    auto named = m->named_parameters();
+    for (size_t p = 0; p < t.params().size(); ++p) {
+      const auto& info = t.params()[p];
+      SCOPED_TRACE(info.name);
+      EXPECT_EQ(info.offset, offset);
+      const torch::Tensor orig = before.at(info.name).contiguous();
+      const torch::Tensor now = named[info.name].contiguous();
+      ASSERT_EQ(info.size, uint64_t(orig.numel()));
+      EXPECT_EQ(info.shape, orig.sizes().vec());
+      const float* o = orig.data_ptr<float>();
+      const float* q = now.data_ptr<float>();
+      for (uint64_t i = 0; i < info.size; ++i) {
+        ASSERT_EQ(t.code(offset + i), fmt.encode(o[i])) << "value " << i;
+        ASSERT_EQ(bits_of(q[i]), bits_of(fmt.quantize(o[i]))) << "value " << i;
+        ASSERT_EQ(t.param_of(offset + i), p);
+        max_err = std::max(max_err, double(std::fabs(o[i] - q[i])));
+      }
+      offset += info.size;
+    }
+    EXPECT_EQ(t.max_quantization_error(), max_err);
+    if (fmt.kind() == format::Kind::kFloat32) {
+      EXPECT_EQ(max_err, 0.0);
+    }
+  }
+}
+
+TEST(WeightTargetsTest, GlobsSelectParameters) {
+  struct Case {
+    std::vector<std::string> globs;
+    std::vector<std::string> expected;
+  };
+  const std::vector<Case> cases = {
+      {{"*"}, {"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
+               "fc1.bias", "fc2.weight", "fc2.bias"}},
+      {{"fc1.*"}, {"fc1.weight", "fc1.bias"}},
+      {{"*.bias"}, {"conv1.bias", "conv2.bias", "fc1.bias", "fc2.bias"}},
+      {{"conv*.weight"}, {"conv1.weight", "conv2.weight"}},
+      // Order follows the model, not the globs; a parameter matched twice appears once.
+      {{"fc2.bias", "conv1.weight", "conv1.*"}, {"conv1.weight", "conv1.bias", "fc2.bias"}},
+      {{"nothing", "fc?.weight"}, {"fc1.weight", "fc2.weight"}},
+  };
+  const Format fmt = Format::parse("q2.6-sm");
+  for (const auto& c : cases) {
+    SCOPED_TRACE(::testing::PrintToString(c.globs));
+    auto m = seeded("lenet5", 2);
+    const auto before = snapshot(*m);
+    WeightTargets t(*m, c.globs, fmt);
+    std::vector<std::string> names;
+    uint64_t total = 0;
+    for (const auto& p : t.params()) {
+      names.push_back(p.name);
+      EXPECT_EQ(p.stage, m->stage_of(p.name));
+      EXPECT_EQ(p.is_bias, p.name.size() > 5 && p.name.substr(p.name.size() - 5) == ".bias");
+      EXPECT_EQ(p.offset, total);
+      total += p.size;
+    }
+    EXPECT_EQ(names, c.expected);
+    EXPECT_EQ(t.num_values(), total);
+    // Only the selected parameters were quantized.
+    for (const auto& p : m->named_parameters()) {
+      const bool selected = std::find(names.begin(), names.end(), p.key()) != names.end();
+      if (!selected) {
+        EXPECT_TRUE(same_bits(p.value(), before.at(p.key()))) << p.key();
+      }
+    }
+  }
+}
+
+TEST(WeightTargetsTest, NoMatchThrowsListingParameters) {
+  auto m = seeded("mnist_fc", 3);
+  const auto before = snapshot(*m);
+  try {
+    WeightTargets t(*m, {"conv*", "*.gamma"}, Format::parse("q2.6-2c"));
+    ADD_FAILURE() << "expected ares::InputError";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("conv*"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("fc1.weight"), std::string::npos) << msg;
+  }
+  EXPECT_THROW(WeightTargets(*m, {}, Format::parse("q2.6-2c")), InputError);
+  expect_unchanged(*m, before);
+}
+
+TEST(WeightTargetsTest, NonFiniteParameterThrows) {
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    auto m = seeded("mnist_fc", 4);
+    {
+      torch::NoGradGuard no_grad;
+      m->named_parameters()["fc3.bias"][2] = bad;
+    }
+    EXPECT_THROW(WeightTargets(*m, {"*"}, Format::parse("fp16")), InputError);
+    // Not targeted: fine.
+    EXPECT_NO_THROW(WeightTargets(*m, {"fc1.*", "fc2.*"}, Format::parse("fp16")));
+  }
+}
+
+// Checks one applied plan against the model: every planned value holds decode(code ^ mask),
+// every other parameter value is unchanged (compared over whole tensors), and the reported
+// changes are exactly the planned values, sorted.
+void check_applied(const WeightTargets& t, models::StagedModel& m, const std::vector<Flip>& flips,
+                   const std::vector<ValueChange>& changes,
+                   const std::map<std::string, torch::Tensor>& clean) {
+  std::map<uint64_t, uint32_t> masks;
+  for (const auto& f : flips) masks[f.index] |= 1u << f.bit;
+  ASSERT_EQ(changes.size(), masks.size());
+  size_t k = 0;
+  for (const auto& [index, mask] : masks) {
+    const ValueChange& c = changes[k++];
+    const size_t p = t.param_of(index);
+    EXPECT_EQ(c.param, p);
+    EXPECT_EQ(c.offset, index - t.params()[p].offset);
+    EXPECT_EQ(bits_of(c.clean), bits_of(t.format().decode(t.code(index))));
+    EXPECT_EQ(bits_of(c.faulty), bits_of(t.format().decode(t.code(index) ^ mask)));
+  }
+  auto named = m.named_parameters();
+  for (size_t p = 0; p < t.params().size(); ++p) {
+    const auto& info = t.params()[p];
+    torch::Tensor expected = clean.at(info.name).clone().contiguous();
+    float* e = expected.data_ptr<float>();
+    for (auto it = masks.lower_bound(info.offset);
+         it != masks.end() && it->first < info.offset + info.size; ++it) {
+      e[it->first - info.offset] = t.format().decode(t.code(it->first) ^ it->second);
+    }
+    EXPECT_TRUE(same_bits(named[info.name], expected)) << info.name;
+  }
+  // Parameters outside the target are untouched.
+  for (const auto& p : named) {
+    bool target = false;
+    for (const auto& info : t.params()) target = target || info.name == p.key();
+    if (!target) {
+      EXPECT_TRUE(same_bits(p.value(), clean.at(p.key()))) << p.key();
+    }
+  }
+}
+
+TEST(WeightInjectorTest, ApplyWritesExactlyThePlanAndRestoreUndoesIt) {
+  struct Case {
+    const char* model;
+    std::vector<std::string> globs;
+  };
+  const std::vector<Case> cases = {{"mnist_fc", {"*"}}, {"lenet5", {"conv2.*", "fc2.*"}},
+                                   {"mnist_fc", {"fc2.weight", "fc3.*"}}};
+  for (const auto& c : cases) {
+    for (const char* spec : {"q2.6-2c", "q2.6-sm", "fp16"}) {
+      const Format fmt = Format::parse(spec);
+      auto m = seeded(c.model, 5);
+      auto t = std::make_shared<const WeightTargets>(*m, c.globs, fmt);
+      const auto clean = snapshot(*m);
+      WeightInjector inj(t, *m);
+      EXPECT_EQ(inj.first_stage(), m->num_stages());
+      for (uint64_t seed : kSeeds) {
+        for (double ber : {1e-5, 1e-3, 3e-2}) {
+          SCOPED_TRACE(::testing::Message() << c.model << " " << spec << " seed " << seed
+                                            << " ber " << ber);
+          fault::Rng rng(fault::stream_key(seed, {uint64_t(ber * 1e6)}));
+          const auto flips =
+              fault::sample_flips(rng, t->num_values(), fmt.code_mask(), ber,
+                                  fault::Semantics::kBernoulli);
+          const auto& changes = inj.apply(flips);
+          check_applied(*t, *m, flips, changes, clean);
+          EXPECT_EQ(&changes, &inj.changes());
+          size_t first = m->num_stages();
+          for (const auto& f : flips) first = std::min(first, t->params()[t->param_of(f.index)].stage);
+          EXPECT_EQ(inj.first_stage(), first);
+          inj.restore();
+          EXPECT_TRUE(inj.changes().empty());
+          EXPECT_EQ(inj.first_stage(), m->num_stages());
+          expect_unchanged(*m, clean);
+        }
+      }
+    }
+  }
+}
+
+TEST(WeightInjectorTest, FirstStageIsTheLowestTouchedStage) {
+  auto m = seeded("lenet5", 6);
+  auto t = std::make_shared<const WeightTargets>(*m, std::vector<std::string>{"*"},
+                                                 Format::parse("q2.6-2c"));
+  WeightInjector inj(t, *m);
+  const auto& params = t->params();
+  for (size_t p = 0; p < params.size(); ++p) {
+    SCOPED_TRACE(params[p].name);
+    // The last value of parameter p, plus the first value of the last parameter.
+    std::vector<Flip> flips = {{params[p].offset + params[p].size - 1, 3}};
+    if (p + 1 < params.size()) flips.push_back({params.back().offset, 0});
+    inj.apply(flips);
+    EXPECT_EQ(inj.first_stage(), params[p].stage);
+    inj.restore();
+  }
+  inj.apply({});
+  EXPECT_EQ(inj.first_stage(), m->num_stages());
+  EXPECT_TRUE(inj.changes().empty());
+  inj.restore();
+}
+
+TEST(WeightInjectorTest, FlipsOnOneValueCombineIntoOneMask) {
+  for (const char* spec : {"q2.6-2c", "q2.6-sm", "fp16"}) {
+    SCOPED_TRACE(spec);
+    const Format fmt = Format::parse(spec);
+    auto m = seeded("mnist_fc", 7);
+    auto t = std::make_shared<const WeightTargets>(*m, std::vector<std::string>{"*"}, fmt);
+    const auto clean = snapshot(*m);
+    WeightInjector inj(t, *m);
+    const uint64_t v = 123456, w = t->num_values() - 1;
+    const std::vector<Flip> flips = {{5, 1}, {v, 0}, {v, 3}, {v, 7}, {w, 2}, {w, 6}};
+    const auto& ch = inj.apply(flips);
+    ASSERT_EQ(ch.size(), 3u);
+    EXPECT_EQ(bits_of(ch[0].faulty), bits_of(fmt.decode(t->code(5) ^ 0x2u)));
+    EXPECT_EQ(bits_of(ch[1].faulty), bits_of(fmt.decode(t->code(v) ^ 0x89u)));
+    EXPECT_EQ(bits_of(ch[2].faulty), bits_of(fmt.decode(t->code(w) ^ 0x44u)));
+    EXPECT_EQ(ch[2].param, t->params().size() - 1);
+    EXPECT_EQ(ch[2].offset, t->params().back().size - 1);
+    check_applied(*t, *m, flips, ch, clean);
+    inj.restore();
+    expect_unchanged(*m, clean);
+  }
+}
+
+TEST(WeightInjectorTest, Fp16FlipsMayCreateInfAndNaNAndRestoreAnyway) {
+  const Format fmt = Format::fp16();
+  auto m = seeded("mnist_fc", 8);
+  auto t = std::make_shared<const WeightTargets>(*m, std::vector<std::string>{"*"}, fmt);
+  const auto clean = snapshot(*m);
+  WeightInjector inj(t, *m);
+  // Flip the bits that turn value 10 into +Inf (0x7C00) and value 20 into a NaN (0x7E00).
+  std::vector<Flip> flips;
+  for (uint64_t index : {uint64_t(10), uint64_t(20)}) {
+    const uint32_t target = index == 10 ? 0x7C00u : 0x7E00u;
+    const uint32_t mask = t->code(index) ^ target;
+    for (uint32_t b = 0; b < 16; ++b) {
+      if (mask & (1u << b)) flips.push_back({index, b});
+    }
+  }
+  const auto& ch = inj.apply(flips);
+  ASSERT_EQ(ch.size(), 2u);
+  EXPECT_TRUE(std::isinf(ch[0].faulty) && ch[0].faulty > 0);
+  EXPECT_TRUE(std::isnan(ch[1].faulty));
+  auto w = m->named_parameters()["fc1.weight"].view(-1);
+  EXPECT_TRUE(std::isinf(w[10].item<float>()));
+  EXPECT_TRUE(std::isnan(w[20].item<float>()));
+  inj.restore();
+  expect_unchanged(*m, clean);
+}
+
+TEST(WeightInjectorTest, WorksOnACloneAndLeavesTheOriginalAlone) {
+  const Format fmt = Format::parse("q2.6-sm");
+  auto m = seeded("lenet5", 9);
+  auto t = std::make_shared<const WeightTargets>(*m, std::vector<std::string>{"*"}, fmt);
+  auto copy = m->clone_model();
+  const auto clean = snapshot(*m);
+  WeightInjector inj(t, *copy);
+  fault::Rng rng(fault::stream_key(9, {1}));
+  const auto flips =
+      fault::sample_flips(rng, t->num_values(), fmt.code_mask(), 1e-3, fault::Semantics::kExact);
+  ASSERT_FALSE(flips.empty());
+  check_applied(*t, *copy, flips, inj.apply(flips), clean);
+  expect_unchanged(*m, clean);
+  inj.restore();
+  expect_unchanged(*copy, clean);
+}
+
+}  // namespace
+}  // namespace ares::inject
