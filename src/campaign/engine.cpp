@@ -65,6 +65,10 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
     int64_t b = std::min(n, a + batch);
     torch::Tensor x = images_.slice(0, a, b);
     for (size_t s = 0; s < S; ++s) {
+      if (s == first_cached_ && s > 0) {
+        if (!inputs_[s].defined()) inputs_[s] = alloc_like(x);
+        inputs_[s].slice(0, a, b).copy_(x);
+      }
       auto pre = model.stage(s)->pre_activation(x);
       x = model.stage(s)->finish(pre);
       if (s >= first_cached_) {

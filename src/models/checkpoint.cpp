@@ -99,7 +99,12 @@ void save_checkpoint(const std::string& path, const StagedModel& model, Metadata
   w.raw(&h, 8);
 
   std::filesystem::path target(path);
-  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
+  if (target.has_parent_path()) {
+    std::error_code dir_error;
+    std::filesystem::create_directories(target.parent_path(), dir_error);
+    ARES_CHECK(!dir_error, path, ": cannot create directory ", target.parent_path().string(),
+               " (", dir_error.message(), ")");
+  }
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -36,7 +36,8 @@ void expect_input_error(F f, const std::vector<std::string>& parts) {
     ADD_FAILURE() << "expected ares::InputError";
   } catch (const InputError& e) {
     const std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
+    for (const auto& p : parts)
+      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "expected ares::InputError, got another exception: " << e.what();
   }
@@ -80,12 +81,28 @@ TEST(SpecTest, InvalidFieldsAreNamed) {
     const char* expect;
   };
   const Case cases[] = {
-      {"BER 0", [](CampaignSpec& s) { s.bers = {0.0, 1e-3}; }, "BER"},
-      {"BER > 1", [](CampaignSpec& s) { s.bers = {1e-3, 1.5}; }, "BER"},
+      {"BER 0",
+       [](CampaignSpec& s) {
+         s.bers = {0.0, 1e-3};
+       },
+       "BER"},
+      {"BER > 1",
+       [](CampaignSpec& s) {
+         s.bers = {1e-3, 1.5};
+       },
+       "BER"},
       {"negative BER", [](CampaignSpec& s) { s.bers = {-1e-3}; }, "BER"},
       {"NaN BER", [](CampaignSpec& s) { s.bers = {std::nan("")}; }, "BER"},
-      {"unsorted BERs", [](CampaignSpec& s) { s.bers = {1e-4, 1e-5}; }, "ascending"},
-      {"repeated BER", [](CampaignSpec& s) { s.bers = {1e-4, 1e-4}; }, "ascending"},
+      {"unsorted BERs",
+       [](CampaignSpec& s) {
+         s.bers = {1e-4, 1e-5};
+       },
+       "ascending"},
+      {"repeated BER",
+       [](CampaignSpec& s) {
+         s.bers = {1e-4, 1e-4};
+       },
+       "ascending"},
       {"no BERs", [](CampaignSpec& s) { s.bers.clear(); }, "BER"},
       {"trials 0", [](CampaignSpec& s) { s.trials = 0; }, "trials"},
       {"negative trials", [](CampaignSpec& s) { s.trials = -2; }, "trials"},
@@ -97,7 +114,11 @@ TEST(SpecTest, InvalidFieldsAreNamed) {
       {"no checkpoint", [](CampaignSpec& s) { s.checkpoints.clear(); }, "checkpoint"},
       {"no config", [](CampaignSpec& s) { s.configs.clear(); }, "format"},
       {"no targets", [](CampaignSpec& s) { s.targets.clear(); }, "target"},
-      {"negative level", [](CampaignSpec& s) { s.levels = {1.0, -5.0}; }, "level"},
+      {"negative level",
+       [](CampaignSpec& s) {
+         s.levels = {1.0, -5.0};
+       },
+       "level"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -135,8 +156,8 @@ TEST(SpecTest, LogGrid) {
 TEST(SpecTest, ParseConfigsCrossesFormatsAndProtections) {
   const auto c = parse_configs({"q2.6-2c", "Q2.6-SM", "fp16"}, {"none", "sign"});
   ASSERT_EQ(c.size(), 6u);
-  const std::vector<std::string> labels = {"q2.6-2c", "q2.6-2c+sign", "q2.6-sm",
-                                           "q2.6-sm+sign", "fp16", "fp16+sign"};
+  const std::vector<std::string> labels = {"q2.6-2c",      "q2.6-2c+sign", "q2.6-sm",
+                                           "q2.6-sm+sign", "fp16",         "fp16+sign"};
   for (size_t i = 0; i < c.size(); ++i) EXPECT_EQ(c[i].label(), labels[i]) << i;
   EXPECT_EQ(c[2].format, "q2.6-sm");  // canonical spelling
   EXPECT_EQ(c[3].protection, "sign");
@@ -160,8 +181,11 @@ TEST(SpecTest, ParseConfigsKeepsOwnProtection) {
 TEST(SpecTest, ParseConfigsRejectsDuplicatesAndBadSpecs) {
   expect_input_error([] { parse_configs({"q2.6-2c", "q2.6-2c"}, {"none"}); }, {"q2.6-2c"});
   expect_input_error([] { parse_configs({"q2.6-2c", "Q2.6-2C"}, {"none"}); }, {"q2.6-2c"});
-  expect_input_error([] { parse_configs({"q2.6-2c+sign", "q2.6-2c"}, {"none", "sign"}); },
-                     {"q2.6-2c+sign"});
+  expect_input_error(
+      [] {
+        parse_configs({"q2.6-2c+sign", "q2.6-2c"}, {"none", "sign"});
+      },
+      {"q2.6-2c+sign"});
   expect_input_error([] { parse_configs({"q2.6-2c+none", "q2.6-2c"}, {"none"}); }, {"q2.6-2c"});
   expect_input_error([] { parse_configs({"fp16"}, {"sign", "sign"}); }, {"fp16+sign"});
   EXPECT_THROW(parse_configs({"q0.0-sm"}, {"none"}), InputError);

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <memory>
@@ -276,7 +276,7 @@ TEST(EngineTest, CacheBudgetDoesNotChangeResults) {
     if (budget == 3072) {
       EXPECT_EQ(first, 0u);
     }
-    EXPECT_LE(first, last_first) << "a larger budget caches fewer stages";
+    EXPECT_LE(first, last_first) << "a larger budget must not cache fewer stages";
     last_first = first;
     if (first < stages) {
       EXPECT_LE(bench.cache->cached_bytes(), budget << 20);
@@ -385,8 +385,9 @@ TEST(EngineTest, FaultsAfterTheFirstFaultyStageReachEveryRow) {
 
 TEST(EngineTest, EmptyEvaluationSetIsAnInputError) {
   auto m = models::create("mnist_fc");
-  EXPECT_THROW(CleanCache(*m, torch::rand({0, 1, 28, 28}), torch::zeros({0}, torch::kInt64), 10, 64),
-               InputError);
+  EXPECT_THROW(
+      CleanCache(*m, torch::rand({0, 1, 28, 28}), torch::zeros({0}, torch::kInt64), 10, 64),
+      InputError);
 }
 
 }  // namespace

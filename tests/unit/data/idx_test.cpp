@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -8,8 +9,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "ares/common/error.h"
 #include "ares/data/dataset.h"
@@ -61,7 +60,8 @@ void expect_input_error(F f, const std::vector<std::string>& parts) {
     ADD_FAILURE() << "expected ares::InputError";
   } catch (const InputError& e) {
     const std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
+    for (const auto& p : parts)
+      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "expected ares::InputError, got another exception: " << e.what();
   }
@@ -131,8 +131,8 @@ TEST_F(IdxTest, TruncatedFilesAreRejected) {
   const std::string bytes = read_bytes(path("full"));
   ASSERT_EQ(bytes.size(), 16u + 48u);
   // Inside the magic, inside the dimensions, and inside the data.
-  for (size_t keep : {size_t(0), size_t(2), size_t(6), size_t(15), size_t(16), size_t(40),
-                      bytes.size() - 1}) {
+  for (size_t keep :
+       {size_t(0), size_t(2), size_t(6), size_t(15), size_t(16), size_t(40), bytes.size() - 1}) {
     SCOPED_TRACE(keep);
     write_bytes(path("cut"), bytes.substr(0, keep));
     expect_input_error([&] { read_idx(path("cut"), kImagesMagic); }, {path("cut")});

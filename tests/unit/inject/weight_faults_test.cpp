@@ -26,8 +26,7 @@ using fault::Flip;
 using format::Format;
 
 constexpr uint64_t kSeeds[] = {1, 2, 3, 4, 5};
-const char* const kFormats[] = {"q2.6-2c", "q2.6-sm", "q4.4-2c", "q1.7-sm", "fp16", "bf16",
-                                "fp32"};
+const char* const kFormats[] = {"q2.6-2c", "q2.6-sm", "q4.4-2c", "q1.7-sm", "fp16", "bf16", "fp32"};
 
 uint32_t bits_of(float x) {
   uint32_t u;
@@ -114,8 +113,9 @@ TEST(WeightTargetsTest, GlobsSelectParameters) {
     std::vector<std::string> expected;
   };
   const std::vector<Case> cases = {
-      {{"*"}, {"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
-               "fc1.bias", "fc2.weight", "fc2.bias"}},
+      {{"*"},
+       {"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias",
+        "fc2.weight", "fc2.bias"}},
       {{"fc1.*"}, {"fc1.weight", "fc1.bias"}},
       {{"*.bias"}, {"conv1.bias", "conv2.bias", "fc1.bias", "fc2.bias"}},
       {{"conv*.weight"}, {"conv1.weight", "conv2.weight"}},
@@ -166,7 +166,8 @@ TEST(WeightTargetsTest, NoMatchThrowsListingParameters) {
 }
 
 TEST(WeightTargetsTest, NonFiniteParameterThrows) {
-  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+  for (float bad :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     auto m = seeded("mnist_fc", 4);
     {
       torch::NoGradGuard no_grad;
@@ -222,8 +223,8 @@ TEST(WeightInjectorTest, ApplyWritesExactlyThePlanAndRestoreUndoesIt) {
     const char* model;
     std::vector<std::string> globs;
   };
-  const std::vector<Case> cases = {{"mnist_fc", {"*"}}, {"lenet5", {"conv2.*", "fc2.*"}},
-                                   {"mnist_fc", {"fc2.weight", "fc3.*"}}};
+  const std::vector<Case> cases = {
+      {"mnist_fc", {"*"}}, {"lenet5", {"conv2.*", "fc2.*"}}, {"mnist_fc", {"fc2.weight", "fc3.*"}}};
   for (const auto& c : cases) {
     for (const char* spec : {"q2.6-2c", "q2.6-sm", "fp16"}) {
       const Format fmt = Format::parse(spec);
@@ -234,17 +235,17 @@ TEST(WeightInjectorTest, ApplyWritesExactlyThePlanAndRestoreUndoesIt) {
       EXPECT_EQ(inj.first_stage(), m->num_stages());
       for (uint64_t seed : kSeeds) {
         for (double ber : {1e-5, 1e-3, 3e-2}) {
-          SCOPED_TRACE(::testing::Message() << c.model << " " << spec << " seed " << seed
-                                            << " ber " << ber);
+          SCOPED_TRACE(::testing::Message()
+                       << c.model << " " << spec << " seed " << seed << " ber " << ber);
           fault::Rng rng(fault::stream_key(seed, {uint64_t(ber * 1e6)}));
-          const auto flips =
-              fault::sample_flips(rng, t->num_values(), fmt.code_mask(), ber,
-                                  fault::Semantics::kBernoulli);
+          const auto flips = fault::sample_flips(rng, t->num_values(), fmt.code_mask(), ber,
+                                                 fault::Semantics::kBernoulli);
           const auto& changes = inj.apply(flips);
           check_applied(*t, *m, flips, changes, clean);
           EXPECT_EQ(&changes, &inj.changes());
           size_t first = m->num_stages();
-          for (const auto& f : flips) first = std::min(first, t->params()[t->param_of(f.index)].stage);
+          for (const auto& f : flips)
+            first = std::min(first, t->params()[t->param_of(f.index)].stage);
           EXPECT_EQ(inj.first_stage(), first);
           inj.restore();
           EXPECT_TRUE(inj.changes().empty());

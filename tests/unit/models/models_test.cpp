@@ -62,7 +62,8 @@ void expect_input_error(F f, const std::vector<std::string>& parts) {
     ADD_FAILURE() << "expected ares::InputError";
   } catch (const InputError& e) {
     const std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
+    for (const auto& p : parts)
+      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "expected ares::InputError, got another exception: " << e.what();
   }
@@ -105,9 +106,9 @@ TEST(RegistryTest, StageLayout) {
   // Parameters are "<stage>.weight" and "<stage>.bias", in stage order.
   std::vector<std::string> keys;
   for (const auto& p : le->named_parameters()) keys.push_back(p.key());
-  EXPECT_EQ(keys, (std::vector<std::string>{"conv1.weight", "conv1.bias", "conv2.weight",
-                                            "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight",
-                                            "fc2.bias"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias",
+                                      "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}));
 }
 
 TEST(RegistryTest, UnknownNameListsKnownOnes) {
@@ -246,9 +247,9 @@ TEST(EvaluateTest, CountErrorsUsesFirstArgmax) {
 
 TEST(EvaluateTest, NonFiniteRowsAreWrong) {
   auto logits = torch::tensor({{0.f, 1.f, 0.f},
-                               {0.f, kInf, 0.f},     // Inf on the right class: still wrong
-                               {kNaN, 1.f, 0.f},     // NaN elsewhere: wrong
-                               {-kInf, 1.f, 0.f},    // -Inf: wrong
+                               {0.f, kInf, 0.f},   // Inf on the right class: still wrong
+                               {kNaN, 1.f, 0.f},   // NaN elsewhere: wrong
+                               {-kInf, 1.f, 0.f},  // -Inf: wrong
                                {0.f, 1.f, 0.f}});
   auto labels = torch::tensor({1, 1, 1, 1, 1}, torch::kInt64);
   EXPECT_EQ(count_errors(logits, labels), 3);
@@ -353,7 +354,8 @@ TEST_F(CheckpointTest, BytesAreDeterministic) {
   size_t expected = 8 + 4 + 4 + 4;  // magic, version, meta count, tensor count
   for (const auto& [k, v] : l.meta) expected += 8 + k.size() + v.size();
   for (const auto& p : m->named_parameters()) {
-    expected += 4 + p.key().size() + 4 + 8 * size_t(p.value().dim()) + 4 * size_t(p.value().numel());
+    expected +=
+        4 + p.key().size() + 4 + 8 * size_t(p.value().dim()) + 4 * size_t(p.value().numel());
   }
   expected += 8;  // hash
   EXPECT_EQ(a.size(), expected);
@@ -401,8 +403,19 @@ TEST_F(CheckpointTest, AnyCorruptedByteIsRejected) {
   save_checkpoint(path("full.ckpt"), *m, {{"dataset", "mnist"}});
   const std::string bytes = read_bytes(path("full.ckpt"));
   // Magic, version, metadata, a tensor name, a shape, weight data, the last weight, the hash.
-  std::vector<size_t> positions = {0, 7, 8, 13, 20, 30, 60, 100, 1000, bytes.size() / 2,
-                                   bytes.size() - 9, bytes.size() - 8, bytes.size() - 1};
+  std::vector<size_t> positions = {0,
+                                   7,
+                                   8,
+                                   13,
+                                   20,
+                                   30,
+                                   60,
+                                   100,
+                                   1000,
+                                   bytes.size() / 2,
+                                   bytes.size() - 9,
+                                   bytes.size() - 8,
+                                   bytes.size() - 1};
   for (size_t pos : positions) {
     for (unsigned char x : {0x01, 0x80}) {
       SCOPED_TRACE(::testing::Message() << "byte " << pos << " ^ " << int(x));
@@ -454,7 +467,8 @@ TEST_F(CheckpointTest, NonFiniteWeightsAreRejected) {
       m->named_parameters()["fc2.weight"].view(-1)[17] = bad;
     }
     save_checkpoint(path("nan.ckpt"), *m, {});
-    expect_input_error([&] { load_checkpoint(path("nan.ckpt")); }, {path("nan.ckpt"), "fc2.weight"});
+    expect_input_error([&] { load_checkpoint(path("nan.ckpt")); },
+                       {path("nan.ckpt"), "fc2.weight"});
   }
 }
 
