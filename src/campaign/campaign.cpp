@@ -66,7 +66,9 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
         TrialRow& r = rows[job.row];
         auto t0 = std::chrono::steady_clock::now();
         fault::Rng rng(r.stream);
-        auto flips = fault::sample_flips(rng, n_values, job.mask, job.ber, spec.semantics);
+        auto flips = spec.sampler == "dense"
+                         ? fault::sample_flips_dense(rng, n_values, job.mask, job.ber)
+                         : fault::sample_flips(rng, n_values, job.mask, job.ber, spec.semantics);
         r.faults = flips.size();
         r.errors = ev->errors(flips);
         r.evaluated = !flips.empty();
@@ -140,7 +142,7 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
       qmodel->eval();
       auto targets = std::make_shared<const inject::WeightTargets>(*qmodel, spec.targets, fmt);
       auto cache = std::make_shared<const CleanCache>(*qmodel, images, labels, spec.batch,
-                                                      spec.cache_mb);
+                                                      spec.cache_mb, spec.measure_floor);
       result.clean_forward_seconds += cache->forward_seconds();
       ++forward_count;
       std::vector<Job> jobs;
@@ -180,6 +182,12 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
                                                 spec.batch);
       };
       run_jobs(jobs, spec.threads, make, spec, targets->num_values(), result.rows, progress);
+      if (spec.measure_floor) {
+        for (const auto& job : jobs) {
+          const TrialRow& r = result.rows[job.row];
+          if (r.evaluated) result.floor_seconds += cache->suffix_seconds()[size_t(r.first_stage)];
+        }
+      }
     }
   }
   progress.finish();
@@ -328,7 +336,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
      << ",\n  \"libtorch_version\": " << json_str(TORCH_VERSION)
      << ",\n  \"seed\": " << spec.seed << ",\n  \"trials\": " << spec.trials
      << ",\n  \"semantics\": " << json_str(fault::to_string(spec.semantics))
-     << ",\n  \"engine\": " << json_str(spec.engine) << ",\n  \"eval_limit\": " << spec.eval_limit
+     << ",\n  \"engine\": " << json_str(spec.engine)
+     << ",\n  \"sampler\": " << json_str(spec.sampler) << ",\n  \"eval_limit\": " << spec.eval_limit
      << ",\n  \"threshold_rule\": \"highest grid BER before the mean error first exceeds "
         "baseline * (1 + level/100)\",\n  \"targets\": [";
   for (size_t i = 0; i < spec.targets.size(); ++i) js << (i ? ", " : "") << json_str(spec.targets[i]);

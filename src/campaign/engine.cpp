@@ -20,7 +20,7 @@ Engine parse_engine(const std::string& name) {
 }
 
 CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels,
-                       int64_t batch, int64_t budget_mb)
+                       int64_t batch, int64_t budget_mb, bool time_suffixes)
     : images_(std::move(images)), labels_(std::move(labels)) {
   c10::InferenceMode guard;
   model.eval();
@@ -86,6 +86,17 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
   forward_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   baseline_errors_ = models::count_errors(inputs_[S], labels_);
+  if (time_suffixes) {
+    for (size_t s = 0; s < S; ++s) {
+      size_t from = s >= first_cached_ ? s : 0;
+      auto t0 = std::chrono::steady_clock::now();
+      for (int64_t a = 0; a < n; a += batch) {
+        model.forward_from(from, inputs_[from].slice(0, a, std::min(n, a + batch)));
+      }
+      suffix_seconds_.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  }
   wrong_ = models::wrong_mask(inputs_[S], labels_).to(torch::kInt64);
 }
 

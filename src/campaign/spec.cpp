@@ -68,6 +68,10 @@ void CampaignSpec::validate() const {
   ARES_CHECK(cache_mb >= 0, "campaign: cache-mb must be >= 0, got ", cache_mb);
   ARES_CHECK(engine == "fast" || engine == "prefix" || engine == "reference",
              "campaign: unknown engine '", engine, "' (expected fast, prefix or reference)");
+  ARES_CHECK(sampler == "sparse" || sampler == "dense", "campaign: unknown sampler '", sampler,
+             "' (expected sparse or dense)");
+  ARES_CHECK(sampler == "sparse" || semantics == fault::Semantics::kBernoulli,
+             "campaign: the dense sampler implements bernoulli semantics only");
   ARES_CHECK(!targets.empty(), "campaign: no target parameters");
   for (double l : levels) ARES_CHECK(l >= 0, "campaign: degradation level ", l, " is negative");
 }

@@ -120,4 +120,20 @@ std::vector<Flip> sample_flips(Rng& rng, uint64_t n_values, uint32_t faultable_m
   return flips;
 }
 
+std::vector<Flip> sample_flips_dense(Rng& rng, uint64_t n_values, uint32_t faultable_mask,
+                                     double ber) {
+  ARES_CHECK(ber >= 0 && ber <= 1, "bit error rate ", ber, ": expected a value in [0, 1]");
+  std::vector<uint32_t> bits;
+  for (uint32_t b = 0; b < 32; ++b) {
+    if (faultable_mask & (1u << b)) bits.push_back(b);
+  }
+  std::vector<Flip> flips;
+  for (uint64_t i = 0; i < n_values; ++i) {
+    for (uint32_t b : bits) {
+      if (rng.next_double() < ber) flips.push_back(Flip{i, b});
+    }
+  }
+  return flips;
+}
+
 }  // namespace ares::fault

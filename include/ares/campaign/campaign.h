@@ -52,6 +52,9 @@ struct CampaignResult {
   double eval_seconds = 0;         ///< summed wall time of evaluated trials
   int64_t evaluated_trials = 0;
   double clean_forward_seconds = 0;  ///< one clean forward pass over the evaluation set (mean)
+  /// With spec.measure_floor: summed clean-suffix time (from each evaluated trial's first
+  /// faulty stage) over the evaluated trials; compare with eval_seconds.
+  double floor_seconds = 0;
 };
 
 /// Runs the campaign. Throws ares::InputError for bad specs, files or data.

@@ -37,8 +37,10 @@ class CleanCache {
   /// Runs the clean forward pass in batches of `batch` and keeps as many stage activations as
   /// fit in `budget_mb` MiB, filled from the last stage backwards (the images themselves are
   /// always available as stage 0's input).
+  /// With `time_suffixes`, also times the clean forward pass from every stage to the output
+  /// (see suffix_seconds).
   CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels,
-             int64_t batch, int64_t budget_mb);
+             int64_t batch, int64_t budget_mb, bool time_suffixes = false);
   /// Stages s >= first_cached() have input(s) and pre(s); input(num_stages) is the logits.
   size_t first_cached() const { return first_cached_; }
   const torch::Tensor& input(size_t s) const { return inputs_.at(s); }
@@ -53,6 +55,10 @@ class CleanCache {
   /// Seconds the clean forward pass took (one pass over the evaluation set).
   double forward_seconds() const { return forward_seconds_; }
   int64_t cached_bytes() const { return cached_bytes_; }
+  /// Seconds of the clean dense pass from stage s (from its cached input, else from the
+  /// images) to the logits over the evaluation set: the floor of a trial whose first faulty
+  /// stage is s. Empty unless built with time_suffixes.
+  const std::vector<double>& suffix_seconds() const { return suffix_seconds_; }
   /// Largest activation of one sample at any stage, in bytes.
   int64_t max_sample_bytes() const { return max_sample_bytes_; }
 
@@ -64,6 +70,7 @@ class CleanCache {
   double forward_seconds_ = 0;
   int64_t cached_bytes_ = 0;
   int64_t max_sample_bytes_ = 0;
+  std::vector<double> suffix_seconds_;
 };
 
 /// Evaluates trials on one thread's own model copy. Not thread-safe: one per thread.

@@ -33,6 +33,11 @@ struct CampaignSpec {
   int64_t cache_mb = 3072;             ///< memory for cached clean activations
   int threads = 1;                     ///< worker threads (results do not depend on it)
   std::string engine = "fast";         ///< "fast", "prefix" or "reference"
+  /// "sparse" (count, then positions: O(faults)) or "dense" (the original Ares's one draw per
+  /// bit, O(bits); a benchmark yardstick, bernoulli only, other plans for the same seed).
+  std::string sampler = "sparse";
+  /// Time the clean suffix from every stage (the floor a trial starting there must pay).
+  bool measure_floor = false;
   std::vector<double> levels = {0.5, 1.0, 5.0, 10.0};  ///< degradation levels, % relative
   bool progress = true;
 

@@ -49,6 +49,12 @@ struct Flip {
 std::vector<Flip> sample_flips(Rng& rng, uint64_t n_values, uint32_t faultable_mask, double ber,
                                Semantics semantics);
 
+/// The original Ares's way, kept as a yardstick for benchmarks and cross-checks: one uniform
+/// draw per faultable bit, flipping it when the draw is below `ber`. Same distribution as
+/// kBernoulli (but another plan for the same stream), at O(bits) cost instead of O(flips).
+std::vector<Flip> sample_flips_dense(Rng& rng, uint64_t n_values, uint32_t faultable_mask,
+                                     double ber);
+
 /// Draws `count` distinct integers uniformly from [0, population), sorted ascending.
 /// Cost O(count log count) when count is small relative to population, O(population) via
 /// selection sampling when count > population / 8. Precondition: count <= population.

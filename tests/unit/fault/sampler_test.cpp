@@ -367,3 +367,33 @@ TEST(SampleDistinctTest, CountAbovePopulationThrows) {
 
 }  // namespace
 }  // namespace ares::fault
+
+namespace ares::fault {
+namespace {
+
+// The dense yardstick flips each faultable bit with probability BER: its count has the
+// binomial's mean and variance (|z| < 5 over 400 plans), and it never touches protected bits.
+TEST(SamplerDenseTest, CountMatchesBinomialAndRespectsMask) {
+  const uint64_t n = 5000;
+  const uint32_t mask = 0x7F;  // sign bit of an 8-bit code protected
+  const double ber = 2e-3, bits = double(n) * 7;
+  std::vector<double> counts;
+  for (uint64_t t = 0; t < 400; ++t) {
+    Rng rng(stream_key(11, {t}));
+    auto flips = sample_flips_dense(rng, n, mask, ber);
+    for (const auto& f : flips) ASSERT_NE(mask & (1u << f.bit), 0u);
+    ASSERT_TRUE(std::is_sorted(flips.begin(), flips.end()));
+    counts.push_back(double(flips.size()));
+  }
+  double mean = 0, var = 0;
+  for (double c : counts) mean += c;
+  mean /= counts.size();
+  for (double c : counts) var += (c - mean) * (c - mean);
+  var /= counts.size() - 1;
+  const double mu = bits * ber, sigma2 = bits * ber * (1 - ber);
+  EXPECT_LT(std::fabs(mean - mu) / std::sqrt(sigma2 / counts.size()), 5.0);
+  EXPECT_NEAR(var / sigma2, 1.0, 0.35);
+}
+
+}  // namespace
+}  // namespace ares::fault
