@@ -116,6 +116,9 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
 
   for (size_t inst = 0; inst < spec.checkpoints.size(); ++inst) {
     auto loaded = models::load_checkpoint(spec.checkpoints[inst]);
+    // Inference hardware stores batch norm folded into the convolution: campaigns target the
+    // folded weights and biases.
+    loaded.model = loaded.model->fold_batchnorm();
     std::string ds_name = spec.dataset.empty() ? loaded.meta["dataset"] : spec.dataset;
     ARES_CHECK(!ds_name.empty(), loaded.path, ": checkpoint names no dataset; pass --dataset");
     if (!test_sets.count(ds_name)) {

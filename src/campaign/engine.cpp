@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "ares/common/error.h"
 #include "ares/models/evaluate.h"
@@ -210,6 +211,7 @@ void add_weight_changes(torch::Tensor& pre, const torch::Tensor& x, const StageO
     ins.erase(std::unique(ins.begin(), ins.end()), ins.end());
   }
   const int64_t P = pre.size(1);
+  std::map<int64_t, torch::Tensor> padded;  // convolution input planes, padded once each
   torch::Tensor dw_matrix, db;
   float* dwp = nullptr;
   if (!ins.empty()) {
@@ -228,9 +230,18 @@ void add_weight_changes(torch::Tensor& pre, const torch::Tensor& x, const StageO
       int64_t row = std::lower_bound(ins.begin(), ins.end(), s.in) - ins.begin();
       dwp[row * P + p] += dw;
     } else {
+      // Output (y, x) of channel o gains dw * input[c, y + kh - pad, x + kw - pad]: a shifted
+      // plane of the (zero-padded) input channel.
+      auto it = padded.find(s.in);
+      if (it == padded.end()) {
+        torch::Tensor plane = x.select(1, s.in);
+        if (o.padding > 0) {
+          plane = torch::constant_pad_nd(plane, {o.padding, o.padding, o.padding, o.padding});
+        }
+        it = padded.emplace(s.in, plane).first;
+      }
       int64_t ho = pre.size(2), wo = pre.size(3);
-      pre.select(1, p).add_(x.select(1, s.in).slice(1, s.kh, s.kh + ho).slice(2, s.kw, s.kw + wo),
-                            dw);
+      pre.select(1, p).add_(it->second.slice(1, s.kh, s.kh + ho).slice(2, s.kw, s.kw + wo), dw);
     }
   }
   if (dw_matrix.defined()) {
@@ -265,9 +276,9 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
     bool conv = o.op == StageOptions::Op::kConv2d;
     bool has_nonfinite = false;
     for (const auto& ch : changes) has_nonfinite |= !std::isfinite(ch.faulty);
-    if ((conv && o.padding != 0) || has_nonfinite) {
-      // Outside the sparse rules (padded convolution, or an Inf/NaN weight whose product
-      // with a zero input must be NaN as in the dense pass): go dense from here.
+    if (has_nonfinite) {
+      // An Inf/NaN weight, whose product with a zero input must be NaN as in the dense pass:
+      // go dense from here.
       torch::Tensor xin = x;
       if (st == State::kSparse) {
         xin = x.clone();
@@ -331,7 +342,9 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
       }
       pre = torch::addmm(z, delta, w.index_select(1, cols).t());
     } else {
-      pre = z + torch::nn::functional::conv2d(delta, w.index_select(1, cols));
+      pre = z + torch::nn::functional::conv2d(
+                    delta, w.index_select(1, cols),
+                    torch::nn::functional::Conv2dFuncOptions().padding(o.padding));
     }
     add_weight_changes(pre, xf, o, changes, params, [](int64_t u) { return u; });
     dense = stage->finish(pre);

@@ -19,7 +19,8 @@ constexpr int kNumClasses = 10;
 constexpr const char* kSubdir = "cifar-10-batches-bin";
 constexpr const char* kTestFile = "test_batch.bin";
 constexpr const char* kDownload =
-    "the binary version, cifar-10-binary.tar.gz, from https://www.cs.toronto.edu/~kriz/cifar.html";
+    "the CIFAR-10 binary version, cifar-10-binary.tar.gz, from "
+    "https://www.cs.toronto.edu/~kriz/cifar.html";
 
 std::vector<std::string> train_files() {
   std::vector<std::string> files;
@@ -69,8 +70,9 @@ void read_batch(const std::string& path, torch::Tensor& images, torch::Tensor& l
   const uint8_t* p = raw.data_ptr<uint8_t>();
   for (int64_t r = 0; r < n; ++r) {
     const int label = p[r * kRecordBytes];
-    ARES_CHECK(label < kNumClasses, path, ": record ", r, " (byte offset ", r * kRecordBytes,
-               ") has label ", label, ", expected 0..", kNumClasses - 1);
+    // Records count from 0: record r starts at byte r * 3073.
+    ARES_CHECK(label < kNumClasses, path, ": record ", r, " has label ", label, ", expected 0..",
+               kNumClasses - 1);
   }
   labels = raw.select(1, 0).to(torch::kInt64);
   images = raw.slice(1, 1)
@@ -140,7 +142,7 @@ Split load_cifar10(const std::string& name_or_dir, bool test_only) {
       std::string list;
       for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
       throw InputError("dataset '" + name_or_dir + "' not found; looked in " + list +
-                       " (download " + kDownload + ", and unpack it into one of these)");
+                       " (download " + kDownload + ", and unpack it into one of them)");
     }
   }
   dir = files_dir(dir);
@@ -154,8 +156,8 @@ Split load_cifar10(const std::string& name_or_dir, bool test_only) {
     missing += (missing.empty() ? "" : ", ") + (dir / kTestFile).string();
   }
   ARES_CHECK(missing.empty(), "missing CIFAR-10 files: ", missing, " (expected ",
-             test_only ? "" : "data_batch_1.bin .. data_batch_5.bin and ", kTestFile, " from ",
-             kDownload, ")");
+             test_only ? "" : "data_batch_1.bin .. data_batch_5.bin and ", kTestFile,
+             "; download ", kDownload, ")");
 
   Split s;
   s.test = load_files(dir, {kTestFile}, name_or_dir);

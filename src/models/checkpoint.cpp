@@ -86,11 +86,16 @@ void save_checkpoint(const std::string& path, const StagedModel& model, Metadata
     w.str(k);
     w.str(v);
   }
+  // Parameters, then buffers (batch norm running statistics).
   auto params = model.named_parameters();
-  w.u32(static_cast<uint32_t>(params.size()));
-  for (const auto& p : params) {
-    torch::Tensor t = p.value().detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
-    w.str(p.key());
+  auto buffers = model.named_buffers();
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& p : params) tensors.emplace_back(p.key(), p.value());
+  for (const auto& b : buffers) tensors.emplace_back(b.key(), b.value());
+  w.u32(static_cast<uint32_t>(tensors.size()));
+  for (const auto& p : tensors) {
+    torch::Tensor t = p.second.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+    w.str(p.first);
     w.u32(static_cast<uint32_t>(t.dim()));
     for (int64_t d : t.sizes()) w.i64(d);
     w.raw(t.data_ptr<float>(), sizeof(float) * static_cast<size_t>(t.numel()));
@@ -159,6 +164,7 @@ Loaded load_checkpoint(const std::string& path) {
     throw InputError(path + ": " + e.what());
   }
   auto params = out.model->named_parameters();
+  for (const auto& b : out.model->named_buffers()) params.insert(b.key(), b.value());
   uint32_t n_tensors = r.u32("tensor count");
   ARES_CHECK(n_tensors == params.size(), path, ": holds ", n_tensors, " tensors, model ",
              out.model->name(), " has ", params.size());

@@ -27,12 +27,34 @@ std::shared_ptr<StagedModel> make_lenet5() {
   return m;
 }
 
+std::shared_ptr<StagedModel> make_cifar_vgg12() {
+  // The original Ares CIFAR-10 VGG: 3x3 convolutions (padding 1) with batch norm and ReLU,
+  // 64,64,M,128,128,M,256,256,256,M,512,512,512,M, then fc 2048-512, ReLU, fc 512-10.
+  auto m = std::make_shared<StagedModel>("cifar_vgg12", std::vector<int64_t>{3, 32, 32});
+  const int64_t channels[] = {64, 64, 128, 128, 256, 256, 256, 512, 512, 512};
+  const bool pool_after[] = {false, true, false, true, false, false, true, false, false, true};
+  int64_t in = 3;
+  for (int i = 0; i < 10; ++i) {
+    StageOptions o{Op::kConv2d, in, channels[i], 3, /*padding=*/1, false, /*relu=*/true,
+                   pool_after[i] ? 2 : 0};
+    o.batchnorm = true;
+    m->add_stage("conv" + std::to_string(i + 1), o);
+    in = channels[i];
+  }
+  m->add_stage("fc1", {Op::kLinear, 2048, 512, 0, 0, /*flatten=*/true, /*relu=*/true});
+  m->add_stage("fc2", {Op::kLinear, 512, 10, 0, 0, false, false});
+  return m;
+}
+
 std::vector<ModelInfo>& registry() {
   static std::vector<ModelInfo> models = {
       {"mnist_fc", "fully connected 784-300-100-10, ReLU (original Ares MNIST FC)", "mnist-like",
        make_mnist_fc},
       {"lenet5", "conv32-conv32-pool-fc128-fc10 (original Ares MNIST LeNet5)", "mnist-like",
        make_lenet5},
+      {"cifar_vgg12",
+       "10 conv3x3+BN+ReLU (64..512, 4 max-pools), fc 2048-512-10 (original Ares CIFAR-10 VGG)",
+       "cifar-10", make_cifar_vgg12},
   };
   return models;
 }

@@ -24,12 +24,25 @@ StageImpl::StageImpl(StageOptions options) : options_(options) {
     torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
     bias = register_parameter("bias", torch::empty({options_.out}).uniform_(-bound, bound));
   }
+  if (options_.batchnorm) {
+    ARES_CHECK(options_.op == StageOptions::Op::kConv2d, "batch norm needs a convolution stage");
+    bn_weight = register_parameter("bn_weight", torch::ones({options_.out}));
+    bn_bias = register_parameter("bn_bias", torch::zeros({options_.out}));
+    bn_mean = register_buffer("bn_mean", torch::zeros({options_.out}));
+    bn_var = register_buffer("bn_var", torch::ones({options_.out}));
+  }
 }
 
 torch::Tensor StageImpl::pre_activation(const torch::Tensor& x) const {
   torch::Tensor in = options_.flatten ? x.flatten(1) : x;
   if (options_.op == StageOptions::Op::kLinear) return F::linear(in, weight, bias);
-  return F::conv2d(in, weight, F::Conv2dFuncOptions().bias(bias).padding(options_.padding));
+  auto y = F::conv2d(in, weight, F::Conv2dFuncOptions().bias(bias).padding(options_.padding));
+  if (options_.batchnorm) {
+    y = F::batch_norm(y, bn_mean, bn_var,
+                      F::BatchNormFuncOptions().weight(bn_weight).bias(bn_bias).training(
+                          is_training()).momentum(0.1).eps(1e-5));
+  }
+  return y;
 }
 
 torch::Tensor StageImpl::finish(const torch::Tensor& pre) const {
@@ -82,8 +95,39 @@ std::shared_ptr<StagedModel> StagedModel::clone_model() const {
   torch::NoGradGuard no_grad;
   auto src = named_parameters();
   for (auto& p : copy->named_parameters()) p.value().copy_(src[p.key()]);
+  auto src_buffers = named_buffers();
+  for (auto& b : copy->named_buffers()) b.value().copy_(src_buffers[b.key()]);
   copy->train(is_training());
   return copy;
+}
+
+std::shared_ptr<StagedModel> StagedModel::fold_batchnorm() const {
+  auto copy = std::make_shared<StagedModel>(name_, input_shape_);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    StageOptions o = stage_options_[i];
+    o.batchnorm = false;
+    copy->add_stage(stage_names_[i], o);
+    const auto& src = stages_[i];
+    auto& dst = copy->stage(i);
+    if (stage_options_[i].batchnorm) {
+      auto scale = src->bn_weight / torch::sqrt(src->bn_var + 1e-5);
+      dst->weight.copy_(src->weight * scale.view({-1, 1, 1, 1}));
+      dst->bias.copy_((src->bias - src->bn_mean) * scale + src->bn_bias);
+    } else {
+      dst->weight.copy_(src->weight);
+      dst->bias.copy_(src->bias);
+    }
+  }
+  copy->train(is_training());
+  return copy;
+}
+
+bool StagedModel::has_batchnorm() const {
+  for (const auto& o : stage_options_) {
+    if (o.batchnorm) return true;
+  }
+  return false;
 }
 
 }  // namespace ares::models

@@ -17,7 +17,7 @@
 
 namespace ares::models {
 
-/// What a stage does, in order: flatten -> op -> relu -> max-pool -> dropout.
+/// What a stage does, in order: flatten -> op -> batch norm -> relu -> max-pool -> dropout.
 struct StageOptions {
   enum class Op { kLinear, kConv2d };
   Op op = Op::kLinear;
@@ -29,9 +29,11 @@ struct StageOptions {
   bool relu = false;
   int64_t pool = 0;         ///< max-pool kernel and stride; 0 = none
   double dropout = 0.0;     ///< dropout probability in training; 0 = none
+  bool batchnorm = false;   ///< 2-D batch norm after a convolution (fold it before campaigns)
 };
 
-/// One stage: parameters `weight` and `bias`.
+/// One stage: parameters `weight` and `bias`; with batch norm also `bn_weight`, `bn_bias` and
+/// the buffers `bn_mean`, `bn_var` (eps 1e-5, momentum 0.1, as torch.nn.BatchNorm2d).
 class StageImpl : public torch::nn::Module {
  public:
   explicit StageImpl(StageOptions options);
@@ -43,6 +45,7 @@ class StageImpl : public torch::nn::Module {
   const StageOptions& options() const { return options_; }
   torch::Tensor weight;
   torch::Tensor bias;
+  torch::Tensor bn_weight, bn_bias, bn_mean, bn_var;
 
  private:
   StageOptions options_;
@@ -72,8 +75,15 @@ class StagedModel : public torch::nn::Module {
   torch::Tensor forward_from(size_t first, torch::Tensor x);
   /// Number of parameters (all stages).
   int64_t parameter_count() const;
-  /// A deep copy with its own parameter storage (for per-thread model copies).
+  /// A deep copy with its own parameter and buffer storage (for per-thread model copies).
   std::shared_ptr<StagedModel> clone_model() const;
+  /// A copy with every stage's batch norm (running statistics) folded into its weight and
+  /// bias, and no batch norm parameters left: w' = w * g / sqrt(v + eps),
+  /// b' = (b - m) * g / sqrt(v + eps) + beta. What inference hardware stores, and what weight
+  /// campaigns target. Without batch norm, a plain copy.
+  std::shared_ptr<StagedModel> fold_batchnorm() const;
+  /// True when some stage still has an unfolded batch norm.
+  bool has_batchnorm() const;
 
  private:
   std::string name_;

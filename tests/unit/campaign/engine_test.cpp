@@ -49,7 +49,20 @@ Problem make_problem(const std::string& name, uint64_t seed, int64_t n) {
   Problem p;
   p.model = models::create(name);
   p.model->eval();
-  p.images = torch::rand({n, 1, 28, 28});
+  std::vector<int64_t> shape = {n};
+  for (int64_t d : p.model->input_shape()) shape.push_back(d);
+  p.images = torch::rand(shape);
+  if (p.model->has_batchnorm()) {
+    // Non-trivial running statistics, then folded as campaigns do.
+    torch::NoGradGuard no_grad;
+    for (auto& b : p.model->named_buffers()) {
+      b.value().copy_(b.key().find("bn_var") != std::string::npos
+                          ? torch::rand_like(b.value()) + 0.5
+                          : torch::randn_like(b.value()) * 0.1);
+    }
+    p.model = p.model->fold_batchnorm();
+    p.model->eval();
+  }
   c10::InferenceMode guard;
   p.labels = p.model->forward(p.images).argmax(1);
   return p;
@@ -209,6 +222,18 @@ TEST(EngineTest, EnginesAgreeOnLenet5LaterStages) {
     compare_engines(p, {"conv2.*", "fc2.*"}, {1e-5, 1e-4, 1e-3}, 1, seed, 32, 64, agree);
     compare_engines(p, {"fc1.bias", "fc2.*"}, {1e-3, 1e-2, 1e-1}, 1, seed, 32, 64, agree);
   }
+  expect_within_tolerance(agree);
+}
+
+TEST(EngineTest, EnginesAgreeOnPaddedConvolutionsWithFoldedBatchNorm) {
+  Agreement agree;
+  const Problem p = make_problem("cifar_vgg12", 5, 6);
+  EXPECT_FALSE(p.model->has_batchnorm());
+  // Padded 3x3 convolutions as first faulty stage (sparse planes from the zero-padded input),
+  // feeding another padded convolution; and the last convolution feeding a flattening fc1.
+  compare_engines(p, {"conv1.*"}, {1e-3, 1e-2}, 1, 5, 6, 64, agree);
+  compare_engines(p, {"conv3.*"}, {1e-5, 1e-4}, 1, 5, 6, 64, agree);
+  compare_engines(p, {"conv10.*", "fc2.*"}, {1e-6, 1e-5}, 1, 5, 6, 64, agree);
   expect_within_tolerance(agree);
 }
 

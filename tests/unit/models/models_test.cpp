@@ -474,3 +474,47 @@ TEST_F(CheckpointTest, NonFiniteWeightsAreRejected) {
 
 }  // namespace
 }  // namespace ares::models
+
+namespace ares::models {
+namespace {
+
+// cifar_vgg12 with non-trivial batch norm statistics: folding gives the same logits (float
+// tolerance), removes every batch norm tensor, and the statistics survive a checkpoint.
+TEST(BatchNormTest, FoldingKeepsOutputsAndCheckpointKeepsStatistics) {
+  torch::manual_seed(21);
+  auto m = create("cifar_vgg12");
+  EXPECT_TRUE(m->has_batchnorm());
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& b : m->named_buffers()) {
+      b.value().copy_(b.key().find("bn_var") != std::string::npos
+                          ? torch::rand_like(b.value()) + 0.5
+                          : torch::randn_like(b.value()) * 0.1);
+    }
+    for (auto& p : m->named_parameters()) {
+      if (p.key().find("bn_") != std::string::npos) p.value().add_(torch::randn_like(p.value()) * 0.1);
+    }
+  }
+  m->eval();
+  auto folded = m->fold_batchnorm();
+  folded->eval();
+  EXPECT_FALSE(folded->has_batchnorm());
+  for (const auto& p : folded->named_parameters()) EXPECT_EQ(p.key().find("bn_"), std::string::npos);
+  EXPECT_EQ(folded->named_buffers().size(), 0u);
+  c10::InferenceMode guard;
+  auto x = torch::rand({3, 3, 32, 32});
+  auto a = m->forward(x), b = folded->forward(x);
+  EXPECT_TRUE(torch::allclose(a, b, 1e-4, 1e-4)) << (a - b).abs().max().item<float>();
+
+  auto dir = std::filesystem::path(::testing::TempDir()) / "ares_bn_ckpt";
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "vgg.ckpt").string();
+  save_checkpoint(path, *m, {{"dataset", "cifar-10"}});
+  auto loaded = load_checkpoint(path);
+  auto c = loaded.model->forward(x);
+  EXPECT_TRUE(torch::equal(a, c));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ares::models
