@@ -6,7 +6,7 @@
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "ares/common/version.h"
-#include "ares/data/dataset.h"
+#include "ares/data/load.h"
 #include "ares/models/checkpoint.h"
 #include "ares/models/registry.h"
 #include "ares/train/train.h"
@@ -22,10 +22,11 @@ const char* kHelp =
     "Trains zoo models and writes one checkpoint per instance: DIR/NAME-sSEED.ckpt.\n"
     "\n"
     "  --model NAME      zoo model (see 'ares models')\n"
-    "  --dataset D       fashion-mnist (default), mnist, or a directory of IDX files\n"
+    "  --dataset D       fashion-mnist (default), mnist, cifar10, or a directory of\n"
+    "                    MNIST-format IDX files or CIFAR-10 binary batches\n"
     "  --seed S          seed of the first instance (default 1)\n"
     "  --instances N     train N instances with seeds S..S+N-1 (default 1)\n"
-    "  --epochs E        epochs (default 5 for mnist_fc, 2 for lenet5)\n"
+    "  --epochs E        epochs (default 10 for mnist_fc, 2 for the others)\n"
     "  --batch B         batch size (default 64)\n"
     "  --lr LR           Adam learning rate (default 0.001)\n"
     "  --limit N         train on the first N samples only (for quick tests)\n"
@@ -54,7 +55,7 @@ int cmd_train(const std::vector<std::string>& argv) {
   ARES_CHECK(seed >= 0, "train: --seed must be >= 0, got ", seed);
   ARES_CHECK(instances >= 1 && instances <= 10000, "train: --instances must be in 1..10000, got ",
              instances);
-  int default_epochs = model_name == "lenet5" ? 2 : 5;
+  int default_epochs = model_name == "mnist_fc" ? 10 : 2;
   long long epochs = args.get_int("epochs", default_epochs);
   ARES_CHECK(epochs >= 1 && epochs <= 100000, "train: --epochs must be >= 1, got ", epochs);
   int threads = int(args.get_int("threads", campaign::available_cores()));
@@ -65,7 +66,7 @@ int cmd_train(const std::vector<std::string>& argv) {
   // One LibTorch thread per core; OpenBLAS single-threaded underneath so the two pools do
   // not fight over the same cores (see shared/MEASUREMENTS.md).
   campaign::set_compute_threads(threads, 1);
-  auto data = data::load_mnist_like(dataset);
+  auto data = data::load_dataset(dataset);
   for (long long k = 0; k < instances; ++k) {
     uint64_t s = uint64_t(seed + k);
     torch::manual_seed(s);

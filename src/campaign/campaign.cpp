@@ -20,7 +20,7 @@
 #include "ares/common/error.h"
 #include "ares/common/progress.h"
 #include "ares/common/version.h"
-#include "ares/data/dataset.h"
+#include "ares/data/load.h"
 #include "ares/fault/protection.h"
 #include "ares/fault/rng.h"
 #include "ares/format/format.h"
@@ -122,7 +122,7 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
     std::string ds_name = spec.dataset.empty() ? loaded.meta["dataset"] : spec.dataset;
     ARES_CHECK(!ds_name.empty(), loaded.path, ": checkpoint names no dataset; pass --dataset");
     if (!test_sets.count(ds_name)) {
-      test_sets[ds_name] = data::load_mnist_like(ds_name, /*test_only=*/true).test;
+      test_sets[ds_name] = data::load_dataset(ds_name, /*test_only=*/true).test;
     }
     const data::Dataset& test = test_sets[ds_name];
     train::check_input_shape(*loaded.model, test.images, test.source);

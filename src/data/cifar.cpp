@@ -75,11 +75,7 @@ void read_batch(const std::string& path, torch::Tensor& images, torch::Tensor& l
                kNumClasses - 1);
   }
   labels = raw.select(1, 0).to(torch::kInt64);
-  images = raw.slice(1, 1)
-               .reshape({n, 3, 32, 32})
-               .to(torch::kFloat32)
-               .div_(255.0f)
-               .contiguous();
+  images = raw.slice(1, 1).reshape({n, 3, 32, 32}).to(torch::kFloat32).div_(255.0f).contiguous();
 }
 
 Dataset load_files(const fs::path& dir, const std::vector<std::string>& files,
@@ -156,8 +152,8 @@ Split load_cifar10(const std::string& name_or_dir, bool test_only) {
     missing += (missing.empty() ? "" : ", ") + (dir / kTestFile).string();
   }
   ARES_CHECK(missing.empty(), "missing CIFAR-10 files: ", missing, " (expected ",
-             test_only ? "" : "data_batch_1.bin .. data_batch_5.bin and ", kTestFile,
-             "; download ", kDownload, ")");
+             test_only ? "" : "data_batch_1.bin .. data_batch_5.bin and ", kTestFile, "; download ",
+             kDownload, ")");
 
   Split s;
   s.test = load_files(dir, {kTestFile}, name_or_dir);
@@ -184,10 +180,10 @@ void write_cifar10_batch(const std::string& path, const torch::Tensor& images_ui
   ARES_CHECK(lo >= 0 && hi < kNumClasses, path, ": labels must be in 0..", kNumClasses - 1,
              ", got ", lo < 0 ? lo : hi);
 
-  const auto records = torch::cat({lab.to(torch::kUInt8).reshape({n, 1}),
-                                   images_uint8.cpu().reshape({n, kImageBytes})},
-                                  1)
-                           .contiguous();
+  const auto records =
+      torch::cat(
+          {lab.to(torch::kUInt8).reshape({n, 1}), images_uint8.cpu().reshape({n, kImageBytes})}, 1)
+          .contiguous();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   ARES_CHECK(out.is_open(), path, ": cannot open for writing");
   out.write(reinterpret_cast<const char*>(records.data_ptr<uint8_t>()),

@@ -29,8 +29,7 @@ class CifarTest : public ::testing::Test {
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = fs::path(::testing::TempDir()) / ("ares_cifar_" + std::string(info->test_suite_name()) +
-                                             "_" + info->name() + "_" +
-                                             std::to_string(::getpid()));
+                                             "_" + info->name() + "_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -280,8 +279,11 @@ TEST_F(CifarTest, UnreadableFileIsNamed) {
 
 TEST_F(CifarTest, WriteRejectsBadInput) {
   const std::string p = path("w.bin");
-  expect_input_error([&] { write_cifar10_batch(p, torch::zeros({1, 3, 32, 32}), torch::tensor({1})); },
-                     {p, "uint8"});
+  expect_input_error(
+      [&] {
+        write_cifar10_batch(p, torch::zeros({1, 3, 32, 32}), torch::tensor({1}));
+      },
+      {p, "uint8"});
   expect_input_error(
       [&] {
         write_cifar10_batch(p, torch::zeros({1, 1, 28, 28}, torch::kUInt8), torch::tensor({1}));
@@ -293,10 +295,16 @@ TEST_F(CifarTest, WriteRejectsBadInput) {
                      {p, "2 labels"});
   expect_input_error([&] { write_cifar10_batch(p, random_images(1), torch::tensor({1.0f})); },
                      {p, "integer labels"});
-  expect_input_error([&] { write_cifar10_batch(p, random_images(2), torch::tensor({3, 10})); },
-                     {p, "0..9", "10"});
-  expect_input_error([&] { write_cifar10_batch(p, random_images(2), torch::tensor({-1, 3})); },
-                     {p, "0..9", "-1"});
+  expect_input_error(
+      [&] {
+        write_cifar10_batch(p, random_images(2), torch::tensor({3, 10}));
+      },
+      {p, "0..9", "10"});
+  expect_input_error(
+      [&] {
+        write_cifar10_batch(p, random_images(2), torch::tensor({-1, 3}));
+      },
+      {p, "0..9", "-1"});
 }
 
 TEST_F(CifarTest, NamesAreSearchedUnderBothSpellings) {
