@@ -13,7 +13,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-pthread zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  dataset-fashion-mnist python3
+  dataset-fashion-mnist python3 clang-format
 )
 if [ "${ARES_SKIP_APT:-0}" != 1 ]; then
   missing=()

@@ -39,8 +39,8 @@ class Args {
           }
           values_[name] = *value;
         } else {
-          throw InputError(command_ + ": unknown flag --" + name +
-                           " (see 'ares " + command_ + " --help')");
+          throw InputError(command_ + ": unknown flag --" + name + " (see 'ares " + command_ +
+                           " --help')");
         }
       } else {
         positional_.push_back(a);

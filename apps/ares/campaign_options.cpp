@@ -8,10 +8,10 @@
 namespace ares::cli {
 
 std::set<std::string> campaign_flags() {
-  return {"checkpoint", "formats",   "protections", "bers",   "ber-min", "ber-max",
-          "ber-points", "trials",    "seed",        "targets", "semantics", "dataset",
-          "eval-limit", "batch",     "cache-mb",    "threads", "engine",  "levels",
-          "out",        "spec"};
+  return {"checkpoint", "formats",    "protections", "bers",  "ber-min",
+          "ber-max",    "ber-points", "trials",      "seed",  "targets",
+          "semantics",  "dataset",    "eval-limit",  "batch", "cache-mb",
+          "threads",    "engine",     "levels",      "out",   "spec"};
 }
 
 const char* campaign_flags_help() {
@@ -87,8 +87,7 @@ std::vector<std::string> toml_to_args(const std::string& path) {
     line = trim(line);
     if (line.empty()) continue;
     if (line.front() == '[') {
-      ARES_CHECK(line == "[campaign]", where, ": only a [campaign] table is supported, got ",
-                 line);
+      ARES_CHECK(line == "[campaign]", where, ": only a [campaign] table is supported, got ", line);
       continue;
     }
     auto eq = line.find('=');
@@ -119,9 +118,9 @@ campaign::CampaignSpec spec_from_args(const Args& args) {
   std::vector<std::string> ckpts = split_list(args.get_or("checkpoint", ""));
   for (const auto& p : args.positional()) ckpts.push_back(p);
   spec.checkpoints = ckpts;
-  spec.configs = campaign::parse_configs(
-      split_list(args.get_or("formats", "q2.6-2c,q2.6-sm,q2.6-2c+sign")),
-      split_list(args.get_or("protections", "none")));
+  spec.configs =
+      campaign::parse_configs(split_list(args.get_or("formats", "q2.6-2c,q2.6-sm,q2.6-2c+sign")),
+                              split_list(args.get_or("protections", "none")));
   if (args.has("bers")) {
     for (const auto& b : split_list(*args.get("bers"))) {
       spec.bers.push_back(args.parse_double(b, "--bers"));

@@ -42,7 +42,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::string differ = "-";
     if (!results.empty() && spec.sampler == results[0].spec.sampler) {
       size_t diff = 0;
-      for (size_t i = 0; i < r.rows.size(); ++i) diff += r.rows[i].errors != results[0].rows[i].errors;
+      for (size_t i = 0; i < r.rows.size(); ++i)
+        diff += r.rows[i].errors != results[0].rows[i].errors;
       differ = std::to_string(diff);
     }
     std::printf("%-10s %7zu %9lld %9.2f %9.1f %10.3f %9.2f %9.3f %11.3f %s\n", e.c_str(),

@@ -19,9 +19,10 @@ int cmd_models(const std::vector<std::string>& argv) {
   for (size_t i = 0; i < zoo.size(); ++i) {
     auto m = zoo[i].make();
     if (json) {
-      std::printf("  {\"name\": \"%s\", \"parameters\": %lld, \"stages\": %zu, \"dataset\": \"%s\"}%s\n",
-                  zoo[i].name.c_str(), (long long)m->parameter_count(), m->num_stages(),
-                  zoo[i].dataset.c_str(), i + 1 < zoo.size() ? "," : "");
+      std::printf(
+          "  {\"name\": \"%s\", \"parameters\": %lld, \"stages\": %zu, \"dataset\": \"%s\"}%s\n",
+          zoo[i].name.c_str(), (long long)m->parameter_count(), m->num_stages(),
+          zoo[i].dataset.c_str(), i + 1 < zoo.size() ? "," : "");
     } else {
       std::printf("%-12s %12lld %7zu  %s\n", zoo[i].name.c_str(), (long long)m->parameter_count(),
                   m->num_stages(), zoo[i].description.c_str());

@@ -37,10 +37,10 @@ const char* kHelp =
 }  // namespace
 
 int cmd_train(const std::vector<std::string>& argv) {
-  Args args("train", argv,
-            {"model", "dataset", "seed", "instances", "epochs", "batch", "lr", "limit", "out",
-             "threads"},
-            {"help", "quiet"});
+  Args args(
+      "train", argv,
+      {"model", "dataset", "seed", "instances", "epochs", "batch", "lr", "limit", "out", "threads"},
+      {"help", "quiet"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -92,8 +92,8 @@ int cmd_train(const std::vector<std::string>& argv) {
         {"git_revision", ares::git_revision()},
         {"libtorch_version", TORCH_VERSION},
     };
-    std::string path = (std::filesystem::path(out) / (model_name + "-s" + std::to_string(s) +
-                                                      ".ckpt")).string();
+    std::string path =
+        (std::filesystem::path(out) / (model_name + "-s" + std::to_string(s) + ".ckpt")).string();
     models::save_checkpoint(path, *model, meta);
     std::printf("%s  seed %llu  test error %.4f  (%.1fs)\n", path.c_str(), (unsigned long long)s,
                 r.test_error, r.seconds);

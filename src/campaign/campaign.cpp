@@ -174,8 +174,8 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
             r.trial = int(t);
             r.bits = sum.bits;
             r.samples = cache->samples();
-            r.stream = fault::stream_key(spec.seed, {inst, fnv64(cfg.format),
-                                                     fnv64(cfg.protection), kSiteWeights, b, t});
+            r.stream = fault::stream_key(
+                spec.seed, {inst, fnv64(cfg.format), fnv64(cfg.protection), kSiteWeights, b, t});
             jobs.push_back({row, mask, spec.bers[b]});
           }
         }
@@ -204,7 +204,8 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
     for (size_t b = 0; b < B; ++b) {
       double acc = 0;
       for (size_t t = 0; t < T; ++t) {
-        const TrialRow& r = result.rows[((size_t(sum.instance) * C + size_t(sum.config)) * B + b) * T + t];
+        const TrialRow& r =
+            result.rows[((size_t(sum.instance) * C + size_t(sum.config)) * B + b) * T + t];
         acc += double(r.errors) / double(r.samples);
       }
       sum.mean_error.push_back(acc / double(T));
@@ -310,12 +311,11 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     char stream[24];
     std::snprintf(stream, sizeof stream, "%016" PRIx64, r.stream);
     trials << r.instance << ',' << csv_field(spec.checkpoints[size_t(r.instance)]) << ','
-           << cfg.format << ',' << cfg.protection << ",weights,"
-           << fault::to_string(spec.semantics) << ',' << r.ber_index << ','
-           << g17(spec.bers[size_t(r.ber_index)]) << ',' << r.trial << ',' << stream << ','
-           << r.bits << ',' << r.faults << ',' << r.first_stage << ',' << r.errors << ','
-           << r.samples << ',' << g17(double(r.errors) / double(r.samples)) << ','
-           << (r.evaluated ? 1 : 0) << ',' << g17(r.seconds) << '\n';
+           << cfg.format << ',' << cfg.protection << ",weights," << fault::to_string(spec.semantics)
+           << ',' << r.ber_index << ',' << g17(spec.bers[size_t(r.ber_index)]) << ',' << r.trial
+           << ',' << stream << ',' << r.bits << ',' << r.faults << ',' << r.first_stage << ','
+           << r.errors << ',' << r.samples << ',' << g17(double(r.errors) / double(r.samples))
+           << ',' << (r.evaluated ? 1 : 0) << ',' << g17(r.seconds) << '\n';
   }
   std::ostringstream summary;
   summary << "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"
@@ -327,23 +327,23 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
   for (const auto& s : res.summaries) {
     const Config& cfg = spec.configs[size_t(s.config)];
     summary << s.instance << ',' << csv_field(s.checkpoint) << ',' << s.model << ','
-            << csv_field(s.dataset) << ',' << cfg.format << ',' << cfg.protection << ','
-            << s.values << ',' << s.bits << ',' << g17(s.float_error) << ','
-            << g17(s.baseline_error);
+            << csv_field(s.dataset) << ',' << cfg.format << ',' << cfg.protection << ',' << s.values
+            << ',' << s.bits << ',' << g17(s.float_error) << ',' << g17(s.baseline_error);
     for (const auto& t : s.thresholds) summary << ',' << g17(t.ber) << ',' << status_name(t.status);
     summary << '\n';
   }
   std::ostringstream js;
   js << "{\n  \"ares_version\": " << json_str(ares::version())
      << ",\n  \"git_revision\": " << json_str(ares::git_revision())
-     << ",\n  \"libtorch_version\": " << json_str(TORCH_VERSION)
-     << ",\n  \"seed\": " << spec.seed << ",\n  \"trials\": " << spec.trials
+     << ",\n  \"libtorch_version\": " << json_str(TORCH_VERSION) << ",\n  \"seed\": " << spec.seed
+     << ",\n  \"trials\": " << spec.trials
      << ",\n  \"semantics\": " << json_str(fault::to_string(spec.semantics))
      << ",\n  \"engine\": " << json_str(spec.engine)
      << ",\n  \"sampler\": " << json_str(spec.sampler) << ",\n  \"eval_limit\": " << spec.eval_limit
      << ",\n  \"threshold_rule\": \"highest grid BER before the mean error first exceeds "
         "baseline * (1 + level/100)\",\n  \"targets\": [";
-  for (size_t i = 0; i < spec.targets.size(); ++i) js << (i ? ", " : "") << json_str(spec.targets[i]);
+  for (size_t i = 0; i < spec.targets.size(); ++i)
+    js << (i ? ", " : "") << json_str(spec.targets[i]);
   js << "],\n  \"bers\": [";
   for (size_t i = 0; i < spec.bers.size(); ++i) js << (i ? ", " : "") << g17(spec.bers[i]);
   js << "],\n  \"levels_pct\": [";
@@ -370,8 +370,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     js << "], \"thresholds\": [";
     for (size_t k = 0; k < s.thresholds.size(); ++k) {
       js << (k ? ", " : "") << "{\"level_pct\": " << g17(spec.levels[k])
-         << ", \"ber\": " << g17(s.thresholds[k].ber) << ", \"status\": "
-         << json_str(status_name(s.thresholds[k].status)) << "}";
+         << ", \"ber\": " << g17(s.thresholds[k].ber)
+         << ", \"status\": " << json_str(status_name(s.thresholds[k].status)) << "}";
     }
     js << "]}" << (i + 1 < res.summaries.size() ? "," : "") << "\n";
   }
@@ -385,8 +385,8 @@ std::string summary_table(const CampaignResult& res) {
   const auto& spec = res.spec;
   std::ostringstream os;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-4s %-10s %-16s %9s %9s", "inst", "model", "config",
-                "float_err", "baseline");
+  std::snprintf(buf, sizeof buf, "%-4s %-10s %-16s %9s %9s", "inst", "model", "config", "float_err",
+                "baseline");
   os << buf;
   for (double l : spec.levels) {
     std::snprintf(buf, sizeof buf, " %10s", ("+" + level_name(l) + "%").c_str());
@@ -395,8 +395,7 @@ std::string summary_table(const CampaignResult& res) {
   os << '\n';
   for (const auto& s : res.summaries) {
     std::snprintf(buf, sizeof buf, "%-4d %-10s %-16s %9.4f %9.4f", s.instance, s.model.c_str(),
-                  spec.configs[size_t(s.config)].label().c_str(), s.float_error,
-                  s.baseline_error);
+                  spec.configs[size_t(s.config)].label().c_str(), s.float_error, s.baseline_error);
     os << buf;
     for (const auto& t : s.thresholds) {
       std::snprintf(buf, sizeof buf, " %10s", t.to_string().c_str());

@@ -113,7 +113,8 @@ TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
       // The fast engine's tensors are narrow: take more rows per call where activations are
       // small (fewer, larger operations), keeping each tensor under ~16 MB.
       batch_(engine == Engine::kFast
-                 ? std::max(batch, (int64_t(16) << 20) / std::max<int64_t>(1, cache_->max_sample_bytes()))
+                 ? std::max(batch,
+                            (int64_t(16) << 20) / std::max<int64_t>(1, cache_->max_sample_bytes()))
                  : batch),
       stage_changes_(model_->num_stages()) {
   model_->eval();

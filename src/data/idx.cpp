@@ -67,8 +67,8 @@ torch::Tensor read_idx(const std::string& path, uint32_t expected_magic) {
     unsigned char b[4];
     read_exact(f.get(), path, b, 4, "the dimensions");
     dims[d] = big_endian(b);
-    ARES_CHECK(dims[d] > 0 && dims[d] < (int64_t(1) << 31), path, ": dimension ", d,
-               " is ", dims[d]);
+    ARES_CHECK(dims[d] > 0 && dims[d] < (int64_t(1) << 31), path, ": dimension ", d, " is ",
+               dims[d]);
     total *= dims[d];
     ARES_CHECK(total < (int64_t(1) << 34), path, ": implausible size ", total, " bytes");
   }

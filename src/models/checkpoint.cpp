@@ -107,8 +107,8 @@ void save_checkpoint(const std::string& path, const StagedModel& model, Metadata
   if (target.has_parent_path()) {
     std::error_code dir_error;
     std::filesystem::create_directories(target.parent_path(), dir_error);
-    ARES_CHECK(!dir_error, path, ": cannot create directory ", target.parent_path().string(),
-               " (", dir_error.message(), ")");
+    ARES_CHECK(!dir_error, path, ": cannot create directory ", target.parent_path().string(), " (",
+               dir_error.message(), ")");
   }
   std::string tmp = path + ".tmp";
   {

@@ -35,8 +35,8 @@ std::shared_ptr<StagedModel> make_cifar_vgg12() {
   const bool pool_after[] = {false, true, false, true, false, false, true, false, false, true};
   int64_t in = 3;
   for (int i = 0; i < 10; ++i) {
-    StageOptions o{Op::kConv2d, in, channels[i], 3, /*padding=*/1, false, /*relu=*/true,
-                   pool_after[i] ? 2 : 0};
+    StageOptions o{Op::kConv2d,   in,    channels[i],   3,
+                   /*padding=*/1, false, /*relu=*/true, pool_after[i] ? 2 : 0};
     o.batchnorm = true;
     m->add_stage("conv" + std::to_string(i + 1), o);
     in = channels[i];

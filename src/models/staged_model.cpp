@@ -39,8 +39,12 @@ torch::Tensor StageImpl::pre_activation(const torch::Tensor& x) const {
   auto y = F::conv2d(in, weight, F::Conv2dFuncOptions().bias(bias).padding(options_.padding));
   if (options_.batchnorm) {
     y = F::batch_norm(y, bn_mean, bn_var,
-                      F::BatchNormFuncOptions().weight(bn_weight).bias(bn_bias).training(
-                          is_training()).momentum(0.1).eps(1e-5));
+                      F::BatchNormFuncOptions()
+                          .weight(bn_weight)
+                          .bias(bn_bias)
+                          .training(is_training())
+                          .momentum(0.1)
+                          .eps(1e-5));
   }
   return y;
 }
@@ -59,8 +63,8 @@ StagedModel::StagedModel(std::string name, std::vector<int64_t> input_shape)
     : name_(std::move(name)), input_shape_(std::move(input_shape)) {}
 
 void StagedModel::add_stage(const std::string& stage_name, StageOptions options) {
-  ARES_CHECK(!stage_name.empty() && stage_name.find('.') == std::string::npos,
-             "stage name '", stage_name, "' must be non-empty and contain no '.'");
+  ARES_CHECK(!stage_name.empty() && stage_name.find('.') == std::string::npos, "stage name '",
+             stage_name, "' must be non-empty and contain no '.'");
   for (const auto& n : stage_names_) ARES_CHECK(n != stage_name, "duplicate stage ", stage_name);
   stages_.push_back(register_module(stage_name, Stage(options)));
   stage_names_.push_back(stage_name);

@@ -12,9 +12,8 @@ namespace ares::train {
 void check_input_shape(const models::StagedModel& model, const torch::Tensor& images,
                        const std::string& what) {
   auto sample = images.sizes().slice(1).vec();
-  ARES_CHECK(sample == model.input_shape(), what, ": samples have shape ",
-             c10::IntArrayRef(sample), " but model ", model.name(), " expects ",
-             c10::IntArrayRef(model.input_shape()));
+  ARES_CHECK(sample == model.input_shape(), what, ": samples have shape ", c10::IntArrayRef(sample),
+             " but model ", model.name(), " expects ", c10::IntArrayRef(model.input_shape()));
 }
 
 TrainResult train_model(models::StagedModel& model, const data::Split& data,

@@ -18,7 +18,8 @@ namespace ares::analysis {
 struct Threshold {
   enum class Status { kWithin, kBelowGrid, kAboveGrid };
   Status status = Status::kWithin;
-  double ber = 0;  ///< the threshold grid BER (the first BER when kBelowGrid, the last when kAboveGrid)
+  double ber =
+      0;  ///< the threshold grid BER (the first BER when kBelowGrid, the last when kAboveGrid)
   /// "3.2e-06", "<1e-09" (below grid) or ">=1e-03" (above grid).
   std::string to_string() const;
 };

@@ -19,7 +19,7 @@ namespace ares::campaign {
 /// One trial's result. Every field but `seconds` is identical for any thread count.
 struct TrialRow {
   int instance = 0;
-  int config = 0;      ///< index into spec.configs
+  int config = 0;  ///< index into spec.configs
   int ber_index = 0;
   int trial = 0;
   uint64_t stream = 0;     ///< the trial's RNG stream key
@@ -40,7 +40,7 @@ struct ConfigSummary {
   double float_error = 0;     ///< the float model's error
   double baseline_error = 0;  ///< the quantized model's clean error
   uint64_t values = 0, bits = 0;
-  std::vector<double> mean_error;                 ///< per BER
+  std::vector<double> mean_error;               ///< per BER
   std::vector<analysis::Threshold> thresholds;  ///< per spec.levels
 };
 
@@ -48,8 +48,8 @@ struct CampaignResult {
   CampaignSpec spec;
   std::vector<TrialRow> rows;  ///< ordered by (instance, config, ber_index, trial)
   std::vector<ConfigSummary> summaries;
-  double seconds = 0;              ///< wall time of the whole campaign
-  double eval_seconds = 0;         ///< summed wall time of evaluated trials
+  double seconds = 0;       ///< wall time of the whole campaign
+  double eval_seconds = 0;  ///< summed wall time of evaluated trials
   int64_t evaluated_trials = 0;
   double clean_forward_seconds = 0;  ///< one clean forward pass over the evaluation set (mean)
   /// With spec.measure_floor: summed clean-suffix time (from each evaluated trial's first

@@ -39,8 +39,8 @@ class CleanCache {
   /// always available as stage 0's input).
   /// With `time_suffixes`, also times the clean forward pass from every stage to the output
   /// (see suffix_seconds).
-  CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels,
-             int64_t batch, int64_t budget_mb, bool time_suffixes = false);
+  CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels, int64_t batch,
+             int64_t budget_mb, bool time_suffixes = false);
   /// Stages s >= first_cached() have input(s) and pre(s); input(num_stages) is the logits.
   size_t first_cached() const { return first_cached_; }
   const torch::Tensor& input(size_t s) const { return inputs_.at(s); }
@@ -77,7 +77,8 @@ class CleanCache {
 class TrialEvaluator {
  public:
   /// `model` must hold the quantized targets (a clone of the model `cache` was built from).
-  TrialEvaluator(std::shared_ptr<const CleanCache> cache, std::shared_ptr<models::StagedModel> model,
+  TrialEvaluator(std::shared_ptr<const CleanCache> cache,
+                 std::shared_ptr<models::StagedModel> model,
                  std::shared_ptr<const inject::WeightTargets> targets, Engine engine,
                  int64_t batch);
   /// Applies `flips`, counts wrong predictions over the evaluation set, restores the model.

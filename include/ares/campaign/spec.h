@@ -27,12 +27,12 @@ struct CampaignSpec {
   uint64_t seed = 1;
   std::vector<std::string> targets = {"*"};  ///< parameter-name globs
   fault::Semantics semantics = fault::Semantics::kBernoulli;
-  std::string dataset;                 ///< override; default: the checkpoint's own dataset
-  int64_t eval_limit = 0;              ///< evaluate on the first N test samples (0 = all)
-  int64_t batch = 256;                 ///< evaluation batch
-  int64_t cache_mb = 3072;             ///< memory for cached clean activations
-  int threads = 1;                     ///< worker threads (results do not depend on it)
-  std::string engine = "fast";         ///< "fast", "prefix" or "reference"
+  std::string dataset;          ///< override; default: the checkpoint's own dataset
+  int64_t eval_limit = 0;       ///< evaluate on the first N test samples (0 = all)
+  int64_t batch = 256;          ///< evaluation batch
+  int64_t cache_mb = 3072;      ///< memory for cached clean activations
+  int threads = 1;              ///< worker threads (results do not depend on it)
+  std::string engine = "fast";  ///< "fast", "prefix" or "reference"
   /// "sparse" (count, then positions: O(faults)) or "dense" (the original Ares's one draw per
   /// bit, O(bits); a benchmark yardstick, bernoulli only, other plans for the same seed).
   std::string sampler = "sparse";

@@ -41,16 +41,15 @@ std::string concat(const Args&... args) {
 }  // namespace ares
 
 /// Validates user input; always on. Throws ares::InputError with the concatenated message.
-#define ARES_CHECK(cond, ...)                                     \
-  do {                                                            \
+#define ARES_CHECK(cond, ...)                                                   \
+  do {                                                                          \
     if (!(cond)) throw ::ares::InputError(::ares::detail::concat(__VA_ARGS__)); \
   } while (0)
 
 /// Guards an internal invariant; always on. Throws ares::StateError naming the location.
-#define ARES_ASSERT(cond, ...)                                                        \
-  do {                                                                                \
-    if (!(cond))                                                                      \
-      throw ::ares::StateError(::ares::detail::concat(__FILE__, ":", __LINE__,        \
-                                                      ": internal error: " #cond " ", \
-                                                      ##__VA_ARGS__));                \
+#define ARES_ASSERT(cond, ...)                                                      \
+  do {                                                                              \
+    if (!(cond))                                                                    \
+      throw ::ares::StateError(::ares::detail::concat(                              \
+          __FILE__, ":", __LINE__, ": internal error: " #cond " ", ##__VA_ARGS__)); \
   } while (0)

@@ -64,9 +64,7 @@ class Format {
   /// Canonical spec, e.g. "q2.6-2c", "fp16". parse(spec()) == *this.
   std::string spec() const;
   /// Mask of the width() low bits.
-  uint32_t code_mask() const {
-    return width_ == 32 ? 0xFFFFFFFFu : ((1u << width_) - 1u);
-  }
+  uint32_t code_mask() const { return width_ == 32 ? 0xFFFFFFFFu : ((1u << width_) - 1u); }
   /// Index of the sign bit (always width() - 1).
   int sign_bit() const { return width_ - 1; }
   /// Index of the most significant non-sign bit (width() - 2).

@@ -26,10 +26,10 @@ class WeightTargets {
 
   struct Param {
     std::string name;
-    size_t stage;        ///< stage owning it
-    bool is_bias;        ///< "bias" (else "weight")
+    size_t stage;  ///< stage owning it
+    bool is_bias;  ///< "bias" (else "weight")
     std::vector<int64_t> shape;
-    uint64_t offset;     ///< first index in the concatenated space
+    uint64_t offset;  ///< first index in the concatenated space
     uint64_t size;
   };
   const std::vector<Param>& params() const { return params_; }
@@ -50,10 +50,10 @@ class WeightTargets {
 
 /// One value changed by a plan.
 struct ValueChange {
-  size_t param;        ///< index into WeightTargets::params()
-  uint64_t offset;     ///< element offset inside that parameter
-  float clean;         ///< decoded clean code
-  float faulty;        ///< decoded faulty code
+  size_t param;     ///< index into WeightTargets::params()
+  uint64_t offset;  ///< element offset inside that parameter
+  float clean;      ///< decoded clean code
+  float faulty;     ///< decoded faulty code
 };
 
 /// Applies plans to one model copy (one per thread) that holds the quantized targets.

@@ -21,15 +21,15 @@ namespace ares::models {
 struct StageOptions {
   enum class Op { kLinear, kConv2d };
   Op op = Op::kLinear;
-  int64_t in = 0;           ///< input features (linear) or channels (conv)
-  int64_t out = 0;          ///< output features or channels
-  int64_t kernel = 3;       ///< conv kernel size (square)
-  int64_t padding = 0;      ///< conv padding
-  bool flatten = false;     ///< flatten all but the batch dimension first
+  int64_t in = 0;        ///< input features (linear) or channels (conv)
+  int64_t out = 0;       ///< output features or channels
+  int64_t kernel = 3;    ///< conv kernel size (square)
+  int64_t padding = 0;   ///< conv padding
+  bool flatten = false;  ///< flatten all but the batch dimension first
   bool relu = false;
-  int64_t pool = 0;         ///< max-pool kernel and stride; 0 = none
-  double dropout = 0.0;     ///< dropout probability in training; 0 = none
-  bool batchnorm = false;   ///< 2-D batch norm after a convolution (fold it before campaigns)
+  int64_t pool = 0;        ///< max-pool kernel and stride; 0 = none
+  double dropout = 0.0;    ///< dropout probability in training; 0 = none
+  bool batchnorm = false;  ///< 2-D batch norm after a convolution (fold it before campaigns)
 };
 
 /// One stage: parameters `weight` and `bias`; with batch norm also `bn_weight`, `bn_bias` and

@@ -492,14 +492,16 @@ TEST(BatchNormTest, FoldingKeepsOutputsAndCheckpointKeepsStatistics) {
                           : torch::randn_like(b.value()) * 0.1);
     }
     for (auto& p : m->named_parameters()) {
-      if (p.key().find("bn_") != std::string::npos) p.value().add_(torch::randn_like(p.value()) * 0.1);
+      if (p.key().find("bn_") != std::string::npos)
+        p.value().add_(torch::randn_like(p.value()) * 0.1);
     }
   }
   m->eval();
   auto folded = m->fold_batchnorm();
   folded->eval();
   EXPECT_FALSE(folded->has_batchnorm());
-  for (const auto& p : folded->named_parameters()) EXPECT_EQ(p.key().find("bn_"), std::string::npos);
+  for (const auto& p : folded->named_parameters())
+    EXPECT_EQ(p.key().find("bn_"), std::string::npos);
   EXPECT_EQ(folded->named_buffers().size(), 0u);
   c10::InferenceMode guard;
   auto x = torch::rand({3, 3, 32, 32});
