@@ -24,6 +24,9 @@ const char* kUsage =
     "  train      train zoo models and write checkpoints\n"
     "  campaign   sweep bit error rates over a model's weights and report tolerances\n"
     "  bench      time the campaign engine against reference engines\n"
+    "  report     tables, plots and an HTML page from campaign results\n"
+    "  study      train N instances, run their campaigns, write the report\n"
+    "  quantize   clean error over a grid of formats; recommend the smallest\n"
     "  version    print the Ares version, git revision and LibTorch version\n"
     "\n"
     "'ares <command> --help' describes each command's options.\n";
@@ -49,6 +52,9 @@ int main(int argc, char** argv) {
     if (cmd == "train") return ares::cli::cmd_train(rest);
     if (cmd == "campaign") return ares::cli::cmd_campaign(rest);
     if (cmd == "bench") return ares::cli::cmd_bench(rest);
+    if (cmd == "report") return ares::cli::cmd_report(rest);
+    if (cmd == "study") return ares::cli::cmd_study(rest);
+    if (cmd == "quantize") return ares::cli::cmd_quantize(rest);
     if (cmd == "version" || cmd == "--version") {
       std::printf("ares %s (git %s)\n", ares::version(), ares::git_revision());
       return 0;
