@@ -14,6 +14,7 @@ packages=(
   libtorch-dev libopenblas0-pthread zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist python3 clang-format
+  libsqlite3-dev gnuplot-nox chromium clang libclang-rt-14-dev
 )
 if [ "${ARES_SKIP_APT:-0}" != 1 ]; then
   missing=()

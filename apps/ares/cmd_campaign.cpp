@@ -1,25 +1,68 @@
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 
 #include "ares/campaign/campaign.h"
+#include "ares/campaign/store.h"
+#include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "campaign_options.h"
 #include "commands.h"
 
 namespace ares::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+void print_done(const campaign::CampaignResult& result, const std::string& out) {
+  std::fputs(campaign::summary_table(result).c_str(), stdout);
+  std::fprintf(stderr,
+               "%zu trials (%lld evaluated) in %.1fs; mean evaluated trial %.2f ms, clean "
+               "forward %.2f ms; results in %s/\n",
+               result.rows.size(), (long long)result.evaluated_trials, result.seconds,
+               result.evaluated_trials ? 1e3 * result.eval_seconds / result.evaluated_trials : 0.0,
+               1e3 * result.clean_forward_seconds, out.c_str());
+}
+
+// Removes what a failed start created: the store when it holds no trial, and the output
+// directory when this run made it and nothing else is in it.
+void clean_up(const std::string& db, bool db_existed, const std::string& out, bool out_existed) {
+  std::error_code ec;
+  if (!db_existed) {
+    bool empty = true;
+    try {
+      auto store = campaign::ResultStore::open_read_only(db);
+      empty = store->trials().empty();
+    } catch (const std::exception&) {
+    }
+    if (empty) {
+      for (const char* suffix : {"", "-wal", "-shm", ".lock"}) fs::remove(db + suffix, ec);
+    }
+  }
+  if (!out_existed && fs::is_directory(out, ec) && fs::is_empty(out, ec)) fs::remove(out, ec);
+}
+
+}  // namespace
 
 int cmd_campaign(const std::vector<std::string>& argv) {
   auto flags = campaign_flags();
+  flags.insert({"store", "resume"});
   // A --spec file is read first; flags given on the command line override its values.
   std::vector<std::string> all = argv;
   {
     Args pre("campaign", argv, flags, {"help", "quiet"});
     if (pre.has("help")) {
       std::printf(
-          "usage: ares campaign [CHECKPOINT...] [options]\n\n"
+          "usage: ares campaign [CHECKPOINT...] [options]\n"
+          "       ares campaign --resume STORE.db [--threads T] [--quiet]\n\n"
           "Sweeps bit error rates over the weights of each checkpoint in each format,\n"
-          "writes OUT/trials.csv, OUT/summary.csv and OUT/summary.json, and prints the\n"
-          "highest tolerable BER per degradation level.\n\n%s"
+          "commits every finished trial to a result store (SQLite), writes\n"
+          "OUT/trials.csv, OUT/summary.csv and OUT/summary.json, and prints the\n"
+          "highest tolerable BER per degradation level. Rerunning the same command, or\n"
+          "--resume STORE, runs only the trials the store does not hold yet.\n\n%s"
           "  --out DIR           output directory (default results/campaign)\n"
+          "  --store FILE        result store (default OUT/campaign.db)\n"
+          "  --resume FILE       continue the campaign held in this store\n"
           "  --quiet             no progress on stderr\n",
           campaign_flags_help());
       return 0;
@@ -30,17 +73,63 @@ int cmd_campaign(const std::vector<std::string>& argv) {
     }
   }
   Args args("campaign", all, flags, {"help", "quiet"});
-  auto spec = spec_from_args(args);
-  std::string out = args.get_or("out", "results/campaign");
-  auto result = campaign::run_campaign(spec);
+  campaign::CampaignSpec spec;
+  std::string out, db;
+  if (auto resume = args.get("resume")) {
+    ARES_CHECK(fs::is_regular_file(*resume), *resume, ": no such result store");
+    db = *resume;
+    spec = campaign::ResultStore::open_read_only(db)->spec();
+    spec.threads = int(args.get_int("threads", campaign::available_cores()));
+    spec.progress = !args.has("quiet");
+    spec.validate();
+    out = args.get_or("out", fs::path(db).parent_path().empty()
+                                 ? std::string(".")
+                                 : fs::path(db).parent_path().string());
+  } else {
+    spec = spec_from_args(args);
+    out = args.get_or("out", "results/campaign");
+    db = args.get_or("store", (fs::path(out) / "campaign.db").string());
+  }
+  for (const auto& c : spec.checkpoints) {
+    ARES_CHECK(fs::is_regular_file(c), c, ": no such checkpoint file");
+  }
+  bool out_existed = fs::exists(out), db_existed = fs::exists(db);
+  try {
+    std::error_code ec;
+    if (fs::path(db).has_parent_path()) fs::create_directories(fs::path(db).parent_path(), ec);
+    campaign::CampaignResult result;
+    {
+      campaign::ResultStore store(db);
+      result = campaign::run_campaign(spec, &store);
+    }
+    campaign::write_results(result, out);
+    print_done(result, out);
+  } catch (...) {
+    clean_up(db, db_existed, out, out_existed);
+    throw;
+  }
+  return 0;
+}
+
+int cmd_export(const std::vector<std::string>& argv) {
+  Args args("export", argv, {"out"}, {"help"});
+  if (args.has("help")) {
+    std::printf(
+        "usage: ares export STORE.db [--out DIR]\n\n"
+        "Writes trials.csv, summary.csv and summary.json from a finished campaign's result\n"
+        "store (default DIR: the store's directory) and prints the summary table.\n");
+    return 0;
+  }
+  ARES_CHECK(args.positional().size() == 1, "export: expected one result store, got ",
+             args.positional().size());
+  std::string db = args.positional()[0];
+  auto store = campaign::ResultStore::open_read_only(db);
+  auto result = campaign::load_result(*store);
+  std::string out =
+      args.get_or("out", fs::path(db).parent_path().empty() ? std::string(".")
+                                                            : fs::path(db).parent_path().string());
   campaign::write_results(result, out);
   std::fputs(campaign::summary_table(result).c_str(), stdout);
-  std::fprintf(stderr,
-               "%zu trials (%lld evaluated) in %.1fs; mean evaluated trial %.2f ms, clean "
-               "forward %.2f ms; results in %s/\n",
-               result.rows.size(), (long long)result.evaluated_trials, result.seconds,
-               result.evaluated_trials ? 1e3 * result.eval_seconds / result.evaluated_trials : 0.0,
-               1e3 * result.clean_forward_seconds, out.c_str());
   return 0;
 }
 

@@ -11,6 +11,7 @@ int cmd_models(const std::vector<std::string>& argv);
 int cmd_train(const std::vector<std::string>& argv);
 int cmd_campaign(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
+int cmd_export(const std::vector<std::string>& argv);
 int cmd_report(const std::vector<std::string>& argv);
 int cmd_study(const std::vector<std::string>& argv);
 int cmd_quantize(const std::vector<std::string>& argv);

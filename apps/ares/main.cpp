@@ -1,6 +1,7 @@
 // The `ares` command: dispatches to one subcommand per file (cmd_*.cpp).
 #include <malloc.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -23,6 +24,7 @@ const char* kUsage =
     "  models     list the model zoo\n"
     "  train      train zoo models and write checkpoints\n"
     "  campaign   sweep bit error rates over a model's weights and report tolerances\n"
+    "  export     CSV and JSON files from a campaign's result store\n"
     "  bench      time the campaign engine against reference engines\n"
     "  report     tables, plots and an HTML page from campaign results\n"
     "  study      train N instances, run their campaigns, write the report\n"
@@ -39,6 +41,9 @@ int main(int argc, char** argv) {
   // the arithmetic (LeNet5's clean pass: 5.9 s -> 3.1 s at batch 256, measured here).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // Past a file-size limit (ulimit -f), let the write fail with EFBIG so that the store and
+  // the writers report it as a full disk, instead of the process dying of SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
@@ -52,6 +57,7 @@ int main(int argc, char** argv) {
     if (cmd == "train") return ares::cli::cmd_train(rest);
     if (cmd == "campaign") return ares::cli::cmd_campaign(rest);
     if (cmd == "bench") return ares::cli::cmd_bench(rest);
+    if (cmd == "export") return ares::cli::cmd_export(rest);
     if (cmd == "report") return ares::cli::cmd_report(rest);
     if (cmd == "study") return ares::cli::cmd_study(rest);
     if (cmd == "quantize") return ares::cli::cmd_quantize(rest);

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "ares/campaign/engine.h"
+#include "ares/campaign/store.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "ares/common/progress.h"
@@ -50,12 +51,14 @@ struct Job {
 };
 
 // Runs `jobs` on `threads` workers; each worker owns an evaluator built by `make`.
-template <typename Make>
+// `commit` is called from this (the calling) thread with batches of finished rows.
+template <typename Make, typename Commit>
 void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const CampaignSpec& spec,
-              uint64_t n_values, std::vector<TrialRow>& rows, Progress& progress) {
+              uint64_t n_values, std::vector<TrialRow>& rows, Progress& progress, Commit commit) {
   std::atomic<size_t> next{0}, done{0};
   std::exception_ptr error;
-  std::mutex error_mutex;
+  std::mutex error_mutex, finished_mutex;
+  std::vector<size_t> finished;
   std::atomic<bool> stop{false};
   auto worker = [&]() {
     try {
@@ -74,6 +77,10 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
         r.evaluated = !flips.empty();
         r.first_stage = flips.empty() ? -1 : int(ev->last_first_stage());
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        {
+          std::lock_guard<std::mutex> lock(finished_mutex);
+          finished.push_back(job.row);
+        }
         done.fetch_add(1);
       }
     } catch (...) {
@@ -85,21 +92,37 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
   std::vector<std::thread> pool;
   int n = std::max(1, std::min<int>(threads, int(jobs.size())));
   for (int i = 0; i < n; ++i) pool.emplace_back(worker);
+  auto flush = [&]() {
+    std::vector<size_t> batch;
+    {
+      std::lock_guard<std::mutex> lock(finished_mutex);
+      batch.swap(finished);
+    }
+    if (!batch.empty()) commit(batch);
+  };
   size_t shown = 0;
-  while (done.load() < jobs.size() && !stop) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    size_t d = done.load();
-    progress.tick(d - shown);
-    shown = d;
+  try {
+    while (done.load() < jobs.size() && !stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      flush();
+      size_t d = done.load();
+      progress.tick(d - shown);
+      shown = d;
+    }
+  } catch (...) {
+    stop = true;
+    for (auto& t : pool) t.join();
+    throw;
   }
   for (auto& t : pool) t.join();
-  progress.tick(done.load() - shown);
   if (error) std::rethrow_exception(error);
+  flush();
+  progress.tick(done.load() - shown);
 }
 
 }  // namespace
 
-CampaignResult run_campaign(const CampaignSpec& spec) {
+CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
   spec.validate();
   auto t_start = std::chrono::steady_clock::now();
   // Parallelism is across trials; each trial runs single-threaded so that results do not
@@ -110,11 +133,49 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
   result.spec = spec;
   const size_t C = spec.configs.size(), B = spec.bers.size(), T = size_t(spec.trials);
   result.rows.resize(spec.checkpoints.size() * C * B * T);
-  Progress progress("campaign", result.rows.size(), spec.progress);
+  auto row_index = [&](size_t inst, size_t ci, size_t b, size_t t) {
+    return ((inst * C + ci) * B + b) * T + t;
+  };
+  // Trials and baselines already in the store are taken as they are.
+  std::vector<char> done(result.rows.size(), 0);
+  std::map<std::pair<int, int>, ConfigSummary> stored_baselines;
+  if (store) {
+    store->bind(spec);
+    for (const auto& r : store->trials()) {
+      ARES_CHECK(size_t(r.instance) < spec.checkpoints.size() && size_t(r.config) < C &&
+                     size_t(r.ber_index) < B && size_t(r.trial) < T,
+                 store->path(), ": stored trial outside the campaign's grid");
+      size_t i =
+          row_index(size_t(r.instance), size_t(r.config), size_t(r.ber_index), size_t(r.trial));
+      result.rows[i] = r;
+      done[i] = 1;
+    }
+    for (const auto& s : store->baselines()) stored_baselines[{s.instance, s.config}] = s;
+  }
+  size_t pending = 0;
+  for (char d : done) pending += d ? 0 : 1;
+  if (store && pending < result.rows.size()) {
+    std::fprintf(stderr, "campaign: resuming %s: %zu of %zu trials already stored\n",
+                 store->path().c_str(), result.rows.size() - pending, result.rows.size());
+  }
+  Progress progress("campaign", pending, spec.progress);
   std::map<std::string, data::Dataset> test_sets;
   int forward_count = 0;
 
   for (size_t inst = 0; inst < spec.checkpoints.size(); ++inst) {
+    bool instance_done = true;
+    for (size_t ci = 0; ci < C; ++ci) {
+      instance_done = instance_done && stored_baselines.count({int(inst), int(ci)});
+      for (size_t i = row_index(inst, ci, 0, 0); i < row_index(inst, ci + 1, 0, 0); ++i) {
+        instance_done = instance_done && done[i];
+      }
+    }
+    if (instance_done) {  // nothing to run: the stored baselines stand
+      for (size_t ci = 0; ci < C; ++ci) {
+        result.summaries.push_back(stored_baselines[{int(inst), int(ci)}]);
+      }
+      continue;
+    }
     auto loaded = models::load_checkpoint(spec.checkpoints[inst]);
     // Inference hardware stores batch norm folded into the convolution: campaigns target the
     // folded weights and biases.
@@ -164,9 +225,11 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
         sum.values = targets->num_values();
         sum.bits = targets->num_values() * uint64_t(__builtin_popcount(mask));
         result.summaries.push_back(sum);
+        if (store) store->put_baseline(sum);
         for (size_t b = 0; b < B; ++b) {
           for (size_t t = 0; t < T; ++t) {
-            size_t row = ((inst * C + ci) * B + b) * T + t;
+            size_t row = row_index(inst, ci, b, t);
+            if (done[row]) continue;
             TrialRow& r = result.rows[row];
             r.instance = int(inst);
             r.config = int(ci);
@@ -184,7 +247,14 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
         return std::make_unique<TrialEvaluator>(cache, qmodel->clone_model(), targets, engine,
                                                 spec.batch);
       };
-      run_jobs(jobs, spec.threads, make, spec, targets->num_values(), result.rows, progress);
+      auto commit = [&](const std::vector<size_t>& finished) {
+        if (!store) return;
+        std::vector<TrialRow> batch;
+        for (size_t i : finished) batch.push_back(result.rows[i]);
+        store->add_trials(batch);
+      };
+      run_jobs(jobs, spec.threads, make, spec, targets->num_values(), result.rows, progress,
+               commit);
       if (spec.measure_floor) {
         for (const auto& job : jobs) {
           const TrialRow& r = result.rows[job.row];
@@ -194,13 +264,24 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
     }
   }
   progress.finish();
+  if (forward_count) result.clean_forward_seconds /= forward_count;
+  summarize(result);
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return result;
+}
+
+void summarize(CampaignResult& result) {
+  const CampaignSpec& spec = result.spec;
+  const size_t C = spec.configs.size(), B = spec.bers.size(), T = size_t(spec.trials);
+  ARES_ASSERT(result.rows.size() == spec.checkpoints.size() * C * B * T, "row count");
   std::sort(result.summaries.begin(), result.summaries.end(),
             [](const ConfigSummary& a, const ConfigSummary& b) {
               return std::tie(a.instance, a.config) < std::tie(b.instance, b.config);
             });
-  if (forward_count) result.clean_forward_seconds /= forward_count;
-
   for (auto& sum : result.summaries) {
+    sum.mean_error.clear();
+    sum.thresholds.clear();
     for (size_t b = 0; b < B; ++b) {
       double acc = 0;
       for (size_t t = 0; t < T; ++t) {
@@ -215,14 +296,29 @@ CampaignResult run_campaign(const CampaignSpec& spec) {
           analysis::tolerable_ber(spec.bers, sum.mean_error, sum.baseline_error, level));
     }
   }
+  result.evaluated_trials = 0;
+  result.eval_seconds = 0;
   for (const auto& r : result.rows) {
     if (r.evaluated) {
       result.evaluated_trials++;
       result.eval_seconds += r.seconds;
     }
   }
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+}
+
+CampaignResult load_result(const ResultStore& store) {
+  CampaignResult result;
+  result.spec = store.spec();
+  const auto& spec = result.spec;
+  const size_t C = spec.configs.size(), B = spec.bers.size(), T = size_t(spec.trials);
+  const size_t total = spec.checkpoints.size() * C * B * T;
+  auto rows = store.trials();
+  result.summaries = store.baselines();
+  ARES_CHECK(rows.size() == total && result.summaries.size() == spec.checkpoints.size() * C,
+             store.path(), ": incomplete campaign (", rows.size(), " of ", total,
+             " trials stored); rerun it to resume, then export");
+  result.rows = std::move(rows);  // the store returns them in row order
+  summarize(result);
   return result;
 }
 

@@ -1,6 +1,8 @@
 #include "ares/campaign/spec.h"
 
 #include <cmath>
+#include <cstdio>
+#include <sstream>
 
 #include "ares/common/error.h"
 #include "ares/fault/protection.h"
@@ -74,6 +76,130 @@ void CampaignSpec::validate() const {
              "campaign: the dense sampler implements bernoulli semantics only");
   ARES_CHECK(!targets.empty(), "campaign: no target parameters");
   for (double l : levels) ARES_CHECK(l >= 0, "campaign: degradation level ", l, " is negative");
+}
+
+namespace {
+
+std::string exact(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+template <typename T, typename F>
+std::string join(const std::vector<T>& items, F f) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + f(items[i]);
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!s.empty()) out.push_back(cur);
+  return out;
+}
+
+// Keys deciding the rows, in to_text() order; the rest follow.
+const char* const kIdentityKeys[] = {"checkpoints", "configs",   "bers",      "trials",
+                                     "seed",        "targets",   "semantics", "sampler",
+                                     "dataset",     "eval_limit"};
+
+}  // namespace
+
+std::string CampaignSpec::to_text() const {
+  auto id = [](const std::string& s) { return s; };
+  std::ostringstream os;
+  os << "checkpoints=" << join(checkpoints, id) << '\n'
+     << "configs=" << join(configs, [](const Config& c) { return c.label(); }) << '\n'
+     << "bers=" << join(bers, exact) << '\n'
+     << "trials=" << trials << '\n'
+     << "seed=" << seed << '\n'
+     << "targets=" << join(targets, id) << '\n'
+     << "semantics=" << fault::to_string(semantics) << '\n'
+     << "sampler=" << sampler << '\n'
+     << "dataset=" << dataset << '\n'
+     << "eval_limit=" << eval_limit << '\n'
+     << "levels=" << join(levels, exact) << '\n'
+     << "engine=" << engine << '\n'
+     << "batch=" << batch << '\n'
+     << "cache_mb=" << cache_mb << '\n'
+     << "threads=" << threads << '\n';
+  return os.str();
+}
+
+std::string CampaignSpec::identity_text() const {
+  std::istringstream in(to_text());
+  std::string line, out;
+  while (std::getline(in, line)) {
+    std::string key = line.substr(0, line.find('='));
+    for (const char* k : kIdentityKeys) {
+      if (key == k) out += line + '\n';
+    }
+  }
+  return out;
+}
+
+CampaignSpec CampaignSpec::from_text(const std::string& text) {
+  CampaignSpec s;
+  std::istringstream in(text);
+  std::string line;
+  auto number = [](const std::string& key, const std::string& v) {
+    char* end = nullptr;
+    double x = std::strtod(v.c_str(), &end);
+    ARES_CHECK(!v.empty() && end && *end == '\0', "stored spec: bad number '", v, "' for ", key);
+    return x;
+  };
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto eq = line.find('=');
+    ARES_CHECK(eq != std::string::npos, "stored spec: bad line '", line, "'");
+    std::string key = line.substr(0, eq), v = line.substr(eq + 1);
+    if (key == "checkpoints") {
+      s.checkpoints = split(v);
+    } else if (key == "configs") {
+      s.configs = parse_configs(split(v), {"none"});
+    } else if (key == "bers") {
+      s.bers.clear();
+      for (const auto& b : split(v)) s.bers.push_back(number(key, b));
+    } else if (key == "trials") {
+      s.trials = int(number(key, v));
+    } else if (key == "seed") {
+      s.seed = std::stoull(v);
+    } else if (key == "targets") {
+      s.targets = split(v);
+    } else if (key == "semantics") {
+      s.semantics = fault::parse_semantics(v);
+    } else if (key == "sampler") {
+      s.sampler = v;
+    } else if (key == "dataset") {
+      s.dataset = v;
+    } else if (key == "eval_limit") {
+      s.eval_limit = int64_t(number(key, v));
+    } else if (key == "levels") {
+      s.levels.clear();
+      for (const auto& l : split(v)) s.levels.push_back(number(key, l));
+    } else if (key == "engine") {
+      s.engine = v;
+    } else if (key == "batch") {
+      s.batch = int64_t(number(key, v));
+    } else if (key == "cache_mb") {
+      s.cache_mb = int64_t(number(key, v));
+    } else if (key == "threads") {
+      s.threads = int(number(key, v));
+    } else {
+      throw InputError("stored spec: unknown key '" + key + "'");
+    }
+  }
+  return s;
 }
 
 }  // namespace ares::campaign

@@ -57,8 +57,21 @@ struct CampaignResult {
   double floor_seconds = 0;
 };
 
-/// Runs the campaign. Throws ares::InputError for bad specs, files or data.
-CampaignResult run_campaign(const CampaignSpec& spec);
+class ResultStore;
+
+/// Runs the campaign. With a store, trials already in it are not run again (their stored rows
+/// are used), and every finished trial is committed to it as the campaign goes, so that a
+/// killed campaign resumes where it stopped. Throws ares::InputError for bad specs, files,
+/// data or stores.
+CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store = nullptr);
+
+/// Fills each summary's mean error per BER and thresholds from `result.rows` and sorts the
+/// summaries by (instance, configuration). Every row must be present.
+void summarize(CampaignResult& result);
+
+/// A finished campaign rebuilt from its store alone (spec, rows, baselines), summarized.
+/// Throws ares::InputError when the store is incomplete.
+CampaignResult load_result(const ResultStore& store);
 
 /// Writes trials.csv, summary.csv and summary.json into `dir` (created if needed).
 void write_results(const CampaignResult& result, const std::string& dir);

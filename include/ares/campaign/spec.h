@@ -43,6 +43,17 @@ struct CampaignSpec {
 
   /// Throws ares::InputError naming the first invalid field.
   void validate() const;
+
+  /// The settings as "key=value" lines (lists comma-separated, numbers exact), in a fixed
+  /// order. from_text(to_text()) gives an equal spec.
+  std::string to_text() const;
+  /// Parses to_text()'s output. Throws ares::InputError on unknown keys or bad values.
+  static CampaignSpec from_text(const std::string& text);
+  /// The lines of to_text() that decide the trial rows (checkpoints, configurations, BERs,
+  /// trials, seed, targets, semantics, sampler, dataset, evaluation subset): a store made
+  /// under one identity never takes rows from another. Threads, engine, batch, cache size,
+  /// levels and progress do not change any row.
+  std::string identity_text() const;
 };
 
 /// `n` BERs log-spaced from `lo` to `hi` inclusive.

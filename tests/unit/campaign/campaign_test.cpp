@@ -480,3 +480,41 @@ TEST_F(CampaignTest, BadInputIsAnInputError) {
 
 }  // namespace
 }  // namespace ares::campaign
+
+namespace ares::campaign {
+namespace {
+
+// The stored spec round-trips exactly, and its identity ignores what cannot change a row.
+TEST(SpecTextTest, RoundTripAndIdentity) {
+  CampaignSpec s;
+  s.checkpoints = {"a.ckpt", "dir/b.ckpt"};
+  s.configs = parse_configs({"q2.6-2c", "q4.4-sm+msb:2"}, {"none", "sign"});
+  s.bers = log_grid(1e-7, 1e-2, 11);
+  s.trials = 7;
+  s.seed = 12345678901234ull;
+  s.targets = {"fc1.*", "*.bias"};
+  s.semantics = fault::Semantics::kExact;
+  s.dataset = "fashion-mnist";
+  s.eval_limit = 300;
+  s.levels = {0.5, 2.5};
+  s.threads = 3;
+  s.engine = "prefix";
+  CampaignSpec t = CampaignSpec::from_text(s.to_text());
+  EXPECT_EQ(t.to_text(), s.to_text());
+  EXPECT_EQ(t.bers, s.bers);  // bit-exact doubles
+  EXPECT_EQ(t.configs.size(), 3u);
+  EXPECT_EQ(t.seed, s.seed);
+  CampaignSpec u = s;
+  u.threads = 1;
+  u.engine = "fast";
+  u.levels = {10};
+  u.batch = 17;
+  EXPECT_EQ(u.identity_text(), s.identity_text());
+  u.trials = 8;
+  EXPECT_NE(u.identity_text(), s.identity_text());
+  EXPECT_THROW(CampaignSpec::from_text("bogus=1\n"), InputError);
+  EXPECT_THROW(CampaignSpec::from_text("trials=x\n"), InputError);
+}
+
+}  // namespace
+}  // namespace ares::campaign

@@ -1,0 +1,69 @@
+#pragma once
+/// The result store: an SQLite database (WAL mode) holding a campaign's spec, versions and
+/// every finished trial, committed as trials finish, so that a killed campaign resumes where
+/// it stopped and ends with exactly the rows of an uninterrupted run.
+///
+/// Tables: meta(key, value) with schema_version, spec (CampaignSpec::to_text), identity
+/// (CampaignSpec::identity_text), checkpoint hashes, Ares/git/LibTorch versions;
+/// trials(instance, config, ber_index, trial, stream, bits, faults, first_stage, errors,
+/// samples, evaluated, seconds) keyed by the first four; baselines(instance, config, checkpoint,
+/// model, dataset, float_error, baseline_error, values_count, bits).
+///
+/// One writer at a time: opening takes an exclusive advisory lock on PATH.lock; a second
+/// process is refused with a message naming the store.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ares/campaign/campaign.h"
+
+struct sqlite3;
+
+namespace ares::campaign {
+
+class ResultStore {
+ public:
+  /// Opens (creating if needed) the store at `path` for writing. Throws ares::InputError when
+  /// the store is locked by another process, not writable, corrupt, not an Ares store, or
+  /// from a newer schema.
+  explicit ResultStore(const std::string& path);
+  /// Opens an existing store read-only (no lock): for export and report.
+  static std::unique_ptr<ResultStore> open_read_only(const std::string& path);
+  ~ResultStore();
+  ResultStore(const ResultStore&) = delete;
+  ResultStore& operator=(const ResultStore&) = delete;
+
+  const std::string& path() const { return path_; }
+  /// Binds the store to `spec`: an empty store records it; a store holding another campaign
+  /// (its identity_text differs, or a checkpoint file changed) is refused with a message
+  /// naming the first difference.
+  void bind(const CampaignSpec& spec);
+  /// The stored spec (throws ares::InputError when the store holds none).
+  CampaignSpec spec() const;
+  /// Every stored trial row.
+  std::vector<TrialRow> trials() const;
+  /// Stored per (instance, configuration) baselines; mean_error and thresholds are empty.
+  std::vector<ConfigSummary> baselines() const;
+  /// Adds finished trials in one transaction.
+  void add_trials(const std::vector<TrialRow>& rows);
+  /// Records (or replaces) one configuration's baseline.
+  void put_baseline(const ConfigSummary& summary);
+
+ private:
+  ResultStore(const std::string& path, bool read_only);
+  void exec(const std::string& sql);
+  /// Rolls back an open transaction and throws ares::InputError for SQLite error `rc`.
+  [[noreturn]] void fail(int rc, const std::string& msg);
+  std::string meta(const std::string& key) const;
+  void set_meta(const std::string& key, const std::string& value);
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  int lock_fd_ = -1;
+};
+
+/// Content hash of a checkpoint file (its stored FNV-1a trailer), "missing" if unreadable.
+std::string checkpoint_hash(const std::string& path);
+
+}  // namespace ares::campaign

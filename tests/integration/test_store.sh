@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The result store: kill -9 at random points and resume gives exactly the rows of an
+# uninterrupted run; rerunning resumes; another spec, a locked, corrupt, newer or foreign
+# store and a full disk each give one line and exit 2; export rebuilds the files.
+set -euo pipefail
+ARES="$1"; WORK="$2"
+source "$(dirname "$0")/common.sh"
+rm -rf "$WORK"; mkdir -p "$WORK"
+python3 "$(dirname "$0")/../fixtures/make_idx.py" "$WORK/data" --train 1000 --test 3000
+"$ARES" train --model mnist_fc --dataset "$WORK/data" --epochs 1 --seed 5 --out "$WORK/ck" \
+  --quiet > /dev/null
+ckpt="$WORK/ck/mnist_fc-s5.ckpt"
+args=("$ckpt" --engine reference --ber-min 1e-4 --ber-max 1e-1 --ber-points 12 --trials 10
+      --threads 2 --quiet)
+
+"$ARES" campaign "${args[@]}" --out "$WORK/full" > /dev/null
+[ "$(wc -l < "$WORK/full/trials.csv")" = 361 ] || fail "expected 360 trials"
+
+# Kill at random points, resume each time.
+RANDOM=7
+resumed=0
+for i in 1 2 3 4 5; do
+  "$ARES" campaign "${args[@]}" --out "$WORK/killed" > /dev/null 2> "$WORK/err$i" &
+  pid=$!
+  sleep "0.$((2 + RANDOM % 8))"
+  kill -9 "$pid" 2> /dev/null || true
+  wait "$pid" 2> /dev/null || true
+  grep -q "resuming" "$WORK/err$i" && resumed=$((resumed + 1))
+done
+"$ARES" campaign "${args[@]}" --out "$WORK/killed" > /dev/null 2> "$WORK/err_final"
+[ "$resumed" -ge 1 ] || grep -q "resuming" "$WORK/err_final" || fail "no run resumed a store"
+diff <(without_seconds "$WORK/full/trials.csv") <(without_seconds "$WORK/killed/trials.csv") \
+  || fail "killed and resumed campaign differs from the uninterrupted one"
+cmp "$WORK/full/summary.csv" "$WORK/killed/summary.csv" || fail "summaries differ after resume"
+echo "ok: $resumed of 5 killed runs resumed a partial store; final rows identical"
+
+# Rerunning a finished campaign runs nothing and writes the same rows.
+"$ARES" campaign "${args[@]}" --out "$WORK/full" > /dev/null 2> "$WORK/err_rerun"
+grep -q "360 of 360 trials already stored" "$WORK/err_rerun" || fail "rerun did not resume"
+"$ARES" campaign --resume "$WORK/full/campaign.db" --quiet > /dev/null 2>&1
+# Export rebuilds the files from the store alone.
+"$ARES" export "$WORK/full/campaign.db" --out "$WORK/exported" > /dev/null
+cmp "$WORK/full/trials.csv" "$WORK/exported/trials.csv" || fail "export differs"
+
+# Another spec on the same store is refused, naming the difference.
+expect_input_error "other spec" "$ARES" campaign "${args[@]}" --trials 5 --out "$WORK/full"
+msg="$("$ARES" campaign "${args[@]}" --trials 5 --out "$WORK/full" 2>&1 || true)"
+[[ "$msg" == *"trials is '10' there but '5' here"* ]] || fail "the refusal must name the difference"
+# A second writer is refused while the lock is held.
+python3 - "$WORK/full/campaign.db.lock" <<'PY' &
+import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+time.sleep(3)
+PY
+sleep 0.5
+expect_input_error "locked store" "$ARES" campaign "${args[@]}" --out "$WORK/full"
+wait
+# Corrupt, foreign and newer stores.
+mkdir -p "$WORK/bad1" "$WORK/bad2" "$WORK/bad3"
+head -c 4096 /dev/urandom > "$WORK/bad1/campaign.db"
+expect_input_error "corrupt store" "$ARES" campaign "${args[@]}" --out "$WORK/bad1"
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table x(a)'); c.commit()" \
+  "$WORK/bad2/campaign.db"
+expect_input_error "foreign database" "$ARES" campaign "${args[@]}" --out "$WORK/bad2"
+cp "$WORK/full/campaign.db" "$WORK/bad3/campaign.db"
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update meta set value='99' where key='schema_version'\"); c.commit()" \
+  "$WORK/bad3/campaign.db"
+expect_input_error "newer store" "$ARES" campaign "${args[@]}" --out "$WORK/bad3"
+expect_input_error "missing store" "$ARES" export "$WORK/none.db"
+mkdir -p "$WORK/partial"
+# A full disk (simulated with a file-size limit): one line, exit 2, committed trials kept.
+set +e
+err="$( (ulimit -f 40; "$ARES" campaign "${args[@]}" --out "$WORK/partial") 2>&1 >/dev/null)"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "full disk: expected exit 2, got $rc: $err"
+[ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "full disk: expected one line: $err"
+echo "ok: full disk -> $err"
+echo "test_store: all checks passed"
