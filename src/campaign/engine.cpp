@@ -277,9 +277,9 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
     bool conv = o.op == StageOptions::Op::kConv2d;
     bool has_nonfinite = false;
     for (const auto& ch : changes) has_nonfinite |= !std::isfinite(ch.faulty);
-    if (has_nonfinite) {
-      // An Inf/NaN weight, whose product with a zero input must be NaN as in the dense pass:
-      // go dense from here.
+    if (has_nonfinite || o.op == StageOptions::Op::kModule) {
+      // A module stage (no sparse rule for it), or an Inf/NaN weight, whose product with a
+      // zero input must be NaN as in the dense pass: go dense from here.
       torch::Tensor xin = x;
       if (st == State::kSparse) {
         xin = x.clone();

@@ -33,7 +33,17 @@ StageImpl::StageImpl(StageOptions options) : options_(options) {
   }
 }
 
+StageImpl::StageImpl(torch::nn::AnyModule body) : body_(std::move(body)) {
+  options_.op = StageOptions::Op::kModule;
+  auto module = body_.ptr();
+  for (auto& p : module->named_parameters(/*recurse=*/false))
+    register_parameter(p.key(), p.value());
+  for (auto& b : module->named_buffers(/*recurse=*/false)) register_buffer(b.key(), b.value());
+  for (auto& c : module->named_children()) register_module(c.key(), c.value());
+}
+
 torch::Tensor StageImpl::pre_activation(const torch::Tensor& x) const {
+  if (options_.op == StageOptions::Op::kModule) return body_.forward(x);
   torch::Tensor in = options_.flatten ? x.flatten(1) : x;
   if (options_.op == StageOptions::Op::kLinear) return F::linear(in, weight, bias);
   auto y = F::conv2d(in, weight, F::Conv2dFuncOptions().bias(bias).padding(options_.padding));
@@ -63,12 +73,30 @@ StagedModel::StagedModel(std::string name, std::vector<int64_t> input_shape)
     : name_(std::move(name)), input_shape_(std::move(input_shape)) {}
 
 void StagedModel::add_stage(const std::string& stage_name, StageOptions options) {
-  ARES_CHECK(!stage_name.empty() && stage_name.find('.') == std::string::npos, "stage name '",
-             stage_name, "' must be non-empty and contain no '.'");
-  for (const auto& n : stage_names_) ARES_CHECK(n != stage_name, "duplicate stage ", stage_name);
+  ARES_CHECK(options.op != StageOptions::Op::kModule, "stage ", stage_name,
+             ": use add_module_stage for module stages");
+  check_stage_name(stage_name);
   stages_.push_back(register_module(stage_name, Stage(options)));
   stage_names_.push_back(stage_name);
   stage_options_.push_back(options);
+  factories_.emplace_back();
+}
+
+void StagedModel::add_module_stage(const std::string& stage_name,
+                                   std::function<torch::nn::AnyModule()> make) {
+  check_stage_name(stage_name);
+  stages_.push_back(register_module(stage_name, Stage(make())));
+  stage_names_.push_back(stage_name);
+  StageOptions o;
+  o.op = StageOptions::Op::kModule;
+  stage_options_.push_back(o);
+  factories_.push_back(std::move(make));
+}
+
+void StagedModel::check_stage_name(const std::string& stage_name) const {
+  ARES_CHECK(!stage_name.empty() && stage_name.find('.') == std::string::npos, "stage name '",
+             stage_name, "' must be non-empty and contain no '.'");
+  for (const auto& n : stage_names_) ARES_CHECK(n != stage_name, "duplicate stage ", stage_name);
 }
 
 size_t StagedModel::stage_of(const std::string& param_name) const {
@@ -95,7 +123,13 @@ int64_t StagedModel::parameter_count() const {
 
 std::shared_ptr<StagedModel> StagedModel::clone_model() const {
   auto copy = std::make_shared<StagedModel>(name_, input_shape_);
-  for (size_t i = 0; i < stages_.size(); ++i) copy->add_stage(stage_names_[i], stage_options_[i]);
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    if (factories_[i]) {
+      copy->add_module_stage(stage_names_[i], factories_[i]);
+    } else {
+      copy->add_stage(stage_names_[i], stage_options_[i]);
+    }
+  }
   torch::NoGradGuard no_grad;
   auto src = named_parameters();
   for (auto& p : copy->named_parameters()) p.value().copy_(src[p.key()]);
@@ -109,10 +143,18 @@ std::shared_ptr<StagedModel> StagedModel::fold_batchnorm() const {
   auto copy = std::make_shared<StagedModel>(name_, input_shape_);
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < stages_.size(); ++i) {
+    const auto& src = stages_[i];
+    if (factories_[i]) {  // module stages are copied as they are
+      copy->add_module_stage(stage_names_[i], factories_[i]);
+      auto dst_params = copy->stage(i)->named_parameters();
+      for (auto& p : src->named_parameters()) dst_params[p.key()].copy_(p.value());
+      auto dst_buffers = copy->stage(i)->named_buffers();
+      for (auto& b : src->named_buffers()) dst_buffers[b.key()].copy_(b.value());
+      continue;
+    }
     StageOptions o = stage_options_[i];
     o.batchnorm = false;
     copy->add_stage(stage_names_[i], o);
-    const auto& src = stages_[i];
     auto& dst = copy->stage(i);
     if (stage_options_[i].batchnorm) {
       auto scale = src->bn_weight / torch::sqrt(src->bn_var + 1e-5);

@@ -9,8 +9,10 @@
 /// clean activations before it.
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/container/any.h>
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +21,9 @@ namespace ares::models {
 
 /// What a stage does, in order: flatten -> op -> batch norm -> relu -> max-pool -> dropout.
 struct StageOptions {
-  enum class Op { kLinear, kConv2d };
+  /// kModule: any module (a residual block, a recurrent layer, ...) run as a whole; the
+  /// other fields are unused and the engine evaluates it densely.
+  enum class Op { kLinear, kConv2d, kModule };
   Op op = Op::kLinear;
   int64_t in = 0;        ///< input features (linear) or channels (conv)
   int64_t out = 0;       ///< output features or channels
@@ -37,6 +41,9 @@ struct StageOptions {
 class StageImpl : public torch::nn::Module {
  public:
   explicit StageImpl(StageOptions options);
+  /// A kModule stage around `body`: the body's own parameters, buffers and children become
+  /// the stage's, under the same names.
+  explicit StageImpl(torch::nn::AnyModule body);
   /// flatten (if any) then the core operation: the pre-activation.
   torch::Tensor pre_activation(const torch::Tensor& x) const;
   /// relu, pool and (in training) dropout applied to a pre-activation.
@@ -49,6 +56,7 @@ class StageImpl : public torch::nn::Module {
 
  private:
   StageOptions options_;
+  mutable torch::nn::AnyModule body_;  // AnyModule::forward is not const
 };
 TORCH_MODULE(Stage);
 
@@ -59,6 +67,14 @@ class StagedModel : public torch::nn::Module {
   StagedModel(std::string name, std::vector<int64_t> input_shape);
   /// Appends a stage; its parameters become "<stage_name>.weight" and "<stage_name>.bias".
   void add_stage(const std::string& stage_name, StageOptions options);
+  /// Appends a stage that runs any module, built by `make` (called again for clones). Its
+  /// parameters are "<stage_name>.<the module's own names>". Weight campaigns target them
+  /// like any other; the engine evaluates such a stage densely (no sparse update).
+  ///
+  /// Example (any module with a `Tensor forward(Tensor)`; nn::Sequential itself does not fit
+  /// in an AnyModule, wrap it):
+  ///   m->add_module_stage("block1", [] { return torch::nn::AnyModule(MyBlock(64, 128)); });
+  void add_module_stage(const std::string& stage_name, std::function<torch::nn::AnyModule()> make);
 
   const std::string& name() const { return name_; }
   const std::vector<int64_t>& input_shape() const { return input_shape_; }
@@ -91,6 +107,8 @@ class StagedModel : public torch::nn::Module {
   std::vector<std::string> stage_names_;
   std::vector<Stage> stages_;
   std::vector<StageOptions> stage_options_;
+  std::vector<std::function<torch::nn::AnyModule()>> factories_;  // kModule stages only
+  void check_stage_name(const std::string& stage_name) const;
 };
 
 }  // namespace ares::models

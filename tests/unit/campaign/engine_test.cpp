@@ -417,3 +417,57 @@ TEST(EngineTest, EmptyEvaluationSetIsAnInputError) {
 
 }  // namespace
 }  // namespace ares::campaign
+
+namespace ares::campaign {
+namespace {
+
+struct TwoLayerImpl : torch::nn::Module {
+  TwoLayerImpl()
+      : a(register_module("a", torch::nn::Linear(64, 32))),
+        b(register_module("b", torch::nn::Linear(32, 32))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return b(torch::relu(a(x))); }
+  torch::nn::Linear a, b;
+};
+TORCH_MODULE(TwoLayer);
+
+// A model mixing sparse-capable stages with a module stage (run densely): engines agree,
+// parameters are named under the stage, and clones are independent.
+TEST(EngineTest, ModuleStagesRunDenselyAndAgree) {
+  static bool registered = false;
+  if (!registered) {
+    models::register_model({"test_module_net", "test", "mnist-like", [] {
+                              auto m = std::make_shared<models::StagedModel>(
+                                  "test_module_net", std::vector<int64_t>{1, 28, 28});
+                              models::StageOptions fc1;
+                              fc1.in = 784;
+                              fc1.out = 64;
+                              fc1.flatten = true;
+                              fc1.relu = true;
+                              m->add_stage("fc1", fc1);
+                              m->add_module_stage("block",
+                                                  [] { return torch::nn::AnyModule(TwoLayer()); });
+                              models::StageOptions fc2;
+                              fc2.in = 32;
+                              fc2.out = 10;
+                              m->add_stage("fc2", fc2);
+                              return m;
+                            }});
+    registered = true;
+  }
+  const Problem p = make_problem("test_module_net", 8, 96);
+  auto names = p.model->named_parameters().keys();
+  EXPECT_NE(std::find(names.begin(), names.end(), "block.a.weight"), names.end());
+  auto copy = p.model->clone_model();
+  EXPECT_TRUE(torch::equal(copy->named_parameters()["block.b.bias"],
+                           p.model->named_parameters()["block.b.bias"]));
+  copy->named_parameters()["block.b.bias"].data().add_(1);
+  EXPECT_FALSE(torch::equal(copy->named_parameters()["block.b.bias"],
+                            p.model->named_parameters()["block.b.bias"]));
+  Agreement agree;
+  compare_engines(p, {"*"}, {1e-4, 1e-3, 1e-2}, 2, 8, 32, 64, agree);
+  compare_engines(p, {"block.*"}, {1e-3, 1e-2}, 2, 8, 32, 64, agree);
+  expect_within_tolerance(agree);
+}
+
+}  // namespace
+}  // namespace ares::campaign
