@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist python3 clang-format
   libsqlite3-dev gnuplot-nox chromium clang libclang-rt-14-dev
+  python3-torch python3-torchvision libstb-dev espeak-ng pocketsphinx-testdata
 )
 if [ "${ARES_SKIP_APT:-0}" != 1 ]; then
   missing=()

@@ -23,6 +23,7 @@ const char* kUsage =
     "  formats    list number formats, show one, or flip one bit of a value\n"
     "  models     list the model zoo\n"
     "  train      train zoo models and write checkpoints\n"
+    "  evaluate   clean error (and predictions) of a checkpoint or TorchScript file\n"
     "  campaign   sweep bit error rates over a model's weights and report tolerances\n"
     "  export     CSV and JSON files from a campaign's result store\n"
     "  bench      time the campaign engine against reference engines\n"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     if (cmd == "campaign") return ares::cli::cmd_campaign(rest);
     if (cmd == "bench") return ares::cli::cmd_bench(rest);
     if (cmd == "export") return ares::cli::cmd_export(rest);
+    if (cmd == "evaluate") return ares::cli::cmd_evaluate(rest);
     if (cmd == "report") return ares::cli::cmd_report(rest);
     if (cmd == "study") return ares::cli::cmd_study(rest);
     if (cmd == "quantize") return ares::cli::cmd_quantize(rest);

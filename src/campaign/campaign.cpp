@@ -28,6 +28,7 @@
 #include "ares/inject/weight_faults.h"
 #include "ares/models/checkpoint.h"
 #include "ares/models/evaluate.h"
+#include "ares/models/torchscript.h"
 #include "ares/train/train.h"
 
 namespace ares::campaign {
@@ -176,7 +177,7 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
       }
       continue;
     }
-    auto loaded = models::load_checkpoint(spec.checkpoints[inst]);
+    auto loaded = models::load_model_file(spec.checkpoints[inst]);
     // Inference hardware stores batch norm folded into the convolution: campaigns target the
     // folded weights and biases.
     loaded.model = loaded.model->fold_batchnorm();

@@ -50,9 +50,21 @@ std::string first_difference(const std::string& stored, const std::string& now) 
 std::string checkpoint_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in || in.tellg() < 8) return "missing";
-  in.seekg(-8, std::ios::end);
+  char magic[8] = {};
+  in.seekg(0);
+  in.read(magic, 8);
   uint64_t h = 0;
-  in.read(reinterpret_cast<char*>(&h), 8);
+  if (std::memcmp(magic, "ARESCKPT", 8) == 0) {
+    in.seekg(-8, std::ios::end);  // an Ares checkpoint ends with the hash of its content
+    in.read(reinterpret_cast<char*>(&h), 8);
+  } else {  // any other model file (TorchScript): FNV-1a of every byte
+    in.seekg(0);
+    h = 1469598103934665603ull;
+    for (char c; in.get(c);) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ull;
+    }
+  }
   char buf[24];
   std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
   return buf;

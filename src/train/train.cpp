@@ -12,6 +12,7 @@ namespace ares::train {
 void check_input_shape(const models::StagedModel& model, const torch::Tensor& images,
                        const std::string& what) {
   auto sample = images.sizes().slice(1).vec();
+  if (model.input_shape().empty()) return;  // a TorchScript model: any input shape
   ARES_CHECK(sample == model.input_shape(), what, ": samples have shape ", c10::IntArrayRef(sample),
              " but model ", model.name(), " expects ", c10::IntArrayRef(model.input_shape()));
 }

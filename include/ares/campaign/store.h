@@ -63,7 +63,8 @@ class ResultStore {
   int lock_fd_ = -1;
 };
 
-/// Content hash of a checkpoint file (its stored FNV-1a trailer), "missing" if unreadable.
+/// Content hash of a model file: an Ares checkpoint's stored FNV-1a trailer, or the FNV-1a of
+/// any other file (TorchScript); "missing" if unreadable.
 std::string checkpoint_hash(const std::string& path);
 
 }  // namespace ares::campaign

@@ -42,7 +42,8 @@ TrainResult train_model(models::StagedModel& model, const data::Split& data,
                         const TrainOptions& options);
 
 /// Checks that one sample of `images` has the model's input shape; throws ares::InputError
-/// naming both shapes and `what` (e.g. the dataset) otherwise.
+/// naming both shapes and `what` (e.g. the dataset) otherwise. A model with an empty input
+/// shape (TorchScript) accepts any.
 void check_input_shape(const models::StagedModel& model, const torch::Tensor& images,
                        const std::string& what);
 

@@ -1,0 +1,106 @@
+#include "ares/models/torchscript.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "ares/common/error.h"
+
+namespace ares::models {
+namespace {
+
+// Wraps a TorchScript module. Its parameters and buffers are registered again (sharing
+// storage) under a tree of empty modules mirroring their dotted names, so that
+// named_parameters() reports "features.0.weight" as TorchScript does.
+class ScriptStageImpl : public torch::nn::Module {
+ public:
+  explicit ScriptStageImpl(torch::jit::Module module) : module_(std::move(module)) {
+    module_.eval();
+    for (const auto& p : module_.named_parameters(/*recurse=*/true)) {
+      auto [owner, leaf] = owner_of(p.name);
+      owner->register_parameter(leaf, p.value, /*requires_grad=*/false);
+    }
+    for (const auto& b : module_.named_buffers(/*recurse=*/true)) {
+      auto [owner, leaf] = owner_of(b.name);
+      owner->register_buffer(leaf, b.value);
+    }
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    auto out = module_.forward({std::move(x)});
+    ARES_CHECK(out.isTensor(), "TorchScript model: forward must return one tensor (the logits)");
+    return out.toTensor();
+  }
+  const torch::jit::Module& script() const { return module_; }
+
+ private:
+  std::pair<torch::nn::Module*, std::string> owner_of(const std::string& dotted) {
+    torch::nn::Module* m = this;
+    size_t start = 0;
+    for (size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
+      std::string part = dotted.substr(start, dot - start);
+      auto children = m->named_children();
+      if (!children.contains(part)) {
+        m->register_module(part, std::make_shared<torch::nn::Module>());
+        children = m->named_children();
+      }
+      m = children[part].get();
+    }
+    return {m, dotted.substr(start)};
+  }
+
+  torch::jit::Module module_;
+};
+TORCH_MODULE(ScriptStage);
+
+}  // namespace
+
+bool is_torchscript(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[2] = {0, 0};
+  in.read(magic, 2);
+  return in && magic[0] == 'P' && magic[1] == 'K';
+}
+
+Loaded load_torchscript(const std::string& path) {
+  ARES_CHECK(std::filesystem::is_regular_file(path), path, ": no such model file");
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, torch::kCPU);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    throw InputError(path + ": not a loadable TorchScript module (" + msg + ")");
+  }
+  for (const auto& p : module.named_parameters(true)) {
+    ARES_CHECK(p.value.scalar_type() == torch::kFloat32, path, ": parameter ", p.name,
+               " is not float32");
+    ARES_CHECK(torch::isfinite(p.value).all().item<bool>(), path, ": parameter ", p.name,
+               " holds NaN or Inf values");
+  }
+  Loaded out;
+  out.path = path;
+  out.meta = {{"model", "torchscript"}, {"dataset", ""}, {"source", path}};
+  out.model = std::make_shared<StagedModel>("torchscript", std::vector<int64_t>{});
+  // Each copy of the model (one per worker thread) loads its own module from the file's
+  // bytes: independent weights and compilation units (jit::Module::clone from several
+  // threads at once races on the shared compilation unit).
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = std::make_shared<const std::string>(std::move(data));
+  out.model->add_module_stage("script", [bytes] {
+    std::istringstream copy(*bytes);
+    return torch::nn::AnyModule(ScriptStage(torch::jit::load(copy, torch::kCPU)));
+  });
+  out.model->eval();
+  return out;
+}
+
+Loaded load_model_file(const std::string& path) {
+  return is_torchscript(path) ? load_torchscript(path) : load_checkpoint(path);
+}
+
+}  // namespace ares::models

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Bring your own model: a TorchScript CNN exported by Debian's python3-torch gives exactly
+# PyTorch's predictions in Ares, and runs a weight campaign by TorchScript parameter names.
+set -euo pipefail
+ARES="$1"; WORK="$2"
+source "$(dirname "$0")/common.sh"
+PY=/usr/bin/python3
+if ! "$PY" -c "import torch" 2> /dev/null; then
+  echo "SKIP: Debian's python3-torch is not installed"
+  exit 0
+fi
+rm -rf "$WORK"; mkdir -p "$WORK"
+python3 "$(dirname "$0")/../fixtures/make_idx.py" "$WORK/data" --train 10 --test 600
+"$PY" "$(dirname "$0")/../fixtures/export_torchscript.py" "$WORK/data" "$WORK/net.pt" \
+  "$WORK/torch_pred.csv"
+"$ARES" evaluate "$WORK/net.pt" --dataset "$WORK/data" --threads 1 \
+  --predictions "$WORK/ares_pred.csv" > "$WORK/eval.txt"
+cmp "$WORK/torch_pred.csv" "$WORK/ares_pred.csv" || fail "predictions differ from PyTorch's"
+echo "ok: $(cat "$WORK/eval.txt") — predictions identical to PyTorch's"
+
+# A weight campaign over TorchScript parameter names; fast and reference engines agree.
+args=("$WORK/net.pt" --dataset "$WORK/data" --bers 1e-4,1e-3,1e-2 --trials 3 --quiet
+      --targets 'script.features.*,script.classifier.weight')
+"$ARES" campaign "${args[@]}" --out "$WORK/c" > /dev/null
+"$ARES" campaign "${args[@]}" --engine reference --out "$WORK/r" > /dev/null
+diff <(without_seconds "$WORK/c/trials.csv") <(without_seconds "$WORK/r/trials.csv") > /dev/null \
+  || diff <(cut -d, -f1-17 "$WORK/c/trials.csv") <(cut -d, -f1-17 "$WORK/r/trials.csv") \
+  || fail "engines differ on the TorchScript model"
+grep -q "script.classifier.bias" "$WORK/c/summary.json" && fail "bias was not targeted"
+awk -F, 'NR > 1 && $17 == 1 { n++ } END { exit !(n > 0) }' "$WORK/c/trials.csv" \
+  || fail "no trial was evaluated"
+
+# Not TorchScript: a zip of something else, and a text file.
+"$PY" -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1], 'w').writestr('x.txt', 'hi')" \
+  "$WORK/notscript.pt"
+expect_input_error "zip that is not TorchScript" "$ARES" evaluate "$WORK/notscript.pt" \
+  --dataset "$WORK/data"
+echo "hello" > "$WORK/text.pt"
+expect_input_error "text file as a model" "$ARES" evaluate "$WORK/text.pt" --dataset "$WORK/data"
+expect_input_error "TorchScript without a dataset" "$ARES" evaluate "$WORK/net.pt"
+echo "test_torchscript: all checks passed"
