@@ -22,6 +22,7 @@
 #include "ares/common/progress.h"
 #include "ares/common/version.h"
 #include "ares/data/load.h"
+#include "ares/fault/fault_model.h"
 #include "ares/fault/protection.h"
 #include "ares/fault/rng.h"
 #include "ares/format/format.h"
@@ -55,7 +56,12 @@ struct Job {
 // `commit` is called from this (the calling) thread with batches of finished rows.
 template <typename Make, typename Commit>
 void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const CampaignSpec& spec,
-              uint64_t n_values, std::vector<TrialRow>& rows, Progress& progress, Commit commit) {
+              const inject::WeightTargets& targets, std::vector<TrialRow>& rows, Progress& progress,
+              Commit commit) {
+  const uint64_t n_values = targets.num_values();
+  const uint32_t* clean_codes = targets.codes();
+  const format::Format& fmt = targets.format();
+  const auto model = fault::FaultModel::parse(spec.fault_model);
   std::atomic<size_t> next{0}, done{0};
   std::exception_ptr error;
   std::mutex error_mutex, finished_mutex;
@@ -70,13 +76,20 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
         TrialRow& r = rows[job.row];
         auto t0 = std::chrono::steady_clock::now();
         fault::Rng rng(r.stream);
-        auto flips = spec.sampler == "dense"
-                         ? fault::sample_flips_dense(rng, n_values, job.mask, job.ber)
-                         : fault::sample_flips(rng, n_values, job.mask, job.ber, spec.semantics);
-        r.faults = flips.size();
-        r.errors = ev->errors(flips);
-        r.evaluated = !flips.empty();
-        r.first_stage = flips.empty() ? -1 : int(ev->last_first_stage());
+        bool changed;
+        if (spec.sampler == "dense") {
+          auto flips = fault::sample_flips_dense(rng, n_values, job.mask, job.ber);
+          r.faults = flips.size();
+          r.errors = ev->errors(flips);
+          changed = !flips.empty();
+        } else {
+          auto codes = fault::sample_faults(rng, clean_codes, n_values, fmt, job.mask, job.ber,
+                                            spec.semantics, model, &r.faults);
+          r.errors = ev->errors(codes);
+          changed = !codes.empty();
+        }
+        r.evaluated = changed;
+        r.first_stage = changed ? int(ev->last_first_stage()) : -1;
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         {
           std::lock_guard<std::mutex> lock(finished_mutex);
@@ -254,8 +267,7 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
         for (size_t i : finished) batch.push_back(result.rows[i]);
         store->add_trials(batch);
       };
-      run_jobs(jobs, spec.threads, make, spec, targets->num_values(), result.rows, progress,
-               commit);
+      run_jobs(jobs, spec.threads, make, spec, *targets, result.rows, progress, commit);
       if (spec.measure_floor) {
         for (const auto& job : jobs) {
           const TrialRow& r = result.rows[job.row];
@@ -435,6 +447,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
      << ",\n  \"libtorch_version\": " << json_str(TORCH_VERSION) << ",\n  \"seed\": " << spec.seed
      << ",\n  \"trials\": " << spec.trials
      << ",\n  \"semantics\": " << json_str(fault::to_string(spec.semantics))
+     << ",\n  \"fault_model\": " << json_str(spec.fault_model)
      << ",\n  \"engine\": " << json_str(spec.engine)
      << ",\n  \"sampler\": " << json_str(spec.sampler) << ",\n  \"eval_limit\": " << spec.eval_limit
      << ",\n  \"threshold_rule\": \"highest grid BER before the mean error first exceeds "

@@ -128,8 +128,20 @@ TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
 int64_t TrialEvaluator::errors(const std::vector<fault::Flip>& flips) {
   last_first_stage_ = model_->num_stages();
   if (flips.empty()) return cache_->baseline_errors();
+  injector_.apply(flips);
+  return evaluate_applied();
+}
+
+int64_t TrialEvaluator::errors(const std::vector<fault::CodeChange>& codes) {
+  last_first_stage_ = model_->num_stages();
+  if (codes.empty()) return cache_->baseline_errors();
+  injector_.apply_codes(codes);
+  return evaluate_applied();
+}
+
+int64_t TrialEvaluator::evaluate_applied() {
   c10::InferenceMode guard;
-  const auto& changes = injector_.apply(flips);
+  const auto& changes = injector_.changes();
   size_t first = injector_.first_stage();
   last_first_stage_ = first;
   int64_t wrong = 0;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "ares/common/error.h"
+#include "ares/fault/fault_model.h"
 #include "ares/fault/protection.h"
 #include "ares/format/format.h"
 
@@ -74,6 +75,9 @@ void CampaignSpec::validate() const {
              "' (expected sparse or dense)");
   ARES_CHECK(sampler == "sparse" || semantics == fault::Semantics::kBernoulli,
              "campaign: the dense sampler implements bernoulli semantics only");
+  auto model = fault::FaultModel::parse(fault_model);
+  ARES_CHECK(sampler == "sparse" || model.kind() == fault::FaultModel::Kind::kFlip,
+             "campaign: the dense sampler implements bit flips only");
   ARES_CHECK(!targets.empty(), "campaign: no target parameters");
   for (double l : levels) ARES_CHECK(l >= 0, "campaign: degradation level ", l, " is negative");
 }
@@ -109,9 +113,9 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 // Keys deciding the rows, in to_text() order; the rest follow.
-const char* const kIdentityKeys[] = {"checkpoints", "configs",   "bers",      "trials",
-                                     "seed",        "targets",   "semantics", "sampler",
-                                     "dataset",     "eval_limit"};
+const char* const kIdentityKeys[] = {"checkpoints", "configs", "bers",      "trials",
+                                     "seed",        "targets", "semantics", "fault_model",
+                                     "sampler",     "dataset", "eval_limit"};
 
 }  // namespace
 
@@ -125,6 +129,7 @@ std::string CampaignSpec::to_text() const {
      << "seed=" << seed << '\n'
      << "targets=" << join(targets, id) << '\n'
      << "semantics=" << fault::to_string(semantics) << '\n'
+     << "fault_model=" << fault_model << '\n'
      << "sampler=" << sampler << '\n'
      << "dataset=" << dataset << '\n'
      << "eval_limit=" << eval_limit << '\n'
@@ -178,6 +183,8 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       s.targets = split(v);
     } else if (key == "semantics") {
       s.semantics = fault::parse_semantics(v);
+    } else if (key == "fault_model") {
+      s.fault_model = v;
     } else if (key == "sampler") {
       s.sampler = v;
     } else if (key == "dataset") {

@@ -70,18 +70,26 @@ WeightInjector::WeightInjector(std::shared_ptr<const WeightTargets> targets,
 }
 
 const std::vector<ValueChange>& WeightInjector::apply(const std::vector<fault::Flip>& flips) {
-  ARES_ASSERT(changes_.empty(), "apply() before restore()");
-  const auto& fmt = targets_->format();
-  first_stage_ = num_stages_;
-  size_t i = 0;
-  while (i < flips.size()) {
+  std::vector<fault::CodeChange> codes;
+  for (size_t i = 0; i < flips.size();) {
     uint64_t index = flips[i].index;
     uint32_t mask = 0;
     for (; i < flips.size() && flips[i].index == index; ++i) mask |= 1u << flips[i].bit;
-    size_t p = targets_->param_of(index);
+    codes.push_back({index, targets_->code(index) ^ mask});
+  }
+  return apply_codes(codes);
+}
+
+const std::vector<ValueChange>& WeightInjector::apply_codes(
+    const std::vector<fault::CodeChange>& codes) {
+  ARES_ASSERT(changes_.empty(), "apply() before restore()");
+  const auto& fmt = targets_->format();
+  first_stage_ = num_stages_;
+  for (const auto& cc : codes) {
+    size_t p = targets_->param_of(cc.index);
     const auto& param = targets_->params()[p];
-    uint32_t code = targets_->code(index);
-    ValueChange c{p, index - param.offset, fmt.decode(code), fmt.decode(code ^ mask)};
+    ValueChange c{p, cc.index - param.offset, fmt.decode(targets_->code(cc.index)),
+                  fmt.decode(cc.code)};
     data_[p][c.offset] = c.faulty;
     changes_.push_back(c);
     first_stage_ = std::min(first_stage_, param.stage);

@@ -55,6 +55,16 @@ TOML
 diff <(without_seconds "$WORK/c1/trials.csv") <(without_seconds "$WORK/toml/trials.csv") \
   || fail "TOML spec and flags give different results"
 
+# Other fault models run end to end; value-level ones count hit values, not bits.
+for m in stuck1 zero signflip gaussian:0.5 uniform; do
+  "$ARES" campaign "$ckpt" --formats q2.6-sm --fault-model "$m" --bers 1e-3,1e-1 --trials 2 \
+    --quiet --out "$WORK/model_${m%%:*}" > /dev/null
+  grep -q "\"fault_model\": \"$m" "$WORK/model_${m%%:*}/summary.json" || fail "$m not recorded"
+  awk -F, 'NR > 1 && $7 == 1 && $12 == 0 { bad = 1 } END { exit bad }' \
+    "$WORK/model_${m%%:*}/trials.csv" || fail "$m: rate 0.1 must hit something"
+done
+expect_input_error "bad fault model" "$ARES" campaign "$ckpt" --fault-model stuck2 --out "$WORK/x9"
+
 # Bad input: one line, exit 2, nothing written.
 cp -r "$WORK/data" "$WORK/bad"
 printf 'garbage-not-idx' | gzip > "$WORK/bad/t10k-images-idx3-ubyte.gz"
@@ -73,7 +83,7 @@ head -c 5000 "$ckpt" > "$WORK/trunc.ckpt"
 expect_input_error "truncated checkpoint" "$ARES" campaign "$WORK/trunc.ckpt" --out "$WORK/x8"
 expect_input_error "unknown flag" "$ARES" campaign "$ckpt" --bogus 1
 expect_input_error "bad protection" "$ARES" campaign "$ckpt" --formats q2.6-2c+msb:9
-for d in x1 x2 x3 x4 x5 x6 x7 x8; do
+for d in x1 x2 x3 x4 x5 x6 x7 x8 x9; do
   [ ! -e "$WORK/$d" ] || fail "bad input left $WORK/$d behind"
 done
 echo "test_campaign: all checks passed"

@@ -13,16 +13,20 @@ ckpt="$WORK/ck/mnist_fc-s5.ckpt"
 args=("$ckpt" --engine reference --ber-min 1e-4 --ber-max 1e-1 --ber-points 12 --trials 10
       --threads 2 --quiet)
 
+start=$(date +%s%N)
 "$ARES" campaign "${args[@]}" --out "$WORK/full" > /dev/null
+full_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$(wc -l < "$WORK/full/trials.csv")" = 361 ] || fail "expected 360 trials"
 
-# Kill at random points, resume each time.
+# Kill at random points of the run (10% to 90% of an uninterrupted run's time, so that the
+# points fall inside the run whatever the machine's speed), resume each time.
 RANDOM=7
 resumed=0
 for i in 1 2 3 4 5; do
   "$ARES" campaign "${args[@]}" --out "$WORK/killed" > /dev/null 2> "$WORK/err$i" &
   pid=$!
-  sleep "0.$((2 + RANDOM % 8))"
+  ms=$(( full_ms * (10 + RANDOM % 80) / 100 ))
+  sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
   kill -9 "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
   grep -q "resuming" "$WORK/err$i" && resumed=$((resumed + 1))
@@ -46,15 +50,22 @@ cmp "$WORK/full/trials.csv" "$WORK/exported/trials.csv" || fail "export differs"
 expect_input_error "other spec" "$ARES" campaign "${args[@]}" --trials 5 --out "$WORK/full"
 msg="$("$ARES" campaign "${args[@]}" --trials 5 --out "$WORK/full" 2>&1 || true)"
 [[ "$msg" == *"trials is '10' there but '5' here"* ]] || fail "the refusal must name the difference"
-# A second writer is refused while the lock is held.
-python3 - "$WORK/full/campaign.db.lock" <<'PY' &
-import fcntl, sys, time
+# A second writer is refused while the lock is held (by a helper process that holds it
+# until told to let go, so the check does not depend on timing).
+python3 - "$WORK/full/campaign.db.lock" "$WORK/locked" "$WORK/release" <<'PY' &
+import fcntl, os, sys, time
 f = open(sys.argv[1], "a")
 fcntl.flock(f, fcntl.LOCK_EX)
-time.sleep(3)
+open(sys.argv[2], "w").close()
+for _ in range(600):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.05)
 PY
-sleep 0.5
+for _ in $(seq 600); do [ -e "$WORK/locked" ] && break; sleep 0.05; done
+[ -e "$WORK/locked" ] || fail "the lock holder did not start"
 expect_input_error "locked store" "$ARES" campaign "${args[@]}" --out "$WORK/full"
+touch "$WORK/release"
 wait
 # Corrupt, foreign and newer stores.
 mkdir -p "$WORK/bad1" "$WORK/bad2" "$WORK/bad3"

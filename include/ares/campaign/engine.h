@@ -84,10 +84,13 @@ class TrialEvaluator {
   /// Applies `flips`, counts wrong predictions over the evaluation set, restores the model.
   /// An empty plan returns the baseline without evaluating.
   int64_t errors(const std::vector<fault::Flip>& flips);
+  /// The same for a plan of new codes (fault::sample_faults).
+  int64_t errors(const std::vector<fault::CodeChange>& codes);
   /// First stage the last plan touched (num_stages when it touched none).
   size_t last_first_stage() const { return last_first_stage_; }
 
  private:
+  int64_t evaluate_applied();
   int64_t errors_dense(size_t first);
   int64_t errors_fast(size_t first);
   int64_t batch_fast(size_t first, int64_t a, int64_t b);

@@ -27,6 +27,10 @@ struct CampaignSpec {
   uint64_t seed = 1;
   std::vector<std::string> targets = {"*"};  ///< parameter-name globs
   fault::Semantics semantics = fault::Semantics::kBernoulli;
+  /// What a hit does (fault/fault_model.h): "flip" (default), "stuck0", "stuck1", "signflip",
+  /// "zero", "uniform", "gaussian:S". Bit-level models take the rate per bit, value-level
+  /// ones per value.
+  std::string fault_model = "flip";
   std::string dataset;          ///< override; default: the checkpoint's own dataset
   int64_t eval_limit = 0;       ///< evaluate on the first N test samples (0 = all)
   int64_t batch = 256;          ///< evaluation batch
@@ -50,7 +54,8 @@ struct CampaignSpec {
   /// Parses to_text()'s output. Throws ares::InputError on unknown keys or bad values.
   static CampaignSpec from_text(const std::string& text);
   /// The lines of to_text() that decide the trial rows (checkpoints, configurations, BERs,
-  /// trials, seed, targets, semantics, sampler, dataset, evaluation subset): a store made
+  /// trials, seed, targets, semantics, fault model, sampler, dataset, evaluation subset): a
+  /// store made
   /// under one identity never takes rows from another. Threads, engine, batch, cache size,
   /// levels and progress do not change any row.
   std::string identity_text() const;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ares/fault/fault_model.h"
 #include "ares/fault/sampler.h"
 #include "ares/format/format.h"
 #include "ares/models/staged_model.h"
@@ -36,6 +37,8 @@ class WeightTargets {
   const format::Format& format() const { return format_; }
   uint64_t num_values() const { return codes_.size(); }
   uint32_t code(uint64_t index) const { return codes_[index]; }
+  /// All clean codes, in index order.
+  const uint32_t* codes() const { return codes_.data(); }
   /// Index of the parameter holding value `index` (binary search).
   size_t param_of(uint64_t index) const;
   /// Largest |float - quantized| over all targets (how much quantization moved the weights).
@@ -66,6 +69,9 @@ class WeightInjector {
   /// by index (as sample_flips returns them). Returns the changes, sorted by value index.
   /// Precondition: the previous plan was restored.
   const std::vector<ValueChange>& apply(const std::vector<fault::Flip>& flips);
+  /// Writes decode(code) for each new code (sorted by index, one per value, as
+  /// fault::sample_faults returns them). Returns the changes.
+  const std::vector<ValueChange>& apply_codes(const std::vector<fault::CodeChange>& codes);
   /// Puts back the clean values of the last applied plan. O(changes).
   void restore();
   /// Lowest stage index that the applied plan touches; num_stages when none.

@@ -1,0 +1,149 @@
+#include "ares/fault/fault_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "ares/common/error.h"
+#include "ares/fault/protection.h"
+
+namespace ares::fault {
+namespace {
+
+using format::Format;
+
+std::vector<uint32_t> all_codes(const Format& f) {
+  std::vector<uint32_t> c(size_t(f.code_mask()) + 1);
+  for (size_t i = 0; i < c.size(); ++i) c[i] = uint32_t(i);
+  return c;
+}
+
+TEST(FaultModelTest, ParseAndSpec) {
+  for (const char* s : {"flip", "stuck0", "stuck1", "signflip", "zero", "uniform"}) {
+    EXPECT_EQ(FaultModel::parse(s).spec(), s);
+  }
+  EXPECT_EQ(FaultModel::parse("gaussian").sigma(), 0.1);
+  EXPECT_EQ(FaultModel::parse("gaussian:0.25").sigma(), 0.25);
+  EXPECT_EQ(FaultModel::parse(FaultModel::parse("gaussian:0.25").spec()).sigma(), 0.25);
+  EXPECT_TRUE(FaultModel::parse("stuck1").bit_level());
+  EXPECT_FALSE(FaultModel::parse("zero").bit_level());
+  for (const char* bad : {"", "flips", "gaussian:", "gaussian:-1", "gaussian:x", "stuck2"}) {
+    EXPECT_THROW(FaultModel::parse(bad), InputError) << bad;
+  }
+}
+
+// Rate 1 hits every faultable bit of every value: exhaustive over all 8-bit codes, with and
+// without sign protection, stuck-at forces exactly the faultable bits and flip inverts them.
+TEST(FaultModelTest, BitLevelModelsExhaustiveAtRateOne) {
+  for (const char* spec : {"q2.6-2c", "q2.6-sm"}) {
+    const Format f = Format::parse(spec);
+    const auto codes = all_codes(f);
+    for (const char* prot : {"none", "sign"}) {
+      const uint32_t mask = Protection::parse(prot).faultable_mask(f);
+      for (const char* m : {"flip", "stuck0", "stuck1"}) {
+        SCOPED_TRACE(std::string(spec) + " " + prot + " " + m);
+        const auto model = FaultModel::parse(m);
+        Rng rng(stream_key(3, {1}));
+        uint64_t hits = 0;
+        auto changes = sample_faults(rng, codes.data(), codes.size(), f, mask, 1.0,
+                                     Semantics::kBernoulli, model, &hits);
+        EXPECT_EQ(hits, codes.size() * uint64_t(__builtin_popcount(mask)));
+        std::vector<uint32_t> after = codes;
+        for (size_t i = 1; i < changes.size(); ++i)
+          EXPECT_LT(changes[i - 1].index, changes[i].index);
+        for (const auto& c : changes) {
+          EXPECT_NE(c.code, codes[c.index]) << "a change must change the code";
+          after[c.index] = c.code;
+        }
+        for (size_t i = 0; i < codes.size(); ++i) {
+          uint32_t expect = std::string(m) == "flip"     ? codes[i] ^ mask
+                            : std::string(m) == "stuck0" ? codes[i] & ~mask
+                                                         : codes[i] | mask;
+          EXPECT_EQ(after[i], expect) << "code " << i;
+        }
+      }
+    }
+  }
+}
+
+// flip through sample_faults is exactly sample_flips grouped by value (same stream).
+TEST(FaultModelTest, FlipEqualsSampleFlips) {
+  const Format f = Format::parse("q4.4-sm");
+  std::vector<uint32_t> codes(5000);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = uint32_t(i * 37) & f.code_mask();
+  for (uint64_t seed : {1, 2, 3}) {
+    SCOPED_TRACE(seed);
+    Rng a(stream_key(seed, {0})), b(stream_key(seed, {0}));
+    auto flips = sample_flips(a, codes.size(), 0xFF, 1e-2, Semantics::kBernoulli);
+    uint64_t hits = 0;
+    auto changes = sample_faults(b, codes.data(), codes.size(), f, 0xFF, 1e-2,
+                                 Semantics::kBernoulli, FaultModel::parse("flip"), &hits);
+    EXPECT_EQ(hits, flips.size());
+    std::vector<uint32_t> x = codes, y = codes;
+    for (const auto& fl : flips) x[fl.index] ^= 1u << fl.bit;
+    for (const auto& c : changes) y[c.index] = c.code;
+    EXPECT_EQ(x, y);
+  }
+}
+
+TEST(FaultModelTest, ValueModelsExhaustive) {
+  for (const char* spec : {"q2.6-2c", "q2.6-sm", "q4.4-sm"}) {
+    const Format f = Format::parse(spec);
+    const uint32_t sign = Protection::parse("sign").faultable_mask(f);
+    Rng rng(stream_key(5, {}));
+    for (uint32_t c = 0; c <= f.code_mask(); ++c) {
+      SCOPED_TRACE(std::string(spec) + " code " + std::to_string(c));
+      const float v = f.decode(c);
+      EXPECT_EQ(f.decode(value_fault(rng, c, f, f.code_mask(), FaultModel::parse("zero"))), 0.0f);
+      EXPECT_EQ(f.decode(value_fault(rng, c, f, f.code_mask(), FaultModel::parse("signflip"))),
+                f.quantize(-v));
+      // Under sign protection a sign flip cannot change the sign bit.
+      uint32_t p = value_fault(rng, c, f, sign, FaultModel::parse("signflip"));
+      EXPECT_EQ(p >> f.sign_bit(), c >> f.sign_bit());
+      uint32_t u = value_fault(rng, c, f, sign, FaultModel::parse("uniform"));
+      EXPECT_EQ(u >> f.sign_bit(), c >> f.sign_bit());
+      EXPECT_LE(u, f.code_mask());
+    }
+  }
+}
+
+// gaussian:S adds N(0, S^2) noise: over 20,000 fp32 values the mean shift is within 5
+// standard errors of 0 and the standard deviation within 3% of S.
+TEST(FaultModelTest, GaussianNoiseStatistics) {
+  const Format f = Format::fp32();
+  const auto model = FaultModel::parse("gaussian:0.05");
+  Rng rng(stream_key(9, {}));
+  const int n = 20000;
+  double sum = 0, sq = 0;
+  for (int i = 0; i < n; ++i) {
+    float v = float(i % 100) / 100.0f;
+    double d = double(f.decode(value_fault(rng, f.encode(v), f, f.code_mask(), model))) - v;
+    sum += d;
+    sq += d * d;
+  }
+  double mean = sum / n, sd = std::sqrt(sq / n - mean * mean);
+  EXPECT_LT(std::fabs(mean), 5 * 0.05 / std::sqrt(double(n)));
+  EXPECT_NEAR(sd, 0.05, 0.05 * 0.03);
+}
+
+// Value-level models hit each value with probability `rate`: the count's mean matches.
+TEST(FaultModelTest, ValueLevelHitCount) {
+  const Format f = Format::parse("q2.6-2c");
+  std::vector<uint32_t> codes(10000, f.encode(0.5f));
+  double total = 0;
+  const int trials = 200;
+  for (int t = 0; t < trials; ++t) {
+    Rng rng(stream_key(4, {uint64_t(t)}));
+    uint64_t hits = 0;
+    auto changes = sample_faults(rng, codes.data(), codes.size(), f, f.code_mask(), 1e-2,
+                                 Semantics::kBernoulli, FaultModel::parse("zero"), &hits);
+    EXPECT_EQ(changes.size(), hits);  // zeroing 0.5 always changes it
+    total += double(hits);
+  }
+  double mean = total / trials, mu = 100, se = std::sqrt(100 * 0.99 / trials);
+  EXPECT_LT(std::fabs(mean - mu) / se, 5.0);
+}
+
+}  // namespace
+}  // namespace ares::fault
