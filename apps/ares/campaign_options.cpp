@@ -9,9 +9,10 @@
 namespace ares::cli {
 
 std::set<std::string> campaign_flags() {
-  return {"checkpoint",  "formats",  "protections", "bers",    "ber-min",   "ber-max", "ber-points",
-          "fault-model", "trials",   "seed",        "targets", "semantics", "dataset", "eval-limit",
-          "batch",       "cache-mb", "threads",     "engine",  "levels",    "out",     "spec"};
+  return {"checkpoint", "formats",     "protections", "bers",   "ber-min",  "ber-max",
+          "ber-points", "fault-model", "site",        "trials", "seed",     "targets",
+          "semantics",  "dataset",     "eval-limit",  "batch",  "cache-mb", "threads",
+          "engine",     "levels",      "out",         "spec"};
 }
 
 const char* campaign_flags_help() {
@@ -25,6 +26,8 @@ const char* campaign_flags_help() {
          "  --seed S            campaign seed (default 1)\n"
          "  --targets GLOBS     parameter-name globs, e.g. 'fc1.*,*.bias' (default '*')\n"
          "  --semantics S       bernoulli (default) or exact\n"
+         "  --site S            weights (default) or act:STAGE (the stage's output, stored\n"
+         "                      in each format, faulted at every inference)\n"
          "  --fault-model M     flip (default), stuck0, stuck1 (per bit); signflip, zero,\n"
          "                      uniform, gaussian:SIGMA (per value; see docs/faults.md)\n"
          "  --dataset D         override the checkpoint's dataset\n"
@@ -144,6 +147,7 @@ campaign::CampaignSpec spec_from_args(const Args& args) {
   spec.targets = split_list(args.get_or("targets", "*"));
   spec.semantics = fault::parse_semantics(args.get_or("semantics", "bernoulli"));
   spec.fault_model = fault::FaultModel::parse(args.get_or("fault-model", "flip")).spec();
+  spec.site = args.get_or("site", "weights");
   spec.dataset = args.get_or("dataset", "");
   spec.eval_limit = args.get_int("eval-limit", 0);
   spec.batch = args.get_int("batch", 256);

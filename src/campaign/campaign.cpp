@@ -15,6 +15,7 @@
 #include <thread>
 #include <tuple>
 
+#include "ares/campaign/activation.h"
 #include "ares/campaign/engine.h"
 #include "ares/campaign/store.h"
 #include "ares/campaign/threads.h"
@@ -44,23 +45,51 @@ uint64_t fnv64(const std::string& s) {
   return h;
 }
 
-constexpr uint64_t kSiteWeights = 0;
-
 struct Job {
   size_t row;
   uint32_t mask;
   double ber;
 };
 
-// Runs `jobs` on `threads` workers; each worker owns an evaluator built by `make`.
+// One worker's weight-fault trials: sample a plan over the target's codes, evaluate it.
+struct WeightTrials {
+  std::unique_ptr<TrialEvaluator> ev;
+  std::shared_ptr<const inject::WeightTargets> targets;
+  void run(const CampaignSpec& spec, const fault::FaultModel& model, const Job& job, TrialRow& r) {
+    fault::Rng rng(r.stream);
+    bool changed;
+    if (spec.sampler == "dense") {
+      auto flips = fault::sample_flips_dense(rng, targets->num_values(), job.mask, job.ber);
+      r.faults = flips.size();
+      r.errors = ev->errors(flips);
+      changed = !flips.empty();
+    } else {
+      auto codes =
+          fault::sample_faults(rng, targets->codes(), targets->num_values(), targets->format(),
+                               job.mask, job.ber, spec.semantics, model, &r.faults);
+      r.errors = ev->errors(codes);
+      changed = !codes.empty();
+    }
+    r.evaluated = changed;
+    r.first_stage = changed ? int(ev->last_first_stage()) : -1;
+  }
+};
+
+// One worker's activation-fault trials: every sample draws its own plan.
+struct ActivationTrials {
+  std::unique_ptr<ActivationEvaluator> ev;
+  int stage;
+  void run(const CampaignSpec& spec, const fault::FaultModel& model, const Job& job, TrialRow& r) {
+    r.evaluated = ev->run(r.stream, job.mask, job.ber, spec.semantics, model, &r.faults, &r.errors);
+    r.first_stage = r.evaluated ? stage : -1;
+  }
+};
+
+// Runs `jobs` on `threads` workers; each worker owns the trials runner built by `make`.
 // `commit` is called from this (the calling) thread with batches of finished rows.
 template <typename Make, typename Commit>
 void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const CampaignSpec& spec,
-              const inject::WeightTargets& targets, std::vector<TrialRow>& rows, Progress& progress,
-              Commit commit) {
-  const uint64_t n_values = targets.num_values();
-  const uint32_t* clean_codes = targets.codes();
-  const format::Format& fmt = targets.format();
+              std::vector<TrialRow>& rows, Progress& progress, Commit commit) {
   const auto model = fault::FaultModel::parse(spec.fault_model);
   std::atomic<size_t> next{0}, done{0};
   std::exception_ptr error;
@@ -75,21 +104,7 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
         const Job& job = jobs[j];
         TrialRow& r = rows[job.row];
         auto t0 = std::chrono::steady_clock::now();
-        fault::Rng rng(r.stream);
-        bool changed;
-        if (spec.sampler == "dense") {
-          auto flips = fault::sample_flips_dense(rng, n_values, job.mask, job.ber);
-          r.faults = flips.size();
-          r.errors = ev->errors(flips);
-          changed = !flips.empty();
-        } else {
-          auto codes = fault::sample_faults(rng, clean_codes, n_values, fmt, job.mask, job.ber,
-                                            spec.semantics, model, &r.faults);
-          r.errors = ev->errors(codes);
-          changed = !codes.empty();
-        }
-        r.evaluated = changed;
-        r.first_stage = changed ? int(ev->last_first_stage()) : -1;
+        ev.run(spec, model, job, r);
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         {
           std::lock_guard<std::mutex> lock(finished_mutex);
@@ -143,6 +158,8 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
   // depend on the thread count and the BLAS pool does not fight our workers.
   set_compute_threads(1, 1);
   const Engine engine = parse_engine(spec.engine);
+  // Weight trials keep the key they always had (0); other sites hash their name.
+  const uint64_t site_key = spec.site == "weights" ? 0 : fnv64(spec.site);
   CampaignResult result;
   result.spec = spec;
   const size_t C = spec.configs.size(), B = spec.bers.size(), T = size_t(spec.trials);
@@ -214,15 +231,48 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
         formats.push_back(c.format);
       }
     }
+    // The activation site's stage, resolved by name or index.
+    int act_stage = -1;
+    if (spec.site != "weights") {
+      std::string name = spec.site.substr(4);
+      for (size_t s = 0; s < loaded.model->num_stages(); ++s) {
+        if (loaded.model->stage_name(s) == name || std::to_string(s) == name) act_stage = int(s);
+      }
+      std::string stages;
+      for (size_t s = 0; s < loaded.model->num_stages(); ++s) {
+        stages += (s ? ", " : "") + loaded.model->stage_name(s);
+      }
+      ARES_CHECK(act_stage >= 0 && act_stage + 1 < int(loaded.model->num_stages()), "site '",
+                 spec.site, "': model ", loaded.model->name(), " has no stage '", name,
+                 "' before its last (stages: ", stages, ")");
+    }
     for (const auto& fmt_spec : formats) {
       auto fmt = format::Format::parse(fmt_spec);
       auto qmodel = loaded.model->clone_model();
       qmodel->eval();
-      auto targets = std::make_shared<const inject::WeightTargets>(*qmodel, spec.targets, fmt);
-      auto cache = std::make_shared<const CleanCache>(*qmodel, images, labels, spec.batch,
-                                                      spec.cache_mb, spec.measure_floor);
-      result.clean_forward_seconds += cache->forward_seconds();
-      ++forward_count;
+      // Weights: quantized targets and the clean activations of every stage. Activations:
+      // float weights, the stage's output stored in the format.
+      std::shared_ptr<const inject::WeightTargets> targets;
+      std::shared_ptr<const CleanCache> cache;
+      std::shared_ptr<const ActivationCache> act;
+      uint64_t values = 0;
+      int64_t baseline_errors = 0, samples = 0;
+      if (act_stage < 0) {
+        targets = std::make_shared<const inject::WeightTargets>(*qmodel, spec.targets, fmt);
+        cache = std::make_shared<const CleanCache>(*qmodel, images, labels, spec.batch,
+                                                   spec.cache_mb, spec.measure_floor);
+        result.clean_forward_seconds += cache->forward_seconds();
+        ++forward_count;
+        values = targets->num_values();
+        baseline_errors = cache->baseline_errors();
+        samples = cache->samples();
+      } else {
+        act = std::make_shared<const ActivationCache>(*qmodel, size_t(act_stage), fmt, images,
+                                                      labels, spec.batch);
+        values = uint64_t(act->samples() * act->values_per_sample());
+        baseline_errors = act->baseline_errors();
+        samples = act->samples();
+      }
       std::vector<Job> jobs;
       for (size_t ci = 0; ci < C; ++ci) {
         const Config& cfg = spec.configs[ci];
@@ -235,9 +285,9 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
         sum.model = loaded.model->name();
         sum.dataset = ds_name;
         sum.float_error = float_error;
-        sum.baseline_error = double(cache->baseline_errors()) / double(cache->samples());
-        sum.values = targets->num_values();
-        sum.bits = targets->num_values() * uint64_t(__builtin_popcount(mask));
+        sum.baseline_error = double(baseline_errors) / double(samples);
+        sum.values = values;
+        sum.bits = values * uint64_t(__builtin_popcount(mask));
         result.summaries.push_back(sum);
         if (store) store->put_baseline(sum);
         for (size_t b = 0; b < B; ++b) {
@@ -250,24 +300,34 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
             r.ber_index = int(b);
             r.trial = int(t);
             r.bits = sum.bits;
-            r.samples = cache->samples();
+            r.samples = samples;
             r.stream = fault::stream_key(
-                spec.seed, {inst, fnv64(cfg.format), fnv64(cfg.protection), kSiteWeights, b, t});
+                spec.seed, {inst, fnv64(cfg.format), fnv64(cfg.protection), site_key, b, t});
             jobs.push_back({row, mask, spec.bers[b]});
           }
         }
       }
-      auto make = [&]() {
-        return std::make_unique<TrialEvaluator>(cache, qmodel->clone_model(), targets, engine,
-                                                spec.batch);
-      };
       auto commit = [&](const std::vector<size_t>& finished) {
         if (!store) return;
         std::vector<TrialRow> batch;
         for (size_t i : finished) batch.push_back(result.rows[i]);
         store->add_trials(batch);
       };
-      run_jobs(jobs, spec.threads, make, spec, *targets, result.rows, progress, commit);
+      if (act) {
+        auto make = [&]() {
+          return ActivationTrials{
+              std::make_unique<ActivationEvaluator>(act, qmodel->clone_model(), spec.batch),
+              act_stage};
+        };
+        run_jobs(jobs, spec.threads, make, spec, result.rows, progress, commit);
+        continue;
+      }
+      auto make = [&]() {
+        return WeightTrials{std::make_unique<TrialEvaluator>(cache, qmodel->clone_model(), targets,
+                                                             engine, spec.batch),
+                            targets};
+      };
+      run_jobs(jobs, spec.threads, make, spec, result.rows, progress, commit);
       if (spec.measure_floor) {
         for (const auto& job : jobs) {
           const TrialRow& r = result.rows[job.row];
@@ -420,11 +480,12 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     char stream[24];
     std::snprintf(stream, sizeof stream, "%016" PRIx64, r.stream);
     trials << r.instance << ',' << csv_field(spec.checkpoints[size_t(r.instance)]) << ','
-           << cfg.format << ',' << cfg.protection << ",weights," << fault::to_string(spec.semantics)
-           << ',' << r.ber_index << ',' << g17(spec.bers[size_t(r.ber_index)]) << ',' << r.trial
-           << ',' << stream << ',' << r.bits << ',' << r.faults << ',' << r.first_stage << ','
-           << r.errors << ',' << r.samples << ',' << g17(double(r.errors) / double(r.samples))
-           << ',' << (r.evaluated ? 1 : 0) << ',' << g17(r.seconds) << '\n';
+           << cfg.format << ',' << cfg.protection << ',' << csv_field(spec.site) << ','
+           << fault::to_string(spec.semantics) << ',' << r.ber_index << ','
+           << g17(spec.bers[size_t(r.ber_index)]) << ',' << r.trial << ',' << stream << ','
+           << r.bits << ',' << r.faults << ',' << r.first_stage << ',' << r.errors << ','
+           << r.samples << ',' << g17(double(r.errors) / double(r.samples)) << ','
+           << (r.evaluated ? 1 : 0) << ',' << g17(r.seconds) << '\n';
   }
   std::ostringstream summary;
   summary << "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"

@@ -75,6 +75,10 @@ void CampaignSpec::validate() const {
              "' (expected sparse or dense)");
   ARES_CHECK(sampler == "sparse" || semantics == fault::Semantics::kBernoulli,
              "campaign: the dense sampler implements bernoulli semantics only");
+  ARES_CHECK(site == "weights" || (site.rfind("act:", 0) == 0 && site.size() > 4),
+             "campaign: site '", site, "' is not 'weights' or 'act:STAGE'");
+  ARES_CHECK(site == "weights" || sampler == "sparse",
+             "campaign: the dense sampler is for weight campaigns only");
   auto model = fault::FaultModel::parse(fault_model);
   ARES_CHECK(sampler == "sparse" || model.kind() == fault::FaultModel::Kind::kFlip,
              "campaign: the dense sampler implements bit flips only");
@@ -115,7 +119,7 @@ std::vector<std::string> split(const std::string& s) {
 // Keys deciding the rows, in to_text() order; the rest follow.
 const char* const kIdentityKeys[] = {"checkpoints", "configs", "bers",      "trials",
                                      "seed",        "targets", "semantics", "fault_model",
-                                     "sampler",     "dataset", "eval_limit"};
+                                     "site",        "sampler", "dataset",   "eval_limit"};
 
 }  // namespace
 
@@ -130,6 +134,7 @@ std::string CampaignSpec::to_text() const {
      << "targets=" << join(targets, id) << '\n'
      << "semantics=" << fault::to_string(semantics) << '\n'
      << "fault_model=" << fault_model << '\n'
+     << "site=" << site << '\n'
      << "sampler=" << sampler << '\n'
      << "dataset=" << dataset << '\n'
      << "eval_limit=" << eval_limit << '\n'
@@ -185,6 +190,8 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       s.semantics = fault::parse_semantics(v);
     } else if (key == "fault_model") {
       s.fault_model = v;
+    } else if (key == "site") {
+      s.site = v;
     } else if (key == "sampler") {
       s.sampler = v;
     } else if (key == "dataset") {

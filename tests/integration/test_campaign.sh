@@ -65,6 +65,24 @@ for m in stuck1 zero signflip gaussian:0.5 uniform; do
 done
 expect_input_error "bad fault model" "$ARES" campaign "$ckpt" --fault-model stuck2 --out "$WORK/x9"
 
+# Activation faults: fc1's output stored in q4.4-sm; thread-count invariant; all bits
+# protected is the null-fault control; an unknown stage is refused.
+act=("$ckpt" --site act:fc1 --formats q4.4-sm,q4.4-2c --bers 1e-5,1e-4,1e-3 --trials 3 --quiet)
+"$ARES" campaign "${act[@]}" --threads 1 --out "$WORK/act1" > /dev/null
+"$ARES" campaign "${act[@]}" --threads 2 --out "$WORK/act2" > /dev/null
+diff <(without_seconds "$WORK/act1/trials.csv") <(without_seconds "$WORK/act2/trials.csv") \
+  || fail "activation trials differ between thread counts"
+grep -q ",act:fc1," "$WORK/act1/trials.csv" || fail "site column"
+awk -F, 'NR > 1 && $7 == 2 && $17 == 1 { n++ } END { exit !(n > 0) }' "$WORK/act1/trials.csv" \
+  || fail "no activation trial was evaluated at BER 1e-3"
+"$ARES" campaign "$ckpt" --site act:fc2 --formats q4.4-sm+msb:8 --bers 1e-2 --trials 2 --quiet \
+  --out "$WORK/actnull" > /dev/null
+base="$(awk -F, 'NR == 2 { print $10 }' "$WORK/actnull/summary.csv")"
+awk -F, -v b="$base" 'NR > 1 && ($12 != 0 || $16 != b) { bad = 1 } END { exit bad }' \
+  "$WORK/actnull/trials.csv" || fail "null activation faults differ from the baseline"
+expect_input_error "unknown stage" "$ARES" campaign "$ckpt" --site act:nosuch --out "$WORK/x10"
+expect_input_error "bad site" "$ARES" campaign "$ckpt" --site gradients --out "$WORK/x10"
+
 # Bad input: one line, exit 2, nothing written.
 cp -r "$WORK/data" "$WORK/bad"
 printf 'garbage-not-idx' | gzip > "$WORK/bad/t10k-images-idx3-ubyte.gz"
@@ -83,7 +101,7 @@ head -c 5000 "$ckpt" > "$WORK/trunc.ckpt"
 expect_input_error "truncated checkpoint" "$ARES" campaign "$WORK/trunc.ckpt" --out "$WORK/x8"
 expect_input_error "unknown flag" "$ARES" campaign "$ckpt" --bogus 1
 expect_input_error "bad protection" "$ARES" campaign "$ckpt" --formats q2.6-2c+msb:9
-for d in x1 x2 x3 x4 x5 x6 x7 x8 x9; do
+for d in x1 x2 x3 x4 x5 x6 x7 x8 x9 x10; do
   [ ! -e "$WORK/$d" ] || fail "bad input left $WORK/$d behind"
 done
 echo "test_campaign: all checks passed"

@@ -31,6 +31,10 @@ struct CampaignSpec {
   /// "zero", "uniform", "gaussian:S". Bit-level models take the rate per bit, value-level
   /// ones per value.
   std::string fault_model = "flip";
+  /// Where faults land: "weights" (the target parameters, stored in each configuration's
+  /// format) or "act:STAGE" (the output of stage STAGE, by name or index, stored in the
+  /// format for every inference; weights stay float).
+  std::string site = "weights";
   std::string dataset;          ///< override; default: the checkpoint's own dataset
   int64_t eval_limit = 0;       ///< evaluate on the first N test samples (0 = all)
   int64_t batch = 256;          ///< evaluation batch

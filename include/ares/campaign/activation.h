@@ -1,0 +1,70 @@
+#pragma once
+/// Activation faults: a stage's output is stored in a number format (every value quantized,
+/// which sets the baseline) and its stored bits are faulted for every inference.
+///
+/// Faults are transient: every evaluated sample draws its own plan from a stream keyed by
+/// (trial stream, sample index), so results do not depend on batching or threads. Only the
+/// samples whose stored activations changed are run through the rest of the network; the
+/// others keep their clean prediction.
+
+#include <torch/types.h>
+
+#include <memory>
+#include <vector>
+
+#include "ares/fault/fault_model.h"
+#include "ares/format/format.h"
+#include "ares/models/staged_model.h"
+
+namespace ares::campaign {
+
+/// The clean pass with stage `stage`'s output stored in `fmt`.
+class ActivationCache {
+ public:
+  /// `model` in eval mode; its weights stay float. Throws ares::InputError when `stage` is out
+  /// of range.
+  ActivationCache(models::StagedModel& model, size_t stage, const format::Format& fmt,
+                  torch::Tensor images, torch::Tensor labels, int64_t batch);
+  size_t stage() const { return stage_; }
+  const format::Format& format() const { return format_; }
+  int64_t samples() const { return labels_.size(0); }
+  /// Values stored per sample (the stage's output size).
+  int64_t values_per_sample() const { return values_; }
+  /// Stored (quantized) activations, N x values_per_sample, and their codes.
+  const torch::Tensor& stored() const { return stored_; }
+  const uint32_t* codes(int64_t sample) const { return codes_.data() + sample * values_; }
+  const torch::Tensor& labels() const { return labels_; }
+  /// Per sample, 1 where the baseline (quantized activations) prediction is wrong.
+  const torch::Tensor& wrong() const { return wrong_; }
+  int64_t baseline_errors() const { return baseline_errors_; }
+  /// The stage output's shape for one sample (to reshape stored rows).
+  const std::vector<int64_t>& sample_shape() const { return sample_shape_; }
+
+ private:
+  size_t stage_;
+  format::Format format_;
+  torch::Tensor stored_, labels_, wrong_;
+  std::vector<uint32_t> codes_;
+  std::vector<int64_t> sample_shape_;
+  int64_t values_ = 0;
+  int64_t baseline_errors_ = 0;
+};
+
+/// Runs activation-fault trials on one thread's model copy.
+class ActivationEvaluator {
+ public:
+  ActivationEvaluator(std::shared_ptr<const ActivationCache> cache,
+                      std::shared_ptr<models::StagedModel> model, int64_t batch);
+  /// One trial: samples each sample's faults, evaluates the samples they change. Fills the
+  /// number of hit bits (or values) and the wrong predictions; returns whether any stored
+  /// activation changed.
+  bool run(uint64_t trial_stream, uint32_t faultable_mask, double ber, fault::Semantics semantics,
+           const fault::FaultModel& model, uint64_t* hits, int64_t* errors);
+
+ private:
+  std::shared_ptr<const ActivationCache> cache_;
+  std::shared_ptr<models::StagedModel> model_;
+  int64_t batch_;
+};
+
+}  // namespace ares::campaign
