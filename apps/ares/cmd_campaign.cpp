@@ -46,7 +46,7 @@ void clean_up(const std::string& db, bool db_existed, const std::string& out, bo
 
 int cmd_campaign(const std::vector<std::string>& argv) {
   auto flags = campaign_flags();
-  flags.insert({"store", "resume"});
+  flags.insert({"store", "resume", "shard"});
   // A --spec file is read first; flags given on the command line override its values.
   std::vector<std::string> all = argv;
   {
@@ -63,6 +63,8 @@ int cmd_campaign(const std::vector<std::string>& argv) {
           "  --out DIR           output directory (default results/campaign)\n"
           "  --store FILE        result store (default OUT/campaign.db)\n"
           "  --resume FILE       continue the campaign held in this store\n"
+          "  --shard I/N         run only shard I of N (0 <= I < N) into its own store,\n"
+          "                      OUT/campaign.shard-I-of-N.db; 'ares merge' joins them\n"
           "  --quiet             no progress on stderr\n",
           campaign_flags_help());
       return 0;
@@ -88,7 +90,17 @@ int cmd_campaign(const std::vector<std::string>& argv) {
   } else {
     spec = spec_from_args(args);
     out = args.get_or("out", "results/campaign");
-    db = args.get_or("store", (fs::path(out) / "campaign.db").string());
+    std::string name = "campaign.db";
+    if (auto shard = args.get("shard")) {
+      auto slash = shard->find('/');
+      ARES_CHECK(slash != std::string::npos, "campaign: --shard expects I/N, got '", *shard, "'");
+      spec.shard_index = int(args.parse_double(shard->substr(0, slash), "--shard"));
+      spec.shard_count = int(args.parse_double(shard->substr(slash + 1), "--shard"));
+      spec.validate();
+      name = "campaign.shard-" + std::to_string(spec.shard_index) + "-of-" +
+             std::to_string(spec.shard_count) + ".db";
+    }
+    db = args.get_or("store", (fs::path(out) / name).string());
   }
   for (const auto& c : spec.checkpoints) {
     ARES_CHECK(fs::is_regular_file(c), c, ": no such checkpoint file");
@@ -101,6 +113,13 @@ int cmd_campaign(const std::vector<std::string>& argv) {
     {
       campaign::ResultStore store(db);
       result = campaign::run_campaign(spec, &store);
+    }
+    if (result.partial) {
+      std::fprintf(stderr,
+                   "shard %d/%d done: its trials are in %s; run 'ares merge --out DIR' on the "
+                   "stores of all %d shards\n",
+                   spec.shard_index, spec.shard_count, db.c_str(), spec.shard_count);
+      return 0;
     }
     campaign::write_results(result, out);
     print_done(result, out);
@@ -128,6 +147,51 @@ int cmd_export(const std::vector<std::string>& argv) {
   std::string out =
       args.get_or("out", fs::path(db).parent_path().empty() ? std::string(".")
                                                             : fs::path(db).parent_path().string());
+  campaign::write_results(result, out);
+  std::fputs(campaign::summary_table(result).c_str(), stdout);
+  return 0;
+}
+
+int cmd_merge(const std::vector<std::string>& argv) {
+  Args args("merge", argv, {"out"}, {"help"});
+  if (args.has("help")) {
+    std::printf(
+        "usage: ares merge --out DIR SHARD.db [SHARD.db...]\n\n"
+        "Joins the result stores of a campaign's shards (ares campaign --shard I/N) into\n"
+        "DIR/campaign.db, refusing stores of another campaign; when the merged store holds\n"
+        "every trial, writes DIR/trials.csv, summary.csv, summary.json and prints the table.\n");
+    return 0;
+  }
+  ARES_CHECK(args.has("out"), "merge: --out DIR is required");
+  ARES_CHECK(!args.positional().empty(), "merge: no shard store given");
+  std::string out = *args.get("out");
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  ARES_CHECK(!ec, out, ": cannot create output directory");
+  std::string db = (fs::path(out) / "campaign.db").string();
+  {
+    campaign::ResultStore merged(db);
+    for (const auto& path : args.positional()) {
+      ARES_CHECK(fs::absolute(path) != fs::absolute(db), path, ": is the merge target itself");
+      auto shard = campaign::ResultStore::open_read_only(path);
+      std::string identity = shard->identity();
+      ARES_CHECK(!identity.empty(), path, ": holds no campaign");
+      merged.bind_identity(identity, shard->spec());
+      merged.add_trials(shard->trials());
+      for (const auto& b : shard->baselines()) merged.put_baseline(b);
+    }
+  }
+  auto store = campaign::ResultStore::open_read_only(db);
+  auto total = store->trials().size();
+  auto spec = store->spec();
+  size_t expected =
+      spec.checkpoints.size() * spec.configs.size() * spec.bers.size() * size_t(spec.trials);
+  if (total < expected) {
+    std::fprintf(stderr, "merge: %s holds %zu of %zu trials; merge the missing shards too\n",
+                 db.c_str(), total, expected);
+    return 0;
+  }
+  auto result = campaign::load_result(*store);
   campaign::write_results(result, out);
   std::fputs(campaign::summary_table(result).c_str(), stdout);
   return 0;

@@ -12,6 +12,7 @@ int cmd_train(const std::vector<std::string>& argv);
 int cmd_campaign(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
 int cmd_export(const std::vector<std::string>& argv);
+int cmd_merge(const std::vector<std::string>& argv);
 int cmd_evaluate(const std::vector<std::string>& argv);
 int cmd_report(const std::vector<std::string>& argv);
 int cmd_study(const std::vector<std::string>& argv);

@@ -26,6 +26,7 @@ const char* kUsage =
     "  evaluate   clean error (and predictions) of a checkpoint or TorchScript file\n"
     "  campaign   sweep bit error rates over a model's weights and report tolerances\n"
     "  export     CSV and JSON files from a campaign's result store\n"
+    "  merge      join the result stores of a campaign's shards (--shard I/N)\n"
     "  bench      time the campaign engine against reference engines\n"
     "  report     tables, plots and an HTML page from campaign results\n"
     "  study      train N instances, run their campaigns, write the report\n"
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     if (cmd == "campaign") return ares::cli::cmd_campaign(rest);
     if (cmd == "bench") return ares::cli::cmd_bench(rest);
     if (cmd == "export") return ares::cli::cmd_export(rest);
+    if (cmd == "merge") return ares::cli::cmd_merge(rest);
     if (cmd == "evaluate") return ares::cli::cmd_evaluate(rest);
     if (cmd == "report") return ares::cli::cmd_report(rest);
     if (cmd == "study") return ares::cli::cmd_study(rest);

@@ -183,6 +183,13 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
     }
     for (const auto& s : store->baselines()) stored_baselines[{s.instance, s.config}] = s;
   }
+  // Rows of other shards are skipped like stored ones.
+  if (spec.shard_count > 1) {
+    for (size_t i = 0; i < done.size(); ++i) {
+      if (int(i % size_t(spec.shard_count)) != spec.shard_index) done[i] = 1;
+    }
+    result.partial = true;
+  }
   size_t pending = 0;
   for (char d : done) pending += d ? 0 : 1;
   if (store && pending < result.rows.size()) {
@@ -338,7 +345,7 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
   }
   progress.finish();
   if (forward_count) result.clean_forward_seconds /= forward_count;
-  summarize(result);
+  if (!result.partial) summarize(result);
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return result;

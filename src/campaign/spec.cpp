@@ -83,6 +83,8 @@ void CampaignSpec::validate() const {
   ARES_CHECK(sampler == "sparse" || model.kind() == fault::FaultModel::Kind::kFlip,
              "campaign: the dense sampler implements bit flips only");
   ARES_CHECK(!targets.empty(), "campaign: no target parameters");
+  ARES_CHECK(shard_count >= 1 && shard_index >= 0 && shard_index < shard_count, "campaign: shard ",
+             shard_index, "/", shard_count, " is not I/N with 0 <= I < N");
   for (double l : levels) ARES_CHECK(l >= 0, "campaign: degradation level ", l, " is negative");
 }
 

@@ -200,6 +200,10 @@ void ResultStore::bind(const CampaignSpec& spec) {
     identity +=
         "checkpoint_hash_" + std::to_string(i) + "=" + checkpoint_hash(spec.checkpoints[i]) + "\n";
   }
+  bind_identity(identity, spec);
+}
+
+void ResultStore::bind_identity(const std::string& identity, const CampaignSpec& spec) {
   std::string stored = meta("identity");
   if (!stored.empty()) {
     std::string diff = first_difference(stored, identity);

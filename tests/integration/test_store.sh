@@ -88,4 +88,19 @@ set -e
 [ "$rc" = 2 ] || fail "full disk: expected exit 2, got $rc: $err"
 [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "full disk: expected one line: $err"
 echo "ok: full disk -> $err"
+# Shards (Slurm job arrays): three shards merged equal the single run, row for row.
+for i in 0 1 2; do
+  "$ARES" campaign "${args[@]}" --shard "$i/3" --out "$WORK/shards" > /dev/null 2>&1
+done
+[ ! -e "$WORK/shards/trials.csv" ] || fail "a shard must not write the campaign's files"
+"$ARES" merge --out "$WORK/merged" "$WORK"/shards/campaign.shard-*-of-3.db > /dev/null
+diff <(without_seconds "$WORK/full/trials.csv") <(without_seconds "$WORK/merged/trials.csv") \
+  || fail "merged shards differ from the single run"
+cmp "$WORK/full/summary.csv" "$WORK/merged/summary.csv" || fail "merged summary differs"
+"$ARES" campaign "$ckpt" --bers 1e-3 --trials 1 --quiet --out "$WORK/other" > /dev/null 2>&1
+expect_input_error "merge another campaign" "$ARES" merge --out "$WORK/merged" \
+  "$WORK/other/campaign.db"
+msg="$("$ARES" merge --out "$WORK/merged" "$WORK/other/campaign.db" 2>&1 || true)"
+[[ "$msg" == *"holds another campaign"* ]] || fail "merge must name the mismatch: $msg"
+expect_input_error "bad shard" "$ARES" campaign "${args[@]}" --shard 3/3 --out "$WORK/x"
 echo "test_store: all checks passed"

@@ -55,6 +55,8 @@ struct CampaignResult {
   /// With spec.measure_floor: summed clean-suffix time (from each evaluated trial's first
   /// faulty stage) over the evaluated trials; compare with eval_seconds.
   double floor_seconds = 0;
+  /// A shard's result: rows outside the shard are empty and nothing is summarized.
+  bool partial = false;
 };
 
 class ResultStore;

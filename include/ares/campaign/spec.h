@@ -47,6 +47,11 @@ struct CampaignSpec {
   /// Time the clean suffix from every stage (the floor a trial starting there must pay).
   bool measure_floor = false;
   std::vector<double> levels = {0.5, 1.0, 5.0, 10.0};  ///< degradation levels, % relative
+  /// Run only the rows whose index modulo shard_count is shard_index (Slurm job arrays, MPI
+  /// ranks); a shard's store is merged with the others by `ares merge`. Not part of the
+  /// spec's text: every shard of a campaign has the same identity.
+  int shard_index = 0;
+  int shard_count = 1;
   bool progress = true;
 
   /// Throws ares::InputError naming the first invalid field.

@@ -39,6 +39,11 @@ class ResultStore {
   /// (its identity_text differs, or a checkpoint file changed) is refused with a message
   /// naming the first difference.
   void bind(const CampaignSpec& spec);
+  /// Binds the store to a campaign given by its identity text and spec (to merge shards'
+  /// stores): the same checks as bind(spec).
+  void bind_identity(const std::string& identity, const CampaignSpec& spec);
+  /// The stored identity ("" when none).
+  std::string identity() const { return meta("identity"); }
   /// The stored spec (throws ares::InputError when the store holds none).
   CampaignSpec spec() const;
   /// Every stored trial row.
