@@ -8,6 +8,7 @@
 #include "ares/common/error.h"
 #include "campaign_options.h"
 #include "commands.h"
+#include "mpi.h"
 
 namespace ares::cli {
 namespace fs = std::filesystem;
@@ -100,6 +101,16 @@ int cmd_campaign(const std::vector<std::string>& argv) {
       name = "campaign.shard-" + std::to_string(spec.shard_index) + "-of-" +
              std::to_string(spec.shard_count) + ".db";
     }
+    if (mpi_active()) {
+      // mpirun -np N: rank R runs shard R/N into its own store; rank 0 merges them below.
+      ARES_CHECK(!args.has("shard"), "campaign: --shard and mpirun do not combine");
+      spec.shard_index = mpi_rank();
+      spec.shard_count = mpi_size();
+      spec.progress = spec.progress && mpi_rank() == 0;
+      spec.validate();
+      name = "campaign.shard-" + std::to_string(spec.shard_index) + "-of-" +
+             std::to_string(spec.shard_count) + ".db";
+    }
     db = args.get_or("store", (fs::path(out) / name).string());
   }
   for (const auto& c : spec.checkpoints) {
@@ -113,6 +124,17 @@ int cmd_campaign(const std::vector<std::string>& argv) {
     {
       campaign::ResultStore store(db);
       result = campaign::run_campaign(spec, &store);
+    }
+    if (result.partial && mpi_active()) {
+      mpi_barrier();  // every shard is stored
+      if (mpi_rank() != 0) return 0;
+      std::vector<std::string> merge_args = {"--out", out};
+      for (int r = 0; r < mpi_size(); ++r) {
+        merge_args.push_back((fs::path(out) / ("campaign.shard-" + std::to_string(r) + "-of-" +
+                                               std::to_string(mpi_size()) + ".db"))
+                                 .string());
+      }
+      return cmd_merge(merge_args);
     }
     if (result.partial) {
       std::fprintf(stderr,
