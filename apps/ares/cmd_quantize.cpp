@@ -1,10 +1,349 @@
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "ares/analysis/csv.h"
+#include "ares/campaign/threads.h"
 #include "ares/common/error.h"
+#include "ares/common/version.h"
+#include "ares/data/load.h"
+#include "ares/format/format.h"
+#include "ares/inject/weight_faults.h"
+#include "ares/models/checkpoint.h"
+#include "ares/models/evaluate.h"
+#include "ares/models/registry.h"
+#include "ares/train/train.h"
+#include "args.h"
 #include "commands.h"
 
 namespace ares::cli {
+namespace fs = std::filesystem;
 
-int cmd_quantize(const std::vector<std::string>&) {
-  throw InputError("ares quantize: not implemented yet");
+namespace {
+const char* kHelp =
+    "usage: ares quantize [CHECKPOINT] [--model NAME] [options]\n"
+    "\n"
+    "Evaluates the clean test error of a trained model with its weights stored in each\n"
+    "format of a grid -- fixed point Q(I.F) for a range of total and integer bits, in two's\n"
+    "complement and sign-magnitude, plus fp16 and bf16 -- and recommends the smallest format\n"
+    "whose error stays within --max-loss of the float model (ties: lower error, then 2c,\n"
+    "then fewer integer bits). That format is the natural default for the model's campaigns\n"
+    "(--formats). With --per-layer, each stage is also quantized alone (the others stay\n"
+    "float) and the per-stage choices are evaluated together.\n"
+    "\n"
+    "  CHECKPOINT        a trained checkpoint; without one, --model NAME uses\n"
+    "                    runs/NAME-DATASET/NAME-s1.ckpt and trains it first when missing\n"
+    "  --model NAME      zoo model\n"
+    "  --dataset D       evaluation data (default: the checkpoint's, else fashion-mnist)\n"
+    "  --bits LIST       total widths, e.g. 4-16 or 4,6,8 (default 4-16)\n"
+    "  --int-bits LIST   integer bits including the sign (default 1-6)\n"
+    "  --encodings LIST  2c, sm (default 2c,sm)\n"
+    "  --floats LIST     fp16, bf16, fp32 or none (default fp16,bf16)\n"
+    "  --max-loss X      allowed error increase in % of the float error (default 1)\n"
+    "  --targets GLOBS   parameters to quantize (default '*')\n"
+    "  --per-layer       also per stage\n"
+    "  --eval-limit N    evaluate on the first N test samples\n"
+    "  --batch N         evaluation batch (default 1000)\n"
+    "  --epochs E        epochs when the checkpoint must be trained\n"
+    "  --threads T       LibTorch threads (default: all cores)\n"
+    "  --out DIR         also write DIR/quantize.csv\n"
+    "  --quiet           no progress on stderr\n";
+
+std::vector<int> parse_ints(const Args& args, const std::string& flag, const std::string& def) {
+  std::vector<int> out;
+  for (const auto& item : split_list(args.get_or(flag, def))) {
+    auto dash = item.find('-', 1);
+    auto num = [&](const std::string& s) { return int(args.parse_double(s, "--" + flag)); };
+    if (dash == std::string::npos) {
+      out.push_back(num(item));
+    } else {
+      int a = num(item.substr(0, dash)), b = num(item.substr(dash + 1));
+      ARES_CHECK(a <= b && b - a <= 64, "quantize: --", flag, " range '", item,
+                 "' must ascend and span at most 64");
+      for (int v = a; v <= b; ++v) out.push_back(v);
+    }
+  }
+  ARES_CHECK(!out.empty(), "quantize: --", flag, " is empty");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// "+0.73% of the float error", or the absolute change when the float model is perfect.
+std::string loss_text(double error, double float_error) {
+  char buf[64];
+  if (float_error > 0) {
+    std::snprintf(buf, sizeof buf, "%+.2f%% of the float error", 100 * (error / float_error - 1));
+  } else {
+    std::snprintf(buf, sizeof buf, "%+.4f against a perfect float model", error);
+  }
+  return buf;
+}
+
+struct Row {
+  std::string scope;  // "model" or a stage name
+  format::Format fmt;
+  double error = 0;
+  double max_qerror = 0;
+  bool within = false;
+};
+
+// Clean error with the matching parameters of a copy of `model` stored in `fmt`.
+Row evaluate(const models::StagedModel& model, const std::vector<std::string>& globs,
+             const format::Format& fmt, const torch::Tensor& images, const torch::Tensor& labels,
+             int64_t batch) {
+  auto q = model.clone_model();
+  q->eval();
+  inject::WeightTargets targets(*q, globs, fmt);
+  Row r{"", fmt, models::evaluate_error(*q, images, labels, batch),
+        targets.max_quantization_error(), false};
+  return r;
+}
+
+// The recommendation among rows within the bound: smallest width, then lowest error, then
+// two's complement, then fewer integer bits. nullptr when none is within.
+const Row* recommend(const std::vector<Row>& rows) {
+  const Row* best = nullptr;
+  auto key = [](const Row& r) {
+    return std::make_tuple(r.fmt.width(), r.error, r.fmt.kind() != format::Kind::kFixed2c,
+                           r.fmt.int_bits());
+  };
+  for (const auto& r : rows) {
+    if (r.within && (!best || key(r) < key(*best))) best = &r;
+  }
+  return best;
+}
+
+std::string grid_text(const std::vector<Row>& rows, format::Kind kind, const char* name,
+                      const std::vector<int>& widths, const std::vector<int>& ints) {
+  std::ostringstream os;
+  char buf[64];
+  os << name << ": error by total bits (rows) and integer bits I (columns); * within the bound\n";
+  std::snprintf(buf, sizeof buf, "%6s", "bits");
+  os << buf;
+  for (int i : ints) {
+    std::snprintf(buf, sizeof buf, " %9s", ("I=" + std::to_string(i)).c_str());
+    os << buf;
+  }
+  os << "\n";
+  for (int w : widths) {
+    std::snprintf(buf, sizeof buf, "%6d", w);
+    os << buf;
+    for (int i : ints) {
+      std::string cell = "-";
+      for (const auto& r : rows) {
+        if (r.fmt.kind() == kind && r.fmt.width() == w && r.fmt.int_bits() == i) {
+          std::snprintf(buf, sizeof buf, "%.4f%s", r.error, r.within ? "*" : " ");
+          cell = buf;
+        }
+      }
+      std::snprintf(buf, sizeof buf, " %9s", cell.c_str());
+      os << buf;
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace
+
+int cmd_quantize(const std::vector<std::string>& argv) {
+  Args args("quantize", argv,
+            {"model", "checkpoint", "dataset", "bits", "int-bits", "encodings", "floats",
+             "max-loss", "targets", "eval-limit", "batch", "epochs", "threads", "out"},
+            {"help", "quiet", "per-layer"});
+  if (args.has("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  ARES_CHECK(args.positional().size() <= 1, "quantize: expected at most one checkpoint, got ",
+             args.positional().size());
+  std::string ckpt =
+      args.get_or("checkpoint", args.positional().empty() ? "" : args.positional()[0]);
+  ARES_CHECK(!ckpt.empty() || args.has("model"),
+             "quantize: give a checkpoint or --model NAME (see 'ares quantize --help')");
+  const std::vector<int> widths = parse_ints(args, "bits", "4-16");
+  const std::vector<int> ints = parse_ints(args, "int-bits", "1-6");
+  std::vector<bool> sm_flags;
+  for (const auto& e : split_list(args.get_or("encodings", "2c,sm"))) {
+    ARES_CHECK(e == "2c" || e == "sm", "quantize: --encodings takes 2c and sm, got '", e, "'");
+    sm_flags.push_back(e == "sm");
+  }
+  std::vector<format::Format> formats;
+  for (bool sm : sm_flags) {
+    for (int w : widths) {
+      ARES_CHECK(w >= 2 && w <= 32, "quantize: --bits must be in 2..32, got ", w);
+      for (int i : ints) {
+        ARES_CHECK(i >= 1, "quantize: --int-bits must be >= 1, got ", i);
+        if (i <= w) formats.push_back(format::Format::fixed(i, w - i, sm));
+      }
+    }
+  }
+  for (const auto& f : split_list(args.get_or("floats", "fp16,bf16"))) {
+    if (f == "none") continue;
+    auto fmt = format::Format::parse(f);
+    ARES_CHECK(!fmt.is_fixed(), "quantize: --floats takes fp16, bf16, fp32, got '", f, "'");
+    formats.push_back(fmt);
+  }
+  ARES_CHECK(!formats.empty(), "quantize: the format grid is empty");
+  const double max_loss = args.get_double("max-loss", 1.0);
+  ARES_CHECK(max_loss >= 0, "quantize: --max-loss must be >= 0, got ", max_loss);
+  const int64_t batch = args.get_int("batch", 1000);
+  ARES_CHECK(batch >= 1, "quantize: --batch must be >= 1, got ", batch);
+  const int64_t eval_limit = args.get_int("eval-limit", 0);
+  ARES_CHECK(eval_limit >= 0, "quantize: --eval-limit must be >= 0, got ", eval_limit);
+  const int threads = int(args.get_int("threads", campaign::available_cores()));
+  ARES_CHECK(threads >= 1, "quantize: --threads must be >= 1, got ", threads);
+  const bool quiet = args.has("quiet");
+  std::vector<std::string> globs = split_list(args.get_or("targets", "*"));
+  campaign::set_compute_threads(threads, 1);
+
+  // The model: a checkpoint, or the zoo model's default checkpoint (trained when missing).
+  if (ckpt.empty()) {
+    const std::string name = *args.get("model");
+    models::create(name);  // validates the name
+    const std::string ds = args.get_or("dataset", "fashion-mnist");
+    ckpt =
+        (fs::path("runs") / (name + "-" + fs::path(ds).filename().string()) / (name + "-s1.ckpt"))
+            .string();
+    if (!fs::is_regular_file(ckpt)) {
+      if (!quiet) std::fprintf(stderr, "quantize: %s missing; training it first\n", ckpt.c_str());
+      auto split = data::load_dataset(ds);
+      torch::manual_seed(1);
+      auto model = models::create(name);
+      long long epochs = args.get_int("epochs", name == "mnist_fc" ? 10 : 2);
+      ARES_CHECK(epochs >= 1, "quantize: --epochs must be >= 1, got ", epochs);
+      auto r = train::train_model(
+          *model, split, train::TrainOptions().epochs(int(epochs)).seed(1).progress(!quiet));
+      models::save_checkpoint(ckpt, *model,
+                              {{"dataset", ds},
+                               {"seed", "1"},
+                               {"epochs", std::to_string(epochs)},
+                               {"batch", "64"},
+                               {"learning_rate", std::to_string(1e-3)},
+                               {"train_limit", "0"},
+                               {"threads", std::to_string(threads)},
+                               {"test_error", std::to_string(r.test_error)},
+                               {"ares_version", ares::version()},
+                               {"git_revision", ares::git_revision()},
+                               {"libtorch_version", TORCH_VERSION}});
+    }
+  }
+  ARES_CHECK(fs::is_regular_file(ckpt), ckpt, ": no such checkpoint file");
+  auto loaded = models::load_checkpoint(ckpt);
+  if (args.has("model")) {
+    ARES_CHECK(loaded.model->name() == *args.get("model"), ckpt, ": holds model ",
+               loaded.model->name(), ", not ", *args.get("model"));
+  }
+  auto model = loaded.model->fold_batchnorm();
+  model->eval();
+  std::string ds = args.get_or("dataset", loaded.meta["dataset"]);
+  ARES_CHECK(!ds.empty(), ckpt, ": checkpoint names no dataset; pass --dataset");
+  auto test = data::load_dataset(ds, /*test_only=*/true).test;
+  train::check_input_shape(*model, test.images, test.source);
+  torch::Tensor images = test.images, labels = test.labels;
+  if (eval_limit > 0 && eval_limit < test.size()) {
+    images = images.slice(0, 0, eval_limit);
+    labels = labels.slice(0, 0, eval_limit);
+  }
+  c10::InferenceMode guard;
+  const double float_error = models::evaluate_error(*model, images, labels, batch);
+  const double bound = float_error * (1 + max_loss / 100);
+
+  auto sweep = [&](const std::string& scope, const std::vector<std::string>& g) {
+    std::vector<Row> rows;
+    for (const auto& fmt : formats) {
+      Row r = evaluate(*model, g, fmt, images, labels, batch);
+      r.scope = scope;
+      r.within = r.error <= bound;
+      rows.push_back(r);
+      if (!quiet) {
+        std::fprintf(stderr, "\rquantize: %s %zu/%zu formats", scope.c_str(), rows.size(),
+                     formats.size());
+      }
+    }
+    if (!quiet) std::fputc('\n', stderr);
+    return rows;
+  };
+  std::vector<Row> all = sweep("model", globs);
+  std::printf("%s (%s) on %s, %lld test samples: float error %.4f; bound %.4f (+%g%%)\n\n",
+              model->name().c_str(), ckpt.c_str(), ds.c_str(), (long long)images.size(0),
+              float_error, bound, max_loss);
+  if (std::count(sm_flags.begin(), sm_flags.end(), false)) {
+    std::printf("%s\n",
+                grid_text(all, format::Kind::kFixed2c, "two's complement", widths, ints).c_str());
+  }
+  if (std::count(sm_flags.begin(), sm_flags.end(), true)) {
+    std::printf("%s\n",
+                grid_text(all, format::Kind::kFixedSm, "sign-magnitude", widths, ints).c_str());
+  }
+  for (const auto& r : all) {
+    if (!r.fmt.is_fixed()) {
+      std::printf("%-6s %.4f%s\n", r.fmt.spec().c_str(), r.error, r.within ? "*" : "");
+    }
+  }
+  const Row* best = recommend(all);
+  if (best) {
+    std::printf("\nrecommended: %s (%d bits): error %.4f, %s\n", best->fmt.spec().c_str(),
+                best->fmt.width(), best->error, loss_text(best->error, float_error).c_str());
+  } else {
+    auto it = std::min_element(all.begin(), all.end(),
+                               [](const Row& a, const Row& b) { return a.error < b.error; });
+    std::printf("\nno format of the grid is within +%g%%; the lowest error is %s (%.4f)\n",
+                max_loss, it->fmt.spec().c_str(), it->error);
+  }
+
+  std::vector<Row> layer_rows;
+  if (args.has("per-layer")) {
+    std::printf("\nper layer (the others float):\n");
+    auto combined = model->clone_model();
+    combined->eval();
+    bool all_found = true;
+    for (size_t s = 0; s < model->num_stages(); ++s) {
+      const std::string stage = model->stage_name(s);
+      auto rows = sweep(stage, {stage + ".*"});
+      const Row* b = recommend(rows);
+      if (b) {
+        std::printf("  %-8s %-10s (%2d bits) error %.4f\n", stage.c_str(), b->fmt.spec().c_str(),
+                    b->fmt.width(), b->error);
+        inject::WeightTargets(*combined, {stage + ".*"}, b->fmt);
+      } else {
+        std::printf("  %-8s no format within the bound\n", stage.c_str());
+        all_found = false;
+      }
+      layer_rows.insert(layer_rows.end(), rows.begin(), rows.end());
+    }
+    if (all_found) {
+      double e = models::evaluate_error(*combined, images, labels, batch);
+      std::printf("  together: error %.4f, %s (%s the bound)\n", e,
+                  loss_text(e, float_error).c_str(), e <= bound ? "within" : "outside");
+    }
+  }
+
+  if (auto out = args.get("out")) {
+    fs::create_directories(*out);
+    std::ostringstream csv;
+    csv << "checkpoint,model,dataset,scope,format,bits,int_bits,frac_bits,error,float_error,"
+           "bound,within,max_quantization_error\n";
+    for (const auto* rows : {&all, &layer_rows}) {
+      for (const auto& r : *rows) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%s,%d,%d,%d,%.17g,%.17g,%.17g,%d,%.17g\n",
+                      r.fmt.spec().c_str(), r.fmt.width(), r.fmt.int_bits(), r.fmt.frac_bits(),
+                      r.error, float_error, bound, r.within ? 1 : 0, r.max_qerror);
+        csv << analysis::csv_field(ckpt) << ',' << model->name() << ',' << analysis::csv_field(ds)
+            << ',' << r.scope << ',' << buf;
+      }
+    }
+    std::string path = (fs::path(*out) / "quantize.csv").string();
+    analysis::write_file_atomic(path, csv.str());
+    if (!quiet) std::fprintf(stderr, "quantize: wrote %s\n", path.c_str());
+  }
+  return 0;
 }
 
 }  // namespace ares::cli

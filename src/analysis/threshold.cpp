@@ -47,6 +47,34 @@ Threshold tolerable_ber(const std::vector<double>& bers, const std::vector<doubl
   return t;
 }
 
+std::vector<Threshold> tolerable_bers(const std::vector<double>& bers,
+                                      const std::vector<double>& mean_errors, double baseline,
+                                      const std::vector<double>& levels) {
+  std::vector<Threshold> out;
+  out.reserve(levels.size());
+  for (double l : levels) out.push_back(tolerable_ber(bers, mean_errors, baseline, l));
+  return out;
+}
+
+const char* to_string(Threshold::Status status) {
+  switch (status) {
+    case Threshold::Status::kBelowGrid:
+      return "below_grid";
+    case Threshold::Status::kAboveGrid:
+      return "above_grid";
+    default:
+      return "within";
+  }
+}
+
+Threshold::Status parse_status(const std::string& name) {
+  if (name == "within") return Threshold::Status::kWithin;
+  if (name == "below_grid") return Threshold::Status::kBelowGrid;
+  if (name == "above_grid") return Threshold::Status::kAboveGrid;
+  throw InputError("threshold status: expected within, below_grid or above_grid, got '" + name +
+                   "'");
+}
+
 const std::vector<double>& default_levels() {
   static const std::vector<double> levels = {0.5, 1.0, 5.0, 10.0};
   return levels;

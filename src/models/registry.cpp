@@ -1,6 +1,8 @@
 #include "ares/models/registry.h"
 
 #include "ares/common/error.h"
+#include "ares/models/gru.h"
+#include "ares/models/torchvision.h"
 
 namespace ares::models {
 namespace {
@@ -55,6 +57,22 @@ std::vector<ModelInfo>& registry() {
       {"cifar_vgg12",
        "10 conv3x3+BN+ReLU (64..512, 4 max-pools), fc 2048-512-10 (original Ares CIFAR-10 VGG)",
        "cifar-10", make_cifar_vgg12},
+      {"vgg16", "torchvision VGG-16: 13 conv3x3+ReLU, 5 max-pools, fc 25088-4096-4096-1000",
+       "imagenet", make_vgg16},
+      {"resnet50", "torchvision ResNet-50: stem, 16 bottleneck blocks, avgpool, fc 2048-1000",
+       "imagenet", make_resnet50},
+      {"mobilenet_v2",
+       "torchvision MobileNetV2: stem, 17 inverted-residual blocks, conv1x1, fc 1280-1000",
+       "imagenet", make_mobilenet_v2},
+      {"inception_v3",
+       "torchvision Inception v3 without aux logits, 299x299: stem, 11 inception blocks, fc",
+       "imagenet", make_inception_v3},
+      {"tidigits_gru",
+       "GRU 39-200 over 100 MFCC frames (last state), fc 200-200 ReLU, fc 200-10 (original Ares "
+       "TIDIGITS GRU)",
+       "spoken-digits", make_tidigits_gru},
+      {"fmnist_gru", "GRU 28-128 over 28 image rows (last state), fc 128-128 ReLU, fc 128-10",
+       "fashion-mnist-seq", make_fmnist_gru},
   };
   return models;
 }
