@@ -6,7 +6,9 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -14,11 +16,18 @@
 #include <vector>
 
 #include "ares/campaign/spec.h"
+#include "ares/data/audio.h"
 #include "ares/data/cifar.h"
 #include "ares/data/dataset.h"
 #include "ares/models/checkpoint.h"
 #include "ares/models/registry.h"
 #include "tiny_models.h"
+
+// stb's image writer (header-only, Debian's libstb-dev), for the image seeds; the reader's
+// implementation lives in src/data/image_folder.cpp.
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
+#include <stb/stb_image_write.h>
 
 namespace fs = std::filesystem;
 
@@ -88,6 +97,72 @@ void checkpoint_seeds(const fs::path& tmp) {
   }
 }
 
+std::string le16(uint16_t v) { return std::string(reinterpret_cast<const char*>(&v), 2); }
+
+std::string be32(uint32_t v) {
+  const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  return std::string(b, 4);
+}
+
+void audio_seeds(const fs::path& tmp) {
+  // 0.1 s of a 440 Hz tone at 8 kHz (so the reader resamples), mono 16-bit PCM.
+  const auto t = torch::arange(800, torch::kFloat64).div(8000.0);
+  const auto tone = torch::sin(t.mul(2 * M_PI * 440.0)).mul(0.5);
+  ares::data::write_wav((tmp / "tone.wav").string(), tone, 8000);
+  const std::string mono = slurp(tmp / "tone.wav");
+  put("fuzz_wav", "mono_8k", mono);
+  // The same as stereo with an extra LIST chunk before "fmt " (both must be handled).
+  std::string body = "WAVE";
+  body += "LIST" + u32le(4) + "INFO";
+  body += "fmt " + u32le(16) + le16(1) + le16(2) + u32le(16000) + u32le(64000) + le16(4) + le16(16);
+  const std::string pcm = mono.substr(44, 400);  // 200 mono samples
+  std::string stereo;
+  for (size_t i = 0; i < pcm.size(); i += 2) stereo += pcm.substr(i, 2) + pcm.substr(i, 2);
+  body += "data" + u32le(static_cast<uint32_t>(stereo.size())) + stereo;
+  put("fuzz_wav", "stereo_16k_list", "RIFF" + u32le(static_cast<uint32_t>(body.size())) + body);
+
+  // Sphinx cepstra: 4 frames x 13, big-endian (Sphinx's own order) and little-endian.
+  std::string be = be32(52), le = u32le(52);
+  for (int i = 0; i < 52; ++i) {
+    const float v = static_cast<float>((i * 7 % 13) - 6) * 0.25f;
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    be += be32(bits);
+    le += u32le(bits);
+  }
+  put("fuzz_mfc", "frames_4_be", be);
+  put("fuzz_mfc", "frames_4_le", le);
+}
+
+void write_to_string(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), size);
+}
+
+void image_seeds() {
+  // A 6 x 4 RGB gradient and its grey version, in every format the decoder reads.
+  const int w = 6, h = 4;
+  std::vector<unsigned char> rgb(w * h * 3), grey(w * h);
+  for (int i = 0; i < w * h; ++i) {
+    rgb[3 * i] = static_cast<unsigned char>(40 * (i % w));
+    rgb[3 * i + 1] = static_cast<unsigned char>(60 * (i / w));
+    rgb[3 * i + 2] = static_cast<unsigned char>(255 - 10 * i);
+    grey[i] = static_cast<unsigned char>(10 * i);
+  }
+  std::string png, jpg, bmp, grey_png;
+  stbi_write_png_to_func(write_to_string, &png, w, h, 3, rgb.data(), w * 3);
+  stbi_write_png_to_func(write_to_string, &grey_png, w, h, 1, grey.data(), w);
+  stbi_write_jpg_to_func(write_to_string, &jpg, w, h, 3, rgb.data(), 90);
+  stbi_write_bmp_to_func(write_to_string, &bmp, w, h, 3, rgb.data());
+  put("fuzz_image", "rgb.png", png);
+  put("fuzz_image", "grey.png", grey_png);
+  put("fuzz_image", "rgb.jpg", jpg);
+  put("fuzz_image", "rgb.bmp", bmp);
+  put("fuzz_image", "rgb.ppm",
+      "P6\n6 4\n255\n" + std::string(reinterpret_cast<const char*>(rgb.data()), rgb.size()));
+  put("fuzz_image", "grey.pgm",
+      "P5\n6 4\n255\n" + std::string(reinterpret_cast<const char*>(grey.data()), grey.size()));
+}
+
 void text_seeds() {
   int i = 0;
   for (const char* s : {"q2.6-2c", "q2.6-sm", "Q16.16-SM", "q1.0-2c", "q32.0-2c", "q1.31-sm",
@@ -133,6 +208,8 @@ int main(int argc, char** argv) {
   idx_seeds(tmp);
   cifar_seeds(tmp);
   checkpoint_seeds(tmp);
+  audio_seeds(tmp);
+  image_seeds();
   text_seeds();
   fs::remove_all(tmp);
   return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/) into build-fuzz/ with clang, ASan and UBSan, and runs
-# each for a few seconds from its seed corpus (fuzz/corpus/<target>/). Exits non-zero when any
+# each for a few seconds from its seed corpus (fuzz/corpus/<target>/) and the inputs of past
+# findings (fuzz/regressions/<target>/). Exits non-zero when any
 # target finds something: a crash, a sanitizer report, an exception other than
 # ares::InputError, a hang (> 10 s on one input) or an allocation over 2 GiB.
 # Idempotent: quick when built; the committed seed corpora are only read.
@@ -8,7 +9,7 @@
 #   scripts/fuzz.sh                        # every target, 5 s each (CI)
 #   scripts/fuzz.sh --seconds 600          # longer (docs/robustness.md)
 #   scripts/fuzz.sh --target fuzz_idx --seconds 60
-#   scripts/fuzz.sh --seconds 0            # replay the corpora only (no mutation)
+#   scripts/fuzz.sh --seconds 0            # replay seeds and past findings only (no mutation)
 #   scripts/fuzz.sh --regen-corpus         # rewrite fuzz/corpus/ from fuzz/make_corpus.cpp
 #   scripts/fuzz.sh --build-only
 #
@@ -66,8 +67,12 @@ for t in "${targets[@]}"; do
   [ -x "$build/$t" ] || { echo "fuzz.sh: no fuzz target $t (have: $(tr '\n' ' ' < "$build/fuzzers.txt"))" >&2; exit 2; }
   work="$build/corpus/$t"  # what the fuzzer learns; the committed seeds stay untouched
   mkdir -p "$work" "$build/findings/$t"
+  # Seeds, then the inputs of past findings (fuzz/regressions/<target>/): each runs first, so
+  # a finding that comes back fails at once, before any mutation.
   seeds=()
-  [ -d "$root/fuzz/corpus/$t" ] && seeds=("$root/fuzz/corpus/$t")
+  for d in "$root/fuzz/corpus/$t" "$root/fuzz/regressions/$t"; do
+    [ -d "$d" ] && seeds+=("$d")
+  done
   if [ "$seconds" = 0 ]; then
     budget=(-runs=0)
   else

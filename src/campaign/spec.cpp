@@ -1,6 +1,9 @@
 #include "ares/campaign/spec.h"
 
+#include <cerrno>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 
@@ -164,6 +167,15 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
   CampaignSpec s;
   std::istringstream in(text);
   std::string line;
+  // Integers are parsed as integers (a double would round 64-bit values) and range-checked.
+  auto integer = [](const std::string& key, const std::string& v, long long lo, long long hi) {
+    errno = 0;
+    char* end = nullptr;
+    long long x = std::strtoll(v.c_str(), &end, 10);
+    ARES_CHECK(!v.empty() && end && *end == '\0' && errno == 0 && x >= lo && x <= hi,
+               "stored spec: bad integer '", v, "' for ", key);
+    return x;
+  };
   auto number = [](const std::string& key, const std::string& v) {
     char* end = nullptr;
     double x = std::strtod(v.c_str(), &end);
@@ -183,9 +195,14 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       s.bers.clear();
       for (const auto& b : split(v)) s.bers.push_back(number(key, b));
     } else if (key == "trials") {
-      s.trials = int(number(key, v));
+      s.trials = int(integer(key, v, 1, 1000000));
     } else if (key == "seed") {
-      s.seed = std::stoull(v);
+      errno = 0;
+      char* end = nullptr;
+      unsigned long long seed = std::strtoull(v.c_str(), &end, 10);
+      ARES_CHECK(!v.empty() && v[0] != '-' && end && *end == '\0' && errno == 0,
+                 "stored spec: bad seed '", v, "'");
+      s.seed = seed;
     } else if (key == "targets") {
       s.targets = split(v);
     } else if (key == "semantics") {
@@ -199,18 +216,18 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
     } else if (key == "dataset") {
       s.dataset = v;
     } else if (key == "eval_limit") {
-      s.eval_limit = int64_t(number(key, v));
+      s.eval_limit = integer(key, v, 0, INT64_MAX);
     } else if (key == "levels") {
       s.levels.clear();
       for (const auto& l : split(v)) s.levels.push_back(number(key, l));
     } else if (key == "engine") {
       s.engine = v;
     } else if (key == "batch") {
-      s.batch = int64_t(number(key, v));
+      s.batch = integer(key, v, 1, INT64_MAX);
     } else if (key == "cache_mb") {
-      s.cache_mb = int64_t(number(key, v));
+      s.cache_mb = integer(key, v, 0, INT64_MAX);
     } else if (key == "threads") {
-      s.threads = int(number(key, v));
+      s.threads = int(integer(key, v, 1, 1024));
     } else {
       throw InputError("stored spec: unknown key '" + key + "'");
     }

@@ -1,8 +1,10 @@
 #include <zlib.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "ares/common/error.h"
 #include "ares/data/dataset.h"
@@ -69,11 +71,23 @@ torch::Tensor read_idx(const std::string& path, uint32_t expected_magic) {
     dims[d] = big_endian(b);
     ARES_CHECK(dims[d] > 0 && dims[d] < (int64_t(1) << 31), path, ": dimension ", d, " is ",
                dims[d]);
+    // Checked before multiplying: the product of four 31-bit dimensions overflows int64.
+    constexpr int64_t kMaxBytes = int64_t(1) << 34;
+    ARES_CHECK(total <= kMaxBytes / dims[d], path, ": implausible size (dimensions ",
+               c10::IntArrayRef(dims.data(), d + 1), " exceed 16 GiB)");
     total *= dims[d];
-    ARES_CHECK(total < (int64_t(1) << 34), path, ": implausible size ", total, " bytes");
+  }
+  // Read in chunks before allocating the whole: a truncated file claiming gigabytes fails on
+  // its missing bytes, not on an allocation of what its header claims.
+  std::vector<uint8_t> bytes;
+  constexpr size_t kChunk = size_t(64) << 20;
+  while (bytes.size() < size_t(total)) {
+    size_t n = std::min(kChunk, size_t(total) - bytes.size()), at = bytes.size();
+    bytes.resize(at + n);
+    read_exact(f.get(), path, bytes.data() + at, n, "the data");
   }
   auto out = torch::empty(dims, torch::kUInt8);
-  read_exact(f.get(), path, out.data_ptr<uint8_t>(), static_cast<size_t>(total), "the data");
+  if (total > 0) std::memcpy(out.data_ptr<uint8_t>(), bytes.data(), size_t(total));
   unsigned char extra;
   int more = gzread(f.get(), &extra, 1);
   ARES_CHECK(more == 0, path, ": trailing bytes after ", total, " data bytes");
