@@ -6,7 +6,8 @@
 # ares::InputError, a hang (> 10 s on one input) or an allocation over 2 GiB.
 # Idempotent: quick when built; the committed seed corpora are only read.
 #
-#   scripts/fuzz.sh                        # every target, 5 s each (CI)
+#   scripts/fuzz.sh                        # every target, 5 s each
+#   scripts/fuzz.sh --runs 3000 --seed 1   # CI: 3000 mutations each, the same ones every run
 #   scripts/fuzz.sh --seconds 600          # longer (docs/robustness.md)
 #   scripts/fuzz.sh --target fuzz_idx --seconds 60
 #   scripts/fuzz.sh --seconds 0            # replay seeds and past findings only (no mutation)
@@ -21,14 +22,20 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${ARES_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 seconds=5
+runs=""
+seed=0
 targets=()
 regen=0
 build_only=0
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) [ $# -ge 2 ] || { usage >&2; exit 2; }; seconds="$2"; shift 2 ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
+    --runs) [ $# -ge 2 ] || { usage >&2; exit 2; }; runs="$2"; shift 2 ;;
+    --runs=*) runs="${1#*=}"; shift ;;
+    --seed) [ $# -ge 2 ] || { usage >&2; exit 2; }; seed="$2"; shift 2 ;;
+    --seed=*) seed="${1#*=}"; shift ;;
     --target) [ $# -ge 2 ] || { usage >&2; exit 2; }; targets+=("$2"); shift 2 ;;
     --target=*) targets+=("${1#*=}"); shift ;;
     --regen-corpus) regen=1; shift ;;
@@ -39,6 +46,9 @@ while [ $# -gt 0 ]; do
 done
 case "$seconds" in
   ''|*[!0-9]*) echo "fuzz.sh: --seconds expects a whole number, got '$seconds'" >&2; exit 2 ;;
+esac
+case "$runs$seed" in
+  *[!0-9]*) echo "fuzz.sh: --runs and --seed expect whole numbers, got '$runs' and '$seed'" >&2; exit 2 ;;
 esac
 
 cxx="${ARES_FUZZ_CXX:-clang++}"
@@ -73,18 +83,21 @@ for t in "${targets[@]}"; do
   for d in "$root/fuzz/corpus/$t" "$root/fuzz/regressions/$t"; do
     [ -d "$d" ] && seeds+=("$d")
   done
-  if [ "$seconds" = 0 ]; then
+  if [ -n "$runs" ]; then
+    budget=(-runs="$runs")  # a fixed number of mutations: with --seed, the same run every time
+  elif [ "$seconds" = 0 ]; then
     budget=(-runs=0)
   else
     budget=(-max_total_time="$seconds")
   fi
+  budget+=(-seed="$seed")
   rc=0
   "$build/$t" "${budget[@]}" -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$build/findings/$t/" "$work" "${seeds[@]}" \
     > "$build/logs/$t.log" 2>&1 || rc=$?
-  runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/logs/$t.log" | tail -1)"
+  executed="$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/logs/$t.log" | tail -1)"
   if [ "$rc" = 0 ]; then
-    printf '%-24s ok: %s inputs in %s s, corpus %s\n' "$t" "${runs:-?}" "$seconds" \
+    printf '%-24s ok: %s inputs, corpus %s\n' "$t" "${executed:-?}" \
       "$(find "$work" -type f | wc -l)"
   else
     failed+=("$t")

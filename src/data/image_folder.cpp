@@ -55,6 +55,8 @@ namespace {
 constexpr double kMean[3] = {0.485, 0.456, 0.406};
 constexpr double kStd[3] = {0.229, 0.224, 0.225};
 constexpr int64_t kMaxSize = 4096;
+constexpr int kMaxSide = 32768;                    // decoded images, per side
+constexpr int64_t kMaxPixels = int64_t{64} << 20;  // and in all
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -189,6 +191,115 @@ int64_t env_int(const char* name, int64_t fallback, int64_t min) {
   return static_cast<int64_t>(x);
 }
 
+// stb_image 2.27 (Debian's libstb-dev) trusts a JPEG huffman table's 16 code-length counts:
+// when they add up to more than 256 symbols it writes past the table's arrays with bytes from
+// the file (found by fuzz_image; stb_image 2.28 refuses such a table). Walk the file's
+// segments the way stb_image does (fill bytes, resynchronising on the next 0xFF, entropy-coded
+// data ending at the first 0xFF not followed by 0x00 or a restart marker) and refuse any
+// huffman table stb_image would build with more than 256 symbols, before it sees the file.
+void check_jpeg_huffman_tables(const std::string& bytes, const std::string& path) {
+  const size_t n = bytes.size();
+  // Past the end stb_image reads zeros: so does this walk.
+  auto at = [&](size_t i) { return i < n ? static_cast<unsigned char>(bytes[i]) : 0u; };
+  // SOI, after any number of 0xFF fill bytes (stb_image accepts those too)
+  size_t i = 0;
+  if (at(0) != 0xFF) return;
+  while (i < n && at(i) == 0xFF) ++i;
+  if (at(i++) != 0xD8) return;  // not a JPEG
+  while (i < n) {
+    if (at(i) != 0xFF) {  // not a marker: stb_image skips to the next 0xFF
+      ++i;
+      continue;
+    }
+    while (i < n && at(i) == 0xFF) ++i;  // fill bytes
+    if (i >= n) return;
+    const unsigned marker = at(i++);
+    if (marker == 0xD9) return;  // EOI
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;
+    const size_t length = (static_cast<size_t>(at(i)) << 8) | at(i + 1);
+    if (marker == 0xC4) {  // DHT: tables follow until the length is used up, as stb reads it
+      size_t p = i + 2;
+      long left = static_cast<long>(length) - 2;
+      while (left > 0) {  // at most 65533 / 17 tables
+        size_t symbols = 0;
+        for (size_t k = 1; k <= 16; ++k) symbols += at(p + k);
+        ARES_CHECK(symbols <= 256, path, ": corrupt JPEG (a huffman table of ", symbols,
+                   " symbols; at most 256)");
+        p += 17 + symbols;
+        left -= static_cast<long>(17 + symbols);
+      }
+    }
+    if (length < 2 || i + length > n) return;  // stb_image stops here too
+    i += length;
+    if (marker == 0xDA) {  // SOS: skip the entropy-coded data
+      while (i + 1 < n &&
+             !(at(i) == 0xFF && at(i + 1) != 0x00 && !(at(i + 1) >= 0xD0 && at(i + 1) <= 0xD7)))
+        ++i;
+    }
+  }
+}
+
+// stb_image 2.27 also mishandles 16-bit PGM/PPM (max value above 255): it converts the
+// 16-bit samples with its 8-bit routine and then reads past that buffer (found by
+// fuzz_image), and it parses the header's integers with signed overflow. Read the header
+// as stb_image does and refuse both first; Ares documents 8-bit PGM/PPM only.
+void check_pnm_header(const std::string& bytes, const std::string& path) {
+  const size_t n = bytes.size();
+  if (n < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return;
+  size_t i = 2;
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+  };
+  auto skip = [&] {  // whitespace and '#' comments to the end of the line
+    for (;;) {
+      while (i < n && space(bytes[i])) ++i;
+      if (i >= n || bytes[i] != '#') return;
+      while (i < n && bytes[i] != '\n' && bytes[i] != '\r') ++i;
+    }
+  };
+  auto integer = [&](const char* what) {
+    int64_t value = 0;
+    size_t digits = 0;
+    for (; i < n && bytes[i] >= '0' && bytes[i] <= '9'; ++i) {
+      ARES_CHECK(++digits <= 9, path, ": corrupt PGM/PPM header (", what, " too large)");
+      value = value * 10 + (bytes[i] - '0');
+    }
+    return value;
+  };
+  skip();
+  const int64_t width = integer("width");
+  skip();
+  const int64_t height = integer("height");
+  skip();
+  const int64_t max_value = integer("max value");
+  ARES_CHECK(max_value <= 255, path, ": 16-bit PGM/PPM (max value ", max_value,
+             ") is not supported; use 8-bit samples");
+  // stb_image 2.27 leaves the pixels of a truncated file uninitialised: refuse it. The
+  // samples start one (whitespace) byte after the max value.
+  const int64_t need = width * height * (bytes[1] == '6' ? 3 : 1);
+  const int64_t have = static_cast<int64_t>(n) - static_cast<int64_t>(i) - 1;
+  ARES_CHECK(have >= need, path, ": truncated PGM/PPM (", width, " x ", height, " needs ", need,
+             " bytes of samples, the file holds ", have < 0 ? 0 : have, ")");
+}
+
+// stb_image 2.27 grows its buffer for a PNG's image data to the length a chunk claims
+// (doubling, up to 2 GiB) before it reads the chunk. A chunk must fit in the file.
+void check_png_chunks(const std::string& bytes, const std::string& path) {
+  static const char kSignature[] = "\x89PNG\r\n\x1a\n";
+  if (bytes.compare(0, 8, kSignature, 8) != 0) return;
+  auto at = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])); };
+  size_t i = 8;
+  while (i + 8 <= bytes.size()) {
+    const uint64_t length = (at(i) << 24) | (at(i + 1) << 16) | (at(i + 2) << 8) | at(i + 3);
+    const std::string type = bytes.substr(i + 4, 4);
+    const uint64_t left = bytes.size() - i - 8;
+    ARES_CHECK(length + 4 <= left, path, ": truncated or corrupt PNG (chunk '", type, "' claims ",
+               length, " bytes, the file holds ", left < 4 ? 0 : left - 4, ")");
+    if (type == "IEND") return;
+    i += 12 + length;
+  }
+}
+
 }  // namespace
 
 int64_t resize_for_crop(int64_t size) {
@@ -241,7 +352,19 @@ torch::Tensor decode_image(const std::string& path) {
   ARES_CHECK(!in.bad(), path, ": read failed");
   ARES_CHECK(!bytes.empty(), path, ": empty file, expected an image");
   ARES_CHECK(bytes.size() <= static_cast<size_t>(INT32_MAX), path, ": file too large");
+  check_jpeg_huffman_tables(bytes, path);
+  check_pnm_header(bytes, path);
+  check_png_chunks(bytes, path);
   int w = 0, h = 0, channels = 0;
+  // A header may claim any size, and stb_image reads zeros past a truncated file: bound the
+  // decoded image (192 MiB of RGB) before allocating it.
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
+                            static_cast<int>(bytes.size()), &w, &h, &channels) == 1) {
+    ARES_CHECK(w >= 1 && h >= 1 && w <= kMaxSide && h <= kMaxSide &&
+                   static_cast<int64_t>(w) * h <= kMaxPixels,
+               path, ": image of ", w, " x ", h, " is too large (at most ", kMaxSide,
+               " pixels a side and ", kMaxPixels >> 20, " megapixels)");
+  }
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
                             static_cast<int>(bytes.size()), &w, &h, &channels, /*req_comp=*/3),

@@ -59,9 +59,94 @@ TEST(ImageRegression, JpegHuffmanTableWithTooManySymbolsIsAnInputError) {
                           static_cast<char>(length & 0xFF) + table;
   const std::string evil =
       write_file("dht", kTinyJpeg.substr(0, kAfterDqt) + dht + kTinyJpeg.substr(kAfterDqt));
-  EXPECT_THROW(decode_image(evil), InputError);
+  // Refused before stb_image sees it (not by luck after the overwrite): the message says why.
+  try {
+    decode_image(evil);
+    ADD_FAILURE() << "a 765-symbol huffman table was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("huffman table of 765 symbols"), std::string::npos)
+        << e.what();
+  }
   std::remove(clean.c_str());
   std::remove(evil.c_str());
+}
+
+// The same overflow in 9 bytes, as fuzz_image found it: SOI, then a DHT whose length (256)
+// runs past the end of the file. stb_image reads zeros past the end, so the table's counts are
+// 0xFF, 0xD9 and zeros: 472 symbols.
+TEST(ImageRegression, TruncatedJpegHuffmanTableIsAnInputError) {
+  const std::string evil =
+      write_file("dht9", std::string("\xFF\xD8\xFF\xC4\x01\x00\x00\xFF\xD9", 9));
+  try {
+    decode_image(evil);
+    ADD_FAILURE() << "a 472-symbol huffman table was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("huffman table of 472 symbols"), std::string::npos)
+        << e.what();
+  }
+  std::remove(evil.c_str());
+}
+
+// Found by fuzz_image (ASan: heap-buffer-overflow in stbi__convert_16_to_8): a PGM whose
+// max value is above 255 has 16-bit samples, which stb_image 2.27 converts with its 8-bit
+// routine and then reads past the converted buffer. Ares refuses 16-bit PGM/PPM up front,
+// header integers too long for stb_image's int, and truncated sample data.
+TEST(ImageRegression, SixteenBitPnmIsAnInputError) {
+  const std::string evil =
+      write_file("pgm16", std::string("P5\n6 2565\n 256\n\x00\x1a\x6e\x78\xbe\xc8", 21));
+  try {
+    decode_image(evil);
+    ADD_FAILURE() << "a 16-bit PGM was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("16-bit PGM/PPM (max value 256)"), std::string::npos)
+        << e.what();
+  }
+  const std::string huge = write_file("pgmhuge", "P6\n99999999999 1\n255\n");
+  EXPECT_THROW(decode_image(huge), InputError);
+  // An 8-bit PGM with a comment still decodes.
+  const std::string good = write_file("pgm8", std::string("P5\n# c\n2 1\n255\n\x10\x20", 17));
+  // stb_image 2.27 leaves the missing samples of a truncated PGM uninitialised: refused.
+  const std::string cut = write_file("pgmcut", std::string("P5\n# c\n2 1\n255\n\x10", 16));
+  EXPECT_THROW(decode_image(cut), InputError);
+  const auto image = decode_image(good);
+  EXPECT_EQ(image.size(0), 1);
+  EXPECT_EQ(image.size(1), 2);
+  EXPECT_EQ(image[0][1][0].item<uint8_t>(), 0x20);
+  for (const auto& f : {evil, huge, good, cut}) std::remove(f.c_str());
+}
+
+// Found by fuzz_image (out of memory): a PNG chunk claiming 2 GiB in a 100-byte file made
+// stb_image reserve the claimed size before reading, and a BMP header of 5,636,358 x 4
+// pixels decoded (zeros past the end) into an image whose resize needed 1.4 GB. Chunks must
+// fit in the file, and decoded images are bounded (32768 a side, 64 megapixels).
+TEST(ImageRegression, ClaimedSizesAreBoundedBeforeDecoding) {
+  std::string png("\x89PNG\r\n\x1a\n\x7f\xff\xff\xf0IDAT", 16);
+  png += std::string(32, '\0');
+  const std::string png_file = write_file("pngclaim", png);
+  try {
+    decode_image(png_file);
+    ADD_FAILURE() << "a PNG chunk claiming 2 GiB was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("chunk 'IDAT' claims 2147483632 bytes"), std::string::npos)
+        << e.what();
+  }
+  // BITMAPFILEHEADER + BITMAPINFOHEADER, 24 bits a pixel, no pixel data.
+  auto le32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 24)};
+  };
+  const std::string bmp = std::string("BM") + le32(54) + le32(0) + le32(54) + le32(40) +
+                          le32(5636358) + le32(4) + std::string("\x01\x00\x18\x00", 4) +
+                          std::string(24, '\0');
+  const std::string bmp_file = write_file("bmpwide", bmp);
+  try {
+    decode_image(bmp_file);
+    ADD_FAILURE() << "a 5636358 x 4 BMP was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("5636358 x 4 is too large"), std::string::npos)
+        << e.what();
+  }
+  for (const auto& f : {png_file, bmp_file}) std::remove(f.c_str());
 }
 
 }  // namespace
