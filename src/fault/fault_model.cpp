@@ -3,13 +3,69 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 
 #include "ares/common/error.h"
 
 namespace ares::fault {
 
+namespace {
+
+const char* const kBuiltIn[] = {"flip", "stuck0",  "stuck1",  "signflip",
+                                "zero", "uniform", "gaussian"};
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<const CustomFaultModel>> models;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// A spec's number: finite, the whole string.
+bool parse_number(const std::string& text, double* out) {
+  char* end = nullptr;
+  *out = std::strtod(text.c_str(), &end);
+  return !text.empty() && end && *end == '\0' && std::isfinite(*out);
+}
+
+}  // namespace
+
+void register_fault_model(CustomFaultModel model) {
+  const std::string name = model.name;  // a copy: model is moved from below
+  bool ok = !name.empty() && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  ARES_CHECK(ok, "fault model name '", name,
+             "': use lower-case letters, digits and '_', starting with a letter");
+  for (const char* b : kBuiltIn)
+    ARES_CHECK(name != b, "fault model '", name, "' is built in; choose another name");
+  ARES_CHECK(static_cast<bool>(model.apply), "fault model '", name, "': no apply function");
+  ARES_CHECK(std::isfinite(model.default_param), "fault model '", name,
+             "': default parameter must be finite");
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  ARES_CHECK(r.models.count(name) == 0, "fault model '", name, "' is already registered");
+  r.models.emplace(name, std::make_shared<const CustomFaultModel>(std::move(model)));
+}
+
 FaultModel FaultModel::parse(std::string_view spec_view) {
   std::string spec(spec_view);
+  {
+    const std::string name = spec.substr(0, spec.find(':'));
+    auto& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.models.find(name);
+    if (it != r.models.end()) {
+      double param = it->second->default_param;
+      if (name.size() < spec.size())
+        ARES_CHECK(parse_number(spec.substr(name.size() + 1), &param), "fault model '", spec,
+                   "': the parameter after ':' must be a finite number");
+      return {Kind::kCustom, param, it->second};
+    }
+  }
   if (spec == "flip") return {Kind::kFlip, 0};
   if (spec == "stuck0") return {Kind::kStuck0, 0};
   if (spec == "stuck1") return {Kind::kStuck1, 0};
@@ -18,16 +74,21 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
   if (spec == "uniform") return {Kind::kUniform, 0};
   if (spec == "gaussian") return {Kind::kGaussian, 0.1};
   if (spec.rfind("gaussian:", 0) == 0) {
-    std::string arg = spec.substr(9);
-    char* end = nullptr;
-    double sigma = std::strtod(arg.c_str(), &end);
-    ARES_CHECK(!arg.empty() && end && *end == '\0' && std::isfinite(sigma) && sigma > 0,
-               "fault model '", spec, "': gaussian needs a positive standard deviation");
+    double sigma = 0;
+    ARES_CHECK(parse_number(spec.substr(9), &sigma) && sigma > 0, "fault model '", spec,
+               "': gaussian needs a positive standard deviation");
     return {Kind::kGaussian, sigma};
   }
+  std::string custom;
+  {
+    auto& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    for (const auto& kv : r.models) custom += ", " + kv.first;
+  }
   throw InputError("fault model '" + spec +
-                   "': unknown (expected flip, stuck0, stuck1, signflip, zero, uniform or "
-                   "gaussian:SIGMA)");
+                   "': unknown (expected flip, stuck0, stuck1, signflip, zero, uniform, "
+                   "gaussian:SIGMA" +
+                   custom + ")");
 }
 
 std::string FaultModel::spec() const {
@@ -48,6 +109,12 @@ std::string FaultModel::spec() const {
       char buf[48];
       std::snprintf(buf, sizeof buf, "gaussian:%.17g", sigma_);
       return buf;
+    }
+    case Kind::kCustom: {
+      if (sigma_ == custom_->default_param) return custom_->name;
+      char buf[48];
+      std::snprintf(buf, sizeof buf, ":%.17g", sigma_);
+      return custom_->name + buf;
     }
   }
   return "?";
@@ -73,6 +140,9 @@ uint32_t value_fault(Rng& rng, uint32_t code, const format::Format& fmt, uint32_
       fresh = fmt.encode(static_cast<float>(double(fmt.decode(code)) + model.sigma() * z));
       break;
     }
+    case FaultModel::Kind::kCustom:
+      fresh = model.custom()->apply(code, faultable_mask, fmt, model.sigma(), rng);
+      break;
     default:
       ARES_ASSERT(false, "value_fault called with a bit-level model");
   }
@@ -95,6 +165,11 @@ std::vector<CodeChange> sample_faults(Rng& rng, const uint32_t* codes, uint64_t 
       if (model.kind() == FaultModel::Kind::kFlip) code = old ^ mask;
       if (model.kind() == FaultModel::Kind::kStuck0) code = old & ~mask;
       if (model.kind() == FaultModel::Kind::kStuck1) code = old | mask;
+      if (model.kind() == FaultModel::Kind::kCustom) {
+        // Only the hit bits may change: the others (protected ones included) keep their state.
+        const uint32_t fresh = model.custom()->apply(old, mask, fmt, model.sigma(), rng);
+        code = (fresh & mask) | (old & ~mask);
+      }
       if (code != old) out.push_back({index, code});
     }
     return out;

@@ -15,8 +15,14 @@
 /// Bit-level models apply the rate to every faultable bit (BER); value-level models apply it
 /// to every value. Protected bits never change under any model: a value-level fault keeps
 /// the protected bits of the old code (so `signflip` under `sign` protection does nothing).
+///
+/// Models of your own: register_fault_model() (below; examples/custom_fault_model.cpp adds
+/// one in a few lines). Ares still decides which bits or values are hit and keeps protected
+/// bits; your function only says what a hit does to the stored code.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,24 +33,53 @@
 
 namespace ares::fault {
 
+/// A fault model of your own, registered by name (see register_fault_model).
+struct CustomFaultModel {
+  /// What a hit does: the new code of a value whose stored code is `code`. For a bit-level
+  /// model `hit` holds the bits the faults hit in this value (at least one); for a
+  /// value-level model it holds every faultable bit. `param` is the spec's number
+  /// (`name:PARAM`) or `default_param`. Anything random must come from `rng`, the trial's own
+  /// stream, so that campaigns stay reproducible. Ares keeps the rest: a bit-level model
+  /// changes only the hit bits, a value-level model only the faultable ones (protected bits
+  /// and bits outside the format's code mask are restored). Called from many threads at once.
+  using Apply = std::function<uint32_t(uint32_t code, uint32_t hit, const format::Format& fmt,
+                                       double param, Rng& rng)>;
+  std::string name;        ///< the spec: lower-case letters, digits and '_', starting with a letter
+  bool bit_level = false;  ///< the rate is per bit (true) or per value (false)
+  double default_param = 0;
+  Apply apply;
+};
+
+/// Makes `model` available to FaultModel::parse (so to `--fault-model` and TOML specs) in
+/// this process. Throws ares::InputError when the name is malformed, built in or taken, or
+/// `apply` is empty. Register before parsing specs that name it.
+void register_fault_model(CustomFaultModel model);
+
 class FaultModel {
  public:
-  enum class Kind { kFlip, kStuck0, kStuck1, kSignFlip, kZero, kUniform, kGaussian };
-  /// Parses a spec from the table above. Throws ares::InputError naming the spec otherwise.
+  enum class Kind { kFlip, kStuck0, kStuck1, kSignFlip, kZero, kUniform, kGaussian, kCustom };
+  /// Parses a spec from the table above or a registered model's `name[:PARAM]`. Throws
+  /// ares::InputError naming the spec otherwise.
   static FaultModel parse(std::string_view spec);
   Kind kind() const { return kind_; }
-  /// True for flip, stuck0 and stuck1: the rate is per bit.
+  /// True for flip, stuck0, stuck1 and bit-level custom models: the rate is per bit.
   bool bit_level() const {
-    return kind_ == Kind::kFlip || kind_ == Kind::kStuck0 || kind_ == Kind::kStuck1;
+    return kind_ == Kind::kFlip || kind_ == Kind::kStuck0 || kind_ == Kind::kStuck1 ||
+           (kind_ == Kind::kCustom && custom_->bit_level);
   }
+  /// gaussian's standard deviation, or a custom model's parameter.
   double sigma() const { return sigma_; }
-  /// Canonical spec ("flip", "gaussian:0.1").
+  /// The registered model of a kCustom model, else null.
+  const CustomFaultModel* custom() const { return custom_.get(); }
+  /// Canonical spec ("flip", "gaussian:0.1", "mymodel:2").
   std::string spec() const;
 
  private:
-  FaultModel(Kind kind, double sigma) : kind_(kind), sigma_(sigma) {}
+  FaultModel(Kind kind, double sigma, std::shared_ptr<const CustomFaultModel> custom = nullptr)
+      : kind_(kind), sigma_(sigma), custom_(std::move(custom)) {}
   Kind kind_;
   double sigma_;
+  std::shared_ptr<const CustomFaultModel> custom_;
 };
 
 /// A value a fault changed: its index and its new code.

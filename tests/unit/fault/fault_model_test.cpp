@@ -145,5 +145,69 @@ TEST(FaultModelTest, ValueLevelHitCount) {
   EXPECT_LT(std::fabs(mean - mu) / se, 5.0);
 }
 
+// Custom models: registered once per process (the registry is global), then parsed like the
+// built-in ones. A bit-level model sees the hit bits and may change only those; a value-level
+// model may change only the faultable bits. Exhaustive over all 8-bit codes at rate 1.
+TEST(FaultModelTest, CustomModelsRegisterParseAndKeepProtectedBits) {
+  static bool registered = false;
+  if (!registered) {
+    // Bit level: a hit bit becomes 1 when PARAM is 1, else 0; and it tries to flip every bit
+    // that was not hit (protected ones, bits beyond the code) as well.
+    register_fault_model({"test_stuck", true, 1.0,
+                          [](uint32_t code, uint32_t hit, const Format&, double param, Rng&) {
+                            return (param == 1.0 ? (code | hit) : (code & ~hit)) ^ ~hit;
+                          }});
+    // Value level: every bit set (the format's all-ones code, beyond it too).
+    register_fault_model(
+        {"test_ones", false, 0.0,
+         [](uint32_t, uint32_t, const Format&, double, Rng&) { return 0xFFFFFFFFu; }});
+    registered = true;
+  }
+  EXPECT_EQ(FaultModel::parse("test_stuck").kind(), FaultModel::Kind::kCustom);
+  EXPECT_TRUE(FaultModel::parse("test_stuck").bit_level());
+  EXPECT_FALSE(FaultModel::parse("test_ones").bit_level());
+  EXPECT_EQ(FaultModel::parse("test_stuck").spec(), "test_stuck");
+  EXPECT_EQ(FaultModel::parse("test_stuck:0").spec(), "test_stuck:0");
+  EXPECT_EQ(FaultModel::parse("test_stuck:0").sigma(), 0.0);
+  for (const char* bad : {"test_stuck:", "test_stuck:x", "test_stuck:inf", "test_stuckx"})
+    EXPECT_THROW(FaultModel::parse(bad), InputError) << bad;
+  // The unknown-model message lists the registered ones.
+  try {
+    FaultModel::parse("nope");
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("test_ones"), std::string::npos) << e.what();
+  }
+  auto noop = [](uint32_t c, uint32_t, const Format&, double, Rng&) { return c; };
+  EXPECT_THROW(register_fault_model({"test_stuck", true, 0, noop}), InputError);  // taken
+  EXPECT_THROW(register_fault_model({"flip", true, 0, noop}), InputError);        // built in
+  EXPECT_THROW(register_fault_model({"Bad-Name", true, 0, noop}), InputError);
+  EXPECT_THROW(register_fault_model({"test_empty", true, 0, nullptr}), InputError);
+
+  const Format f = Format::parse("q2.6-sm");
+  const auto codes = all_codes(f);
+  for (const char* prot : {"none", "sign"}) {
+    SCOPED_TRACE(prot);
+    const uint32_t mask = Protection::parse(prot).faultable_mask(f);
+    for (const char* m : {"test_stuck", "test_stuck:0", "test_ones"}) {
+      SCOPED_TRACE(m);
+      Rng rng(stream_key(9, {2}));
+      uint64_t hits = 0;
+      auto changes = sample_faults(rng, codes.data(), codes.size(), f, mask, 1.0,
+                                   Semantics::kBernoulli, FaultModel::parse(m), &hits);
+      std::vector<uint32_t> after = codes;
+      for (const auto& c : changes) after[c.index] = c.code;
+      // Every faultable bit is hit at rate 1: what a model did to any other bit is undone.
+      size_t wrong = 0, first = 0;
+      for (size_t i = 0; i < codes.size(); ++i) {
+        const uint32_t expect =
+            std::string(m) == "test_stuck:0" ? codes[i] & ~mask : codes[i] | mask;
+        if (after[i] != expect && wrong++ == 0) first = i;
+      }
+      EXPECT_EQ(wrong, 0u) << "first wrong code " << first << " -> " << after[first];
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ares::fault
