@@ -38,6 +38,7 @@ class Args {
             value = argv[++i];
           }
           values_[name] = *value;
+          all_[name].push_back(*value);
         } else {
           throw InputError(command_ + ": unknown flag --" + name + " (see 'ares " + command_ +
                            " --help')");
@@ -53,6 +54,11 @@ class Args {
     auto it = values_.find(name);
     if (it == values_.end()) return std::nullopt;
     return it->second;
+  }
+  /// Every value of a repeatable flag, in order (get() returns the last).
+  std::vector<std::string> get_all(const std::string& name) const {
+    auto it = all_.find(name);
+    return it == all_.end() ? std::vector<std::string>{} : it->second;
   }
   std::string get_or(const std::string& name, const std::string& def) const {
     return get(name).value_or(def);
@@ -86,6 +92,7 @@ class Args {
  private:
   std::string command_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_;
   std::vector<std::string> positional_;
 };
 

@@ -20,7 +20,8 @@ int cmd_evaluate(const std::vector<std::string>& argv) {
     std::printf(
         "usage: ares evaluate MODEL [--dataset D] [--limit N] [--predictions FILE.csv]\n\n"
         "Clean error of a checkpoint or TorchScript file on a test set (float weights, no\n"
-        "faults). --predictions writes index,label,prediction per sample (a prediction is the\n"
+        "faults). A checkpoint trained with faults (ares train --inject) lists them after the\n"
+        "error. --predictions writes index,label,prediction per sample (a prediction is the\n"
         "first index of the largest logit; -1 where a logit is NaN or Inf).\n"
         "  --dataset D     default: the checkpoint's dataset (required for TorchScript)\n"
         "  --limit N       the first N test samples only\n"
@@ -78,6 +79,13 @@ int cmd_evaluate(const std::vector<std::string>& argv) {
   }
   std::printf("%s  error %.4f  (%lld of %lld wrong)\n", loaded.path.c_str(),
               n ? double(wrong) / double(n) : 0.0, (long long)wrong, (long long)n);
+  // Checkpoints trained with faults say so (ares train --inject).
+  for (int i = 0; loaded.meta.count("inject." + std::to_string(i)); ++i) {
+    std::string key = "inject." + std::to_string(i);
+    std::printf("  trained with --inject %s: %s faults (%s NaN/Inf) in %s rounds\n",
+                loaded.meta[key].c_str(), loaded.meta[key + ".faults"].c_str(),
+                loaded.meta[key + ".nonfinite"].c_str(), loaded.meta[key + ".rounds"].c_str());
+  }
   return 0;
 }
 

@@ -33,14 +33,26 @@ const char* kHelp =
     "  --out DIR         output directory (default runs/MODEL-DATASET)\n"
     "  --threads T       LibTorch threads (default: all cores); checkpoints are\n"
     "                    bit-identical for the same seed and thread count\n"
-    "  --quiet           no progress on stderr\n";
+    "  --quiet           no progress on stderr\n"
+    "  --inject SPEC     inject faults while training (repeatable; docs/training-faults.md):\n"
+    "                      SITE[:FORMAT]:BER[:every=K][:model=M][:protect=P][:semantics=S]\n"
+    "                    SITE: weights (stored weights, faulted after every K-th optimizer\n"
+    "                    step, default K=100; they persist until the optimizer moves them),\n"
+    "                    grad (every gradient, after backward, before the step) or act:STAGE\n"
+    "                    (the stage's output on every forward pass; gradients pass straight\n"
+    "                    through). FORMAT default fp32; BER in [0, 1]; M and P as in\n"
+    "                    'ares campaign' (flip, stuck0, stuck1, ..., sign, msb:K, ...).\n"
+    "                    Only values a fault hits change (decode of the faulty code); NaN and\n"
+    "                    Inf are kept. A checkpoint whose final weights hold NaN or Inf is\n"
+    "                    not written. Examples: grad:1e-5, weights:q2.6-2c:1e-5:every=100,\n"
+    "                    act:fc1:q4.4-sm:1e-3:model=stuck1:protect=sign\n";
 }  // namespace
 
 int cmd_train(const std::vector<std::string>& argv) {
-  Args args(
-      "train", argv,
-      {"model", "dataset", "seed", "instances", "epochs", "batch", "lr", "limit", "out", "threads"},
-      {"help", "quiet"});
+  Args args("train", argv,
+            {"model", "dataset", "seed", "instances", "epochs", "batch", "lr", "limit", "out",
+             "threads", "inject"},
+            {"help", "quiet"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -48,7 +60,16 @@ int cmd_train(const std::vector<std::string>& argv) {
   ARES_CHECK(args.has("model"), "train: --model is required (see 'ares models')");
   ARES_CHECK(args.positional().empty(), "train: unexpected argument '", args.positional()[0], "'");
   std::string model_name = args.get_or("model", "");
-  models::create(model_name);  // validates the name before any work
+  auto probe = models::create(model_name);  // validates the name before any work
+  std::vector<train::Injection> injections;
+  for (const auto& spec : args.get_all("inject")) {
+    try {
+      injections.push_back(train::Injection::parse(spec));
+      train::check_injection(injections.back(), *probe);
+    } catch (const InputError& e) {
+      throw InputError(std::string("train: ") + e.what());
+    }
+  }
   std::string dataset = args.get_or("dataset", "fashion-mnist");
   long long seed = args.get_int("seed", 1);
   long long instances = args.get_int("instances", 1);
@@ -77,7 +98,8 @@ int cmd_train(const std::vector<std::string>& argv) {
                     .learning_rate(args.get_double("lr", 1e-3))
                     .seed(s)
                     .limit(args.get_int("limit", 0))
-                    .progress(!args.has("quiet"));
+                    .progress(!args.has("quiet"))
+                    .injections(injections);
     auto r = train::train_model(*model, data, opts);
     models::Metadata meta = {
         {"dataset", dataset},
@@ -92,11 +114,37 @@ int cmd_train(const std::vector<std::string>& argv) {
         {"git_revision", ares::git_revision()},
         {"libtorch_version", TORCH_VERSION},
     };
+    // What was injected, per site: "inject.N" = canonical spec, then its counts.
+    for (size_t i = 0; i < r.injections.size(); ++i) {
+      const auto& st = r.injections[i];
+      std::string key = "inject." + std::to_string(i);
+      meta[key] = st.spec;
+      meta[key + ".rounds"] = std::to_string(st.rounds);
+      meta[key + ".hits"] = std::to_string(st.hits);
+      meta[key + ".faults"] = std::to_string(st.faults);
+      meta[key + ".nonfinite"] = std::to_string(st.nonfinite);
+    }
+    if (!r.injections.empty()) meta["final_loss"] = std::to_string(r.final_loss);
     std::string path =
         (std::filesystem::path(out) / (model_name + "-s" + std::to_string(s) + ".ckpt")).string();
-    models::save_checkpoint(path, *model, meta);
-    std::printf("%s  seed %llu  test error %.4f  (%.1fs)\n", path.c_str(), (unsigned long long)s,
-                r.test_error, r.seconds);
+    if (r.nonfinite_parameters == 0) {
+      models::save_checkpoint(path, *model, meta);
+      std::printf("%s  seed %llu  test error %.4f  (%.1fs)\n", path.c_str(), (unsigned long long)s,
+                  r.test_error, r.seconds);
+    } else {
+      // Ares refuses NaN/Inf weights on load, so such a checkpoint would be of no use.
+      std::printf(
+          "%s  seed %llu  test error %.4f  (%.1fs)  not written: %lld parameters are NaN "
+          "or Inf after training with faults\n",
+          path.c_str(), (unsigned long long)s, r.test_error, r.seconds,
+          (long long)r.nonfinite_parameters);
+    }
+    if (!r.injections.empty()) std::printf("  final training loss %.6g\n", r.final_loss);
+    for (const auto& st : r.injections) {
+      std::printf("  inject %s: %llu faults (%llu hits, %llu NaN/Inf) in %llu rounds\n",
+                  st.spec.c_str(), (unsigned long long)st.faults, (unsigned long long)st.hits,
+                  (unsigned long long)st.nonfinite, (unsigned long long)st.rounds);
+    }
     std::fflush(stdout);
   }
   return 0;

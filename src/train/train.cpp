@@ -27,6 +27,7 @@ TrainResult train_model(models::StagedModel& model, const data::Split& data,
   int64_t n = data.train.size();
   if (o.limit_ > 0) n = std::min(n, o.limit_);
   ARES_CHECK(n > 0, "train: no training samples");
+  Injector injector(o.injections_, model, o.seed_);
   torch::optim::Adam opt(model.parameters(), torch::optim::AdamOptions(o.learning_rate_));
   fault::Rng rng(fault::stream_key(o.seed_, {0x7472616eull /* "tran" */}));
   std::vector<int64_t> order(n);
@@ -46,9 +47,12 @@ TrainResult train_model(models::StagedModel& model, const data::Split& data,
       auto x = data.train.images.index_select(0, idx);
       auto y = data.train.labels.index_select(0, idx);
       opt.zero_grad();
-      auto loss = torch::nn::functional::cross_entropy(model.forward(x), y);
+      const int64_t step = int64_t(epoch) * steps_per_epoch + s;
+      auto loss = torch::nn::functional::cross_entropy(injector.forward(x, step), y);
       loss.backward();
+      injector.after_backward(step);
       opt.step();
+      injector.after_step(step);
       loss_sum += loss.item<double>();
       progress.tick();
     }
@@ -58,6 +62,10 @@ TrainResult train_model(models::StagedModel& model, const data::Split& data,
   model.eval();
   result.test_error = models::evaluate_error(model, data.test.images, data.test.labels);
   result.seconds = progress.elapsed();
+  result.injections = injector.stats();
+  for (const auto& p : model.parameters()) {
+    result.nonfinite_parameters += torch::isfinite(p).logical_not().sum().item<int64_t>();
+  }
   return result;
 }
 

@@ -1,0 +1,295 @@
+#include "ares/train/injection.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "ares/common/error.h"
+#include "ares/fault/rng.h"
+
+namespace ares::train {
+namespace {
+
+constexpr uint64_t kInjectTag = 0x696e6a74;  // "injt": training-time fault streams
+
+std::vector<std::string> split_fields(std::string_view s) {
+  std::vector<std::string> out(1);
+  for (char c : s) {
+    if (c == ':') {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+bool parse_number(const std::string& text, double* out) {
+  if (text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (errno != 0 || end == nullptr || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+// Shortest %g form that reads back as the same double.
+std::string format_number(double v) {
+  char buf[40];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+// Backward passes the gradient to `x` unchanged; forward returns the faulty values exactly.
+struct StraightThrough : torch::autograd::Function<StraightThrough> {
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& x,
+                               const torch::Tensor& faulty) {
+    (void)x;
+    return faulty;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext*,
+                                               torch::autograd::tensor_list grad) {
+    return {grad[0], torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+Injection Injection::parse(std::string_view spec_view) {
+  const std::string spec(spec_view);
+  const std::string where = "--inject '" + spec + "': ";
+  auto fields = split_fields(spec);
+  Injection inj;
+  size_t i = 1;
+  const std::string& site = fields[0];
+  if (site == "weights") {
+    inj.site = Site::kWeights;
+  } else if (site == "grad") {
+    inj.site = Site::kGradient;
+  } else if (site == "act") {
+    inj.site = Site::kActivation;
+    ARES_CHECK(fields.size() > 1 && !fields[1].empty(), where,
+               "'act' needs a stage: act:STAGE:[FORMAT:]BER");
+    inj.stage = fields[i++];
+  } else {
+    throw InputError(where + "site '" + site + "' is not weights, grad or act:STAGE");
+  }
+  ARES_CHECK(i < fields.size() && !fields[i].empty(), where, "expected ", site,
+             inj.stage.empty() ? "" : ":" + inj.stage, ":[FORMAT:]BER");
+  // The format is optional: a field that reads as a number is the BER.
+  if (!parse_number(fields[i], &inj.rate)) {
+    try {
+      inj.format = format::Format::parse(fields[i]);
+    } catch (const InputError& e) {
+      throw InputError(where + e.what());
+    }
+    ++i;
+    ARES_CHECK(i < fields.size() && !fields[i].empty(), where, "expected a BER after format '",
+               fields[i - 1], "'");
+    ARES_CHECK(parse_number(fields[i], &inj.rate), where, "BER '", fields[i], "' is not a number");
+  }
+  ++i;
+  ARES_CHECK(std::isfinite(inj.rate) && inj.rate >= 0 && inj.rate <= 1, where, "BER ",
+             fields[i - 1], " is outside [0, 1]");
+  // Options: key=value; a field without '=' continues the previous value (gaussian:0.1,
+  // msb:2, bits:0,7).
+  std::vector<std::pair<std::string, std::string>> options;
+  for (; i < fields.size(); ++i) {
+    auto eq = fields[i].find('=');
+    if (eq == std::string::npos) {
+      ARES_CHECK(!options.empty(), where, "unexpected '", fields[i],
+                 "' (options: every=K, model=M, protect=P, semantics=S)");
+      options.back().second += ":" + fields[i];
+    } else {
+      options.emplace_back(fields[i].substr(0, eq), fields[i].substr(eq + 1));
+    }
+  }
+  std::vector<std::string> seen;
+  for (const auto& [key, value] : options) {
+    ARES_CHECK(std::find(seen.begin(), seen.end(), key) == seen.end(), where, "option '", key,
+               "' given twice");
+    seen.push_back(key);
+    try {
+      if (key == "every") {
+        ARES_CHECK(inj.site == Site::kWeights, "every= applies to the weights site only");
+        double k = 0;
+        ARES_CHECK(parse_number(value, &k) && k >= 1 && k <= 1e12 && k == std::floor(k),
+                   "every= expects an integer >= 1, got '", value, "'");
+        inj.every = int64_t(k);
+      } else if (key == "model") {
+        inj.model = fault::FaultModel::parse(value);
+      } else if (key == "protect") {
+        inj.protection = fault::Protection::parse(value);
+      } else if (key == "semantics") {
+        inj.semantics = fault::parse_semantics(value);
+      } else {
+        throw InputError("unknown option '" + key +
+                         "' (options: every=K, model=M, protect=P, semantics=S)");
+      }
+    } catch (const InputError& e) {
+      throw InputError(where + e.what());
+    }
+  }
+  try {
+    inj.protection.faultable_mask(inj.format);  // throws when it does not fit
+  } catch (const InputError& e) {
+    throw InputError(where + e.what());
+  }
+  return inj;
+}
+
+std::string Injection::spec() const {
+  std::string s = site == Site::kWeights ? "weights" : site == Site::kGradient ? "grad" : "act";
+  if (site == Site::kActivation) s += ":" + stage;
+  s += ":" + format.spec() + ":" + format_number(rate);
+  if (site == Site::kWeights) s += ":every=" + std::to_string(every);
+  if (model.kind() != fault::FaultModel::Kind::kFlip) s += ":model=" + model.spec();
+  if (protection.spec() != "none") s += ":protect=" + protection.spec();
+  if (semantics != fault::Semantics::kBernoulli)
+    s += ":semantics=" + std::string(to_string(semantics));
+  return s;
+}
+
+namespace {
+int64_t find_stage(const Injection& inj, const models::StagedModel& model) {
+  for (size_t s = 0; s < model.num_stages(); ++s) {
+    if (model.stage_name(s) == inj.stage || std::to_string(s) == inj.stage) return int64_t(s);
+  }
+  return -1;
+}
+}  // namespace
+
+void check_injection(const Injection& inj, const models::StagedModel& model) {
+  if (inj.site != Injection::Site::kActivation || find_stage(inj, model) >= 0) return;
+  std::string stages;
+  for (size_t s = 0; s < model.num_stages(); ++s) {
+    stages += (s ? ", " : "") + model.stage_name(s);
+  }
+  throw InputError("--inject '" + inj.spec() + "': model " + model.name() + " has no stage '" +
+                   inj.stage + "' (stages: " + stages + ")");
+}
+
+Injector::Injector(std::vector<Injection> injections, models::StagedModel& model, uint64_t seed)
+    : injections_(std::move(injections)), model_(model), seed_(seed) {
+  for (const auto& inj : injections_) {
+    check_injection(inj, model);
+    act_stage_.push_back(inj.site == Injection::Site::kActivation ? find_stage(inj, model) : -1);
+    faultable_.push_back(inj.protection.faultable_mask(inj.format));
+    stats_.push_back({inj.spec(), 0, 0, 0, 0});
+  }
+  for (const auto& p : model.parameters()) {
+    ARES_CHECK(p.device().is_cpu() && p.scalar_type() == torch::kFloat32,
+               "training with faults: parameters must be float32 on the CPU, got ", p.scalar_type(),
+               " on ", p.device());
+  }
+}
+
+void Injector::fault_tensors(size_t site, const std::vector<torch::Tensor>& tensors, int64_t step) {
+  const Injection& inj = injections_[site];
+  InjectionStats& st = stats_[site];
+  ++st.rounds;
+  if (inj.rate == 0) return;  // samples nothing: skip the encoding
+  std::vector<torch::Tensor> dense;
+  std::vector<uint64_t> offsets;  // first index of each tensor in one index space
+  uint64_t n = 0;
+  for (const auto& t : tensors) {
+    dense.push_back(t.is_contiguous() ? t : t.contiguous());
+    offsets.push_back(n);
+    n += uint64_t(t.numel());
+  }
+  codes_.resize(n);
+  for (size_t k = 0; k < dense.size(); ++k) {
+    inj.format.encode(dense[k].data_ptr<float>(), codes_.data() + offsets[k],
+                      size_t(dense[k].numel()));
+  }
+  fault::Rng rng(fault::stream_key(seed_, {kInjectTag, uint64_t(site), uint64_t(step)}));
+  uint64_t hits = 0;
+  auto changes = fault::sample_faults(rng, codes_.data(), n, inj.format, faultable_[site], inj.rate,
+                                      inj.semantics, inj.model, &hits);
+  st.hits += hits;
+  st.faults += changes.size();
+  size_t k = 0;  // changes are sorted by index: walk the tensors once
+  std::vector<bool> touched(dense.size(), false);
+  for (const auto& ch : changes) {
+    while (k + 1 < offsets.size() && ch.index >= offsets[k + 1]) ++k;
+    float v = inj.format.decode(ch.code);
+    if (!std::isfinite(v)) ++st.nonfinite;
+    dense[k].data_ptr<float>()[ch.index - offsets[k]] = v;
+    touched[k] = true;
+  }
+  for (size_t t = 0; t < dense.size(); ++t) {
+    if (touched[t] && !dense[t].is_same(tensors[t])) tensors[t].copy_(dense[t]);
+  }
+}
+
+torch::Tensor Injector::fault_activation(size_t site, const torch::Tensor& x, int64_t step) {
+  const Injection& inj = injections_[site];
+  InjectionStats& st = stats_[site];
+  ++st.rounds;
+  if (inj.rate == 0) return x;
+  ARES_CHECK(x.scalar_type() == torch::kFloat32 && x.device().is_cpu(), "--inject '", st.spec,
+             "': stage output must be float32 on the CPU, got ", x.scalar_type());
+  auto faulty = x.detach().contiguous().clone();
+  const uint64_t n = uint64_t(faulty.numel());
+  codes_.resize(n);
+  float* data = faulty.data_ptr<float>();
+  inj.format.encode(data, codes_.data(), n);
+  fault::Rng rng(fault::stream_key(seed_, {kInjectTag, uint64_t(site), uint64_t(step)}));
+  uint64_t hits = 0;
+  auto changes = fault::sample_faults(rng, codes_.data(), n, inj.format, faultable_[site], inj.rate,
+                                      inj.semantics, inj.model, &hits);
+  st.hits += hits;
+  st.faults += changes.size();
+  if (changes.empty()) return x;
+  for (const auto& ch : changes) {
+    float v = inj.format.decode(ch.code);
+    if (!std::isfinite(v)) ++st.nonfinite;
+    data[ch.index] = v;
+  }
+  return StraightThrough::apply(x, faulty);
+}
+
+torch::Tensor Injector::forward(torch::Tensor x, int64_t step) {
+  bool any = false;
+  for (int64_t s : act_stage_) any = any || s >= 0;
+  if (!any) return model_.forward(std::move(x));
+  for (size_t s = 0; s < model_.num_stages(); ++s) {
+    x = model_.stage(s)->forward(x);
+    for (size_t i = 0; i < injections_.size(); ++i) {
+      if (act_stage_[i] == int64_t(s)) x = fault_activation(i, x, step);
+    }
+  }
+  return x;
+}
+
+void Injector::after_backward(int64_t step) {
+  for (size_t i = 0; i < injections_.size(); ++i) {
+    if (injections_[i].site != Injection::Site::kGradient) continue;
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : model_.parameters()) {
+      if (p.grad().defined()) grads.push_back(p.grad());
+    }
+    fault_tensors(i, grads, step);
+  }
+}
+
+void Injector::after_step(int64_t step) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < injections_.size(); ++i) {
+    const Injection& inj = injections_[i];
+    if (inj.site != Injection::Site::kWeights || (step + 1) % inj.every != 0) continue;
+    std::vector<torch::Tensor> params;
+    for (const auto& p : model_.parameters()) params.push_back(p.detach());
+    fault_tensors(i, params, step);
+  }
+}
+
+}  // namespace ares::train
