@@ -9,10 +9,10 @@
 namespace ares::cli {
 
 std::set<std::string> campaign_flags() {
-  return {"checkpoint", "formats",     "protections", "bers",   "ber-min",  "ber-max",
-          "ber-points", "fault-model", "site",        "trials", "seed",     "targets",
-          "semantics",  "dataset",     "eval-limit",  "batch",  "cache-mb", "threads",
-          "engine",     "levels",      "out",         "spec"};
+  return {"checkpoint", "formats",     "protections", "bers",   "ber-min",    "ber-max",
+          "ber-points", "fault-model", "site",        "trials", "seed",       "targets",
+          "semantics",  "dataset",     "eval-limit",  "batch",  "cache-mb",   "threads",
+          "engine",     "levels",      "out",         "spec",   "param-kind", "bits"};
 }
 
 const char* campaign_flags_help() {
@@ -25,9 +25,14 @@ const char* campaign_flags_help() {
          "  --trials N          trials per BER (default 20)\n"
          "  --seed S            campaign seed (default 1)\n"
          "  --targets GLOBS     parameter-name globs, e.g. 'fc1.*,*.bias' (default '*')\n"
+         "  --param-kind K      weight site: weight, bias or all (default) parameters\n"
+         "  --bits LIST         bit indices of the stored word that may be faulted, e.g. 7 or\n"
+         "                      0-3,7 (0 = LSB; default all); protected bits stay protected,\n"
+         "                      and the BER applies to values x selected bits\n"
          "  --semantics S       bernoulli (default) or exact\n"
-         "  --site S            weights (default) or act:STAGE (the stage's output, stored\n"
-         "                      in each format, faulted at every inference)\n"
+         "  --site S            weights (default); act:STAGE (the stage's output, stored\n"
+         "                      in each format, faulted at every inference); hidden:STAGE\n"
+         "                      (a GRU stage's hidden state after every step, likewise)\n"
          "  --fault-model M     flip (default), stuck0, stuck1 (per bit); signflip, zero,\n"
          "                      uniform, gaussian:SIGMA (per value; see docs/faults.md)\n"
          "  --dataset D         override the checkpoint's dataset\n"
@@ -145,6 +150,8 @@ campaign::CampaignSpec spec_from_args(const Args& args) {
   ARES_CHECK(seed >= 0, args.command(), ": --seed must be >= 0, got ", seed);
   spec.seed = uint64_t(seed);
   spec.targets = split_list(args.get_or("targets", "*"));
+  spec.param_kind = args.get_or("param-kind", "all");
+  if (args.has("bits")) spec.bits = campaign::parse_bit_list(*args.get("bits"));
   spec.semantics = fault::parse_semantics(args.get_or("semantics", "bernoulli"));
   spec.fault_model = fault::FaultModel::parse(args.get_or("fault-model", "flip")).spec();
   spec.site = args.get_or("site", "weights");

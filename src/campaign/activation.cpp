@@ -5,18 +5,77 @@
 #include "ares/common/error.h"
 #include "ares/fault/rng.h"
 #include "ares/models/evaluate.h"
+#include "detail/sample_faults.h"
 
 namespace ares::campaign {
+
+SampleCodes::SampleCodes(const format::Format& fmt, torch::Tensor labels)
+    : format_(fmt), labels_(std::move(labels)) {
+  ARES_CHECK(labels_.size(0) > 0, "evaluation set is empty");
+}
+
+void SampleCodes::set_baseline(const torch::Tensor& logits) {
+  wrong_ = models::wrong_mask(logits, labels_).to(torch::kInt64);
+  baseline_errors_ = wrong_.sum().item<int64_t>();
+}
+
+uint64_t sample_stream(uint64_t trial_stream, int64_t sample) {
+  return fault::stream_key(trial_stream, {uint64_t(sample)});
+}
+
+namespace detail {
+
+std::vector<SamplePlan> draw_sample_plans(const SampleCodes& c, uint64_t trial_stream,
+                                          uint32_t faultable_mask, double ber,
+                                          fault::Semantics semantics,
+                                          const fault::FaultModel& model, uint64_t* hits) {
+  // Per sample, its own plan: independent of batching and threads.
+  std::vector<SamplePlan> plans;
+  *hits = 0;
+  for (int64_t i = 0; i < c.samples(); ++i) {
+    fault::Rng rng(sample_stream(trial_stream, i));
+    uint64_t h = 0;
+    auto changes = fault::sample_faults(rng, c.codes(i), uint64_t(c.values_per_sample()),
+                                        c.format(), faultable_mask, ber, semantics, model, &h);
+    *hits += h;
+    if (!changes.empty()) plans.push_back({i, std::move(changes)});
+  }
+  return plans;
+}
+
+bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faultable_mask,
+                      double ber, fault::Semantics semantics, const fault::FaultModel& model,
+                      int64_t batch, const FaultyLogits& logits, uint64_t* hits, int64_t* errors) {
+  ARES_ASSERT(batch >= 1);
+  auto plans = draw_sample_plans(c, trial_stream, faultable_mask, ber, semantics, model, hits);
+  if (plans.empty()) {
+    *errors = c.baseline_errors();
+    return false;
+  }
+  c10::InferenceMode guard;
+  std::vector<int64_t> rows;
+  for (const auto& p : plans) rows.push_back(p.sample);
+  auto index = torch::tensor(rows, torch::kInt64);
+  int64_t wrong = c.baseline_errors() - c.wrong().index_select(0, index).sum().item<int64_t>();
+  for (size_t a = 0; a < plans.size(); a += size_t(batch)) {
+    size_t b = std::min(plans.size(), a + size_t(batch));
+    auto idx = index.slice(0, int64_t(a), int64_t(b));
+    wrong += models::count_errors(logits(plans, a, b, idx), c.labels().index_select(0, idx));
+  }
+  *errors = wrong;
+  return true;
+}
+
+}  // namespace detail
 
 ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
                                  const format::Format& fmt, torch::Tensor images,
                                  torch::Tensor labels, int64_t batch)
-    : stage_(stage), format_(fmt), labels_(std::move(labels)) {
+    : SampleCodes(fmt, std::move(labels)), stage_(stage) {
   ARES_CHECK(stage < model.num_stages(), "activation site: model ", model.name(), " has ",
              model.num_stages(), " stages, no stage ", stage);
   c10::InferenceMode guard;
   const int64_t n = labels_.size(0);
-  ARES_CHECK(n > 0, "evaluation set is empty");
   std::vector<torch::Tensor> logits;
   for (int64_t a = 0; a < n; a += batch) {
     int64_t b = std::min(n, a + batch);
@@ -37,9 +96,7 @@ ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
     shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
     logits.push_back(model.forward_from(stage + 1, stored_.slice(0, a, b).view(shape)));
   }
-  auto all = torch::cat(logits);
-  wrong_ = models::wrong_mask(all, labels_).to(torch::kInt64);
-  baseline_errors_ = wrong_.sum().item<int64_t>();
+  set_baseline(torch::cat(logits));
 }
 
 ActivationEvaluator::ActivationEvaluator(std::shared_ptr<const ActivationCache> cache,
@@ -52,46 +109,21 @@ bool ActivationEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, do
                               fault::Semantics semantics, const fault::FaultModel& model,
                               uint64_t* hits, int64_t* errors) {
   const ActivationCache& c = *cache_;
-  const auto& fmt = c.format();
-  const int64_t n = c.samples(), u = c.values_per_sample();
-  *hits = 0;
-  // Per sample, its own plan: independent of batching and threads.
-  std::vector<int64_t> rows;
-  std::vector<std::vector<fault::CodeChange>> plans;
-  for (int64_t i = 0; i < n; ++i) {
-    fault::Rng rng(fault::stream_key(trial_stream, {uint64_t(i)}));
-    uint64_t h = 0;
-    auto changes = fault::sample_faults(rng, c.codes(i), uint64_t(u), fmt, faultable_mask, ber,
-                                        semantics, model, &h);
-    *hits += h;
-    if (!changes.empty()) {
-      rows.push_back(i);
-      plans.push_back(std::move(changes));
-    }
-  }
-  if (rows.empty()) {
-    *errors = c.baseline_errors();
-    return false;
-  }
-  c10::InferenceMode guard;
-  auto index = torch::tensor(rows, torch::kInt64);
-  int64_t wrong = c.baseline_errors() - c.wrong().index_select(0, index).sum().item<int64_t>();
-  for (size_t a = 0; a < rows.size(); a += size_t(batch_)) {
-    size_t b = std::min(rows.size(), a + size_t(batch_));
-    auto idx = index.slice(0, int64_t(a), int64_t(b));
+  auto logits = [&](const std::vector<detail::SamplePlan>& plans, size_t a, size_t b,
+                    const torch::Tensor& idx) {
+    const int64_t u = c.values_per_sample();
     auto x = c.stored().index_select(0, idx);  // a copy: faults go into it
     float* data = x.data_ptr<float>();
     for (size_t r = a; r < b; ++r) {
-      for (const auto& ch : plans[r])
-        data[int64_t(r - a) * u + int64_t(ch.index)] = fmt.decode(ch.code);
+      for (const auto& ch : plans[r].changes)
+        data[int64_t(r - a) * u + int64_t(ch.index)] = c.format().decode(ch.code);
     }
     std::vector<int64_t> shape = {int64_t(b - a)};
     shape.insert(shape.end(), c.sample_shape().begin(), c.sample_shape().end());
-    auto logits = model_->forward_from(c.stage() + 1, x.view(shape));
-    wrong += models::count_errors(logits, c.labels().index_select(0, idx));
-  }
-  *errors = wrong;
-  return true;
+    return model_->forward_from(c.stage() + 1, x.view(shape));
+  };
+  return detail::run_sample_trial(c, trial_stream, faultable_mask, ber, semantics, model, batch_,
+                                  logits, hits, errors);
 }
 
 }  // namespace ares::campaign

@@ -17,6 +17,7 @@
 
 #include "ares/campaign/activation.h"
 #include "ares/campaign/engine.h"
+#include "ares/campaign/hidden_state.h"
 #include "ares/campaign/store.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
@@ -24,12 +25,12 @@
 #include "ares/common/version.h"
 #include "ares/data/load.h"
 #include "ares/fault/fault_model.h"
-#include "ares/fault/protection.h"
 #include "ares/fault/rng.h"
 #include "ares/format/format.h"
 #include "ares/inject/weight_faults.h"
 #include "ares/models/checkpoint.h"
 #include "ares/models/evaluate.h"
+#include "ares/models/gru.h"
 #include "ares/models/torchscript.h"
 #include "ares/train/train.h"
 
@@ -75,9 +76,9 @@ struct WeightTrials {
   }
 };
 
-// One worker's activation-fault trials: every sample draws its own plan.
-struct ActivationTrials {
-  std::unique_ptr<ActivationEvaluator> ev;
+// One worker's activation- or hidden-state-fault trials: every sample draws its own plan.
+struct SampleTrials {
+  std::unique_ptr<SampleEvaluator> ev;
   int stage;
   void run(const CampaignSpec& spec, const fault::FaultModel& model, const Job& job, TrialRow& r) {
     r.evaluated = ev->run(r.stream, job.mask, job.ber, spec.semantics, model, &r.faults, &r.errors);
@@ -238,10 +239,11 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
         formats.push_back(c.format);
       }
     }
-    // The activation site's stage, resolved by name or index.
+    // A per-sample site's stage ("act:STAGE", "hidden:STAGE"), resolved by name or index.
     int act_stage = -1;
+    const bool hidden_site = spec.site.rfind("hidden:", 0) == 0;
     if (spec.site != "weights") {
-      std::string name = spec.site.substr(4);
+      std::string name = spec.site.substr(spec.site.find(':') + 1);
       for (size_t s = 0; s < loaded.model->num_stages(); ++s) {
         if (loaded.model->stage_name(s) == name || std::to_string(s) == name) act_stage = int(s);
       }
@@ -249,23 +251,35 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
       for (size_t s = 0; s < loaded.model->num_stages(); ++s) {
         stages += (s ? ", " : "") + loaded.model->stage_name(s);
       }
-      ARES_CHECK(act_stage >= 0 && act_stage + 1 < int(loaded.model->num_stages()), "site '",
-                 spec.site, "': model ", loaded.model->name(), " has no stage '", name,
-                 "' before its last (stages: ", stages, ")");
+      // An activation site needs a stage after it; a GRU's hidden state may feed the output.
+      ARES_CHECK(act_stage >= 0 && (hidden_site || act_stage + 1 < int(loaded.model->num_stages())),
+                 "site '", spec.site, "': model ", loaded.model->name(), " has no stage '", name,
+                 hidden_site ? "'" : "' before its last", " (stages: ", stages, ")");
+      if (hidden_site) {
+        try {
+          models::gru_step_hook(*loaded.model, loaded.model->stage_name(size_t(act_stage)));
+        } catch (const InputError& e) {
+          throw InputError("site '" + spec.site + "': " + e.what());
+        }
+      }
     }
     for (const auto& fmt_spec : formats) {
       auto fmt = format::Format::parse(fmt_spec);
       auto qmodel = loaded.model->clone_model();
       qmodel->eval();
-      // Weights: quantized targets and the clean activations of every stage. Activations:
-      // float weights, the stage's output stored in the format.
+      // Weights: quantized targets and the clean activations of every stage. Activations and
+      // hidden states: float weights, the stage's output (or the GRU's hidden state at every
+      // step) stored in the format.
       std::shared_ptr<const inject::WeightTargets> targets;
       std::shared_ptr<const CleanCache> cache;
       std::shared_ptr<const ActivationCache> act;
+      std::shared_ptr<const HiddenStateCache> hid;
+      std::shared_ptr<const SampleCodes> per_sample;
       uint64_t values = 0;
       int64_t baseline_errors = 0, samples = 0;
       if (act_stage < 0) {
-        targets = std::make_shared<const inject::WeightTargets>(*qmodel, spec.targets, fmt);
+        targets = std::make_shared<const inject::WeightTargets>(
+            *qmodel, spec.targets, fmt, inject::parse_param_kind(spec.param_kind));
         cache = std::make_shared<const CleanCache>(*qmodel, images, labels, spec.batch,
                                                    spec.cache_mb, spec.measure_floor);
         result.clean_forward_seconds += cache->forward_seconds();
@@ -274,17 +288,22 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
         baseline_errors = cache->baseline_errors();
         samples = cache->samples();
       } else {
-        act = std::make_shared<const ActivationCache>(*qmodel, size_t(act_stage), fmt, images,
-                                                      labels, spec.batch);
-        values = uint64_t(act->samples() * act->values_per_sample());
-        baseline_errors = act->baseline_errors();
-        samples = act->samples();
+        if (hidden_site) {
+          per_sample = hid = std::make_shared<const HiddenStateCache>(
+              *qmodel, size_t(act_stage), fmt, images, labels, spec.batch);
+        } else {
+          per_sample = act = std::make_shared<const ActivationCache>(
+              *qmodel, size_t(act_stage), fmt, images, labels, spec.batch);
+        }
+        values = uint64_t(per_sample->samples() * per_sample->values_per_sample());
+        baseline_errors = per_sample->baseline_errors();
+        samples = per_sample->samples();
       }
       std::vector<Job> jobs;
       for (size_t ci = 0; ci < C; ++ci) {
         const Config& cfg = spec.configs[ci];
         if (cfg.format != fmt_spec) continue;
-        uint32_t mask = fault::Protection::parse(cfg.protection).faultable_mask(fmt);
+        uint32_t mask = spec.faultable_mask(cfg);  // the selected bits the protection leaves
         ConfigSummary sum;
         sum.instance = int(inst);
         sum.config = int(ci);
@@ -320,11 +339,15 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
         for (size_t i : finished) batch.push_back(result.rows[i]);
         store->add_trials(batch);
       };
-      if (act) {
+      if (per_sample) {
         auto make = [&]() {
-          return ActivationTrials{
-              std::make_unique<ActivationEvaluator>(act, qmodel->clone_model(), spec.batch),
-              act_stage};
+          std::unique_ptr<SampleEvaluator> ev;
+          if (hid) {
+            ev = std::make_unique<HiddenStateEvaluator>(hid, qmodel->clone_model(), spec.batch);
+          } else {
+            ev = std::make_unique<ActivationEvaluator>(act, qmodel->clone_model(), spec.batch);
+          }
+          return SampleTrials{std::move(ev), act_stage};
         };
         run_jobs(jobs, spec.threads, make, spec, result.rows, progress, commit);
         continue;
@@ -517,7 +540,10 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
      << ",\n  \"semantics\": " << json_str(fault::to_string(spec.semantics))
      << ",\n  \"fault_model\": " << json_str(spec.fault_model)
      << ",\n  \"engine\": " << json_str(spec.engine)
-     << ",\n  \"sampler\": " << json_str(spec.sampler) << ",\n  \"eval_limit\": " << spec.eval_limit
+     << ",\n  \"sampler\": " << json_str(spec.sampler) << ",\n  \"site\": " << json_str(spec.site)
+     << ",\n  \"param_kind\": " << json_str(spec.param_kind)
+     << ",\n  \"selected_bits\": " << json_str(spec.bits.empty() ? "all" : bit_list_text(spec.bits))
+     << ",\n  \"eval_limit\": " << spec.eval_limit
      << ",\n  \"threshold_rule\": \"highest grid BER before the mean error first exceeds "
         "baseline * (1 + level/100)\",\n  \"targets\": [";
   for (size_t i = 0; i < spec.targets.size(); ++i)

@@ -78,8 +78,20 @@ void CampaignSpec::validate() const {
              "' (expected sparse or dense)");
   ARES_CHECK(sampler == "sparse" || semantics == fault::Semantics::kBernoulli,
              "campaign: the dense sampler implements bernoulli semantics only");
-  ARES_CHECK(site == "weights" || (site.rfind("act:", 0) == 0 && site.size() > 4),
-             "campaign: site '", site, "' is not 'weights' or 'act:STAGE'");
+  const bool per_sample = (site.rfind("act:", 0) == 0 && site.size() > 4) ||
+                          (site.rfind("hidden:", 0) == 0 && site.size() > 7);
+  ARES_CHECK(site == "weights" || per_sample, "campaign: site '", site,
+             "' is not 'weights', 'act:STAGE' or 'hidden:STAGE'");
+  ARES_CHECK(param_kind == "all" || param_kind == "weight" || param_kind == "bias",
+             "campaign: parameter kind '", param_kind, "' is not weight, bias or all");
+  ARES_CHECK(param_kind == "all" || site == "weights", "campaign: --param-kind ", param_kind,
+             " selects parameters of the weight site; site '", site, "' has none");
+  for (size_t i = 0; i < bits.size(); ++i) {
+    ARES_CHECK(bits[i] >= 0 && bits[i] <= 31 && (i == 0 || bits[i] > bits[i - 1]),
+               "campaign: bits must be distinct ascending indices in 0..31, got ",
+               bit_list_text(bits));
+  }
+  for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
   ARES_CHECK(site == "weights" || sampler == "sparse",
              "campaign: the dense sampler is for weight campaigns only");
   auto model = fault::FaultModel::parse(fault_model);
@@ -89,6 +101,69 @@ void CampaignSpec::validate() const {
   ARES_CHECK(shard_count >= 1 && shard_index >= 0 && shard_index < shard_count, "campaign: shard ",
              shard_index, "/", shard_count, " is not I/N with 0 <= I < N");
   for (double l : levels) ARES_CHECK(l >= 0, "campaign: degradation level ", l, " is negative");
+}
+
+uint32_t CampaignSpec::selected_bits(const format::Format& fmt) const {
+  if (bits.empty()) return fmt.code_mask();
+  uint32_t mask = 0;
+  for (int b : bits) {
+    ARES_CHECK(b >= 0 && b < fmt.width(), "campaign: --bits ", bit_list_text(bits), ": bit ", b,
+               " is outside format ", fmt.spec(), " (", fmt.width(), " bits: 0..", fmt.width() - 1,
+               ")");
+    mask |= 1u << b;
+  }
+  return mask;
+}
+
+uint32_t CampaignSpec::faultable_mask(const Config& config) const {
+  const auto fmt = format::Format::parse(config.format);
+  return fault::Protection::parse(config.protection).faultable_mask(fmt) & selected_bits(fmt);
+}
+
+std::vector<int> parse_bit_list(const std::string& text) {
+  uint32_t mask = 0;
+  auto index = [&text](const std::string& s) {
+    ARES_CHECK(
+        !s.empty() && s.size() <= 2 && s.find_first_not_of("0123456789") == std::string::npos,
+        "bits '", text, "': expected indices or ranges A-B in 0..31 (0 = LSB), got '", s, "'");
+    int v = std::stoi(s);
+    ARES_CHECK(v <= 31, "bits '", text, "': bit ", v, " is above 31");
+    return v;
+  };
+  std::string item;
+  std::istringstream in(text);
+  bool any = false;
+  while (std::getline(in, item, ',')) {
+    any = true;
+    auto dash = item.find('-');
+    int lo = index(item.substr(0, dash));
+    int hi = dash == std::string::npos ? lo : index(item.substr(dash + 1));
+    ARES_CHECK(lo <= hi, "bits '", text, "': range ", item, " is empty");
+    for (int b = lo; b <= hi; ++b) mask |= 1u << b;
+  }
+  ARES_CHECK(any && !text.empty() && text.back() != ',', "bits '", text,
+             "': expected indices or ranges A-B in 0..31 (0 = LSB)");
+  std::vector<int> out;
+  for (int b = 0; b < 32; ++b) {
+    if (mask >> b & 1u) out.push_back(b);
+  }
+  return out;
+}
+
+std::string bit_list_text(const std::vector<int>& bits) {
+  std::string out;
+  for (size_t i = 0; i < bits.size();) {
+    size_t j = i;
+    while (j + 1 < bits.size() && bits[j + 1] == bits[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    if (j >= i + 2) {
+      out += std::to_string(bits[i]) + "-" + std::to_string(bits[j]);
+    } else {
+      for (size_t k = i; k <= j; ++k) out += (k > i ? "," : "") + std::to_string(bits[k]);
+    }
+    i = j + 1;
+  }
+  return out;
 }
 
 namespace {
@@ -122,9 +197,9 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 // Keys deciding the rows, in to_text() order; the rest follow.
-const char* const kIdentityKeys[] = {"checkpoints", "configs", "bers",      "trials",
-                                     "seed",        "targets", "semantics", "fault_model",
-                                     "site",        "sampler", "dataset",   "eval_limit"};
+const char* const kIdentityKeys[] = {
+    "checkpoints", "configs",   "bers",        "trials", "seed",    "targets", "param_kind",
+    "bits",        "semantics", "fault_model", "site",   "sampler", "dataset", "eval_limit"};
 
 }  // namespace
 
@@ -136,8 +211,11 @@ std::string CampaignSpec::to_text() const {
      << "bers=" << join(bers, exact) << '\n'
      << "trials=" << trials << '\n'
      << "seed=" << seed << '\n'
-     << "targets=" << join(targets, id) << '\n'
-     << "semantics=" << fault::to_string(semantics) << '\n'
+     << "targets=" << join(targets, id) << '\n';
+  // Written only when not the default: stores made before these keys keep their identity.
+  if (param_kind != "all") os << "param_kind=" << param_kind << '\n';
+  if (!bits.empty()) os << "bits=" << bit_list_text(bits) << '\n';
+  os << "semantics=" << fault::to_string(semantics) << '\n'
      << "fault_model=" << fault_model << '\n'
      << "site=" << site << '\n'
      << "sampler=" << sampler << '\n'
@@ -205,6 +283,10 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       s.seed = seed;
     } else if (key == "targets") {
       s.targets = split(v);
+    } else if (key == "param_kind") {
+      s.param_kind = v;
+    } else if (key == "bits") {
+      s.bits = parse_bit_list(v);
     } else if (key == "semantics") {
       s.semantics = fault::parse_semantics(v);
     } else if (key == "fault_model") {

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "ares/common/error.h"
 #include "ares/common/version.h"
@@ -30,19 +32,37 @@ struct Stmt {
 };
 
 std::string first_difference(const std::string& stored, const std::string& now) {
-  std::istringstream a(stored), b(now);
-  std::string la, lb;
-  while (true) {
-    bool ha = bool(std::getline(a, la)), hb = bool(std::getline(b, lb));
-    if (!ha && !hb) return "";
-    if (la != lb || ha != hb) {
-      std::string key = (ha ? la : lb).substr(0, (ha ? la : lb).find('='));
-      auto value = [](const std::string& l, bool has) {
-        return has ? l.substr(l.find('=') + 1) : std::string("(absent)");
-      };
-      return key + " is '" + value(la, ha) + "' there but '" + value(lb, hb) + "' here";
+  // By key, not by line: a key written only when not at its default (param_kind, bits) is
+  // absent on one side rather than shifting every later line.
+  auto parse = [](const std::string& text) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) {
+      auto eq = l.find('=');
+      out.emplace_back(l.substr(0, eq), eq == std::string::npos ? "" : l.substr(eq + 1));
     }
+    return out;
+  };
+  const auto a = parse(stored), b = parse(now);
+  auto find = [](const std::vector<std::pair<std::string, std::string>>& kv,
+                 const std::string& key) -> const std::string* {
+    for (const auto& p : kv) {
+      if (p.first == key) return &p.second;
+    }
+    return nullptr;
+  };
+  auto describe = [](const std::string& key, const std::string* there, const std::string* here) {
+    auto value = [](const std::string* v) { return v ? *v : std::string("(absent)"); };
+    return key + " is '" + value(there) + "' there but '" + value(here) + "' here";
+  };
+  for (const auto& p : a) {
+    const std::string* here = find(b, p.first);
+    if (!here || *here != p.second) return describe(p.first, &p.second, here);
   }
+  for (const auto& p : b) {
+    if (!find(a, p.first)) return describe(p.first, nullptr, &p.second);
+  }
+  return "";
 }
 
 }  // namespace

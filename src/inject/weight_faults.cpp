@@ -10,14 +10,27 @@
 
 namespace ares::inject {
 
+ParamKind parse_param_kind(const std::string& text) {
+  if (text == "all") return ParamKind::kAll;
+  if (text == "weight") return ParamKind::kWeight;
+  if (text == "bias") return ParamKind::kBias;
+  throw InputError("parameter kind '" + text + "': expected weight, bias or all");
+}
+
+bool is_bias_name(const std::string& name) {
+  auto dot = name.rfind('.');
+  return name.compare(dot == std::string::npos ? 0 : dot + 1, 4, "bias") == 0;
+}
+
 WeightTargets::WeightTargets(models::StagedModel& model, const std::vector<std::string>& globs,
-                             const format::Format& fmt)
+                             const format::Format& fmt, ParamKind kind)
     : format_(fmt) {
   torch::NoGradGuard no_grad;
   uint64_t offset = 0;
   for (auto& p : model.named_parameters()) {
     bool match = false;
     for (const auto& g : globs) match = match || fnmatch(g.c_str(), p.key().c_str(), 0) == 0;
+    if (kind != ParamKind::kAll && is_bias_name(p.key()) != (kind == ParamKind::kBias)) continue;
     if (!match) continue;
     torch::Tensor t = p.value();
     ARES_CHECK(t.scalar_type() == torch::kFloat32 && t.is_contiguous(), "parameter ", p.key(),
@@ -47,7 +60,10 @@ WeightTargets::WeightTargets(models::StagedModel& model, const std::vector<std::
     std::string list, names;
     for (const auto& g : globs) list += (list.empty() ? "" : ",") + g;
     for (auto& p : model.named_parameters()) names += (names.empty() ? "" : ", ") + p.key();
-    throw InputError("targets '" + list + "' match no parameter of " + model.name() +
+    const std::string kinds = kind == ParamKind::kWeight ? " weight"
+                              : kind == ParamKind::kBias ? " bias"
+                                                         : "";
+    throw InputError("targets '" + list + "' match no" + kinds + " parameter of " + model.name() +
                      " (parameters: " + names + ")");
   }
 }

@@ -5,7 +5,8 @@
 /// Faults are transient: every evaluated sample draws its own plan from a stream keyed by
 /// (trial stream, sample index), so results do not depend on batching or threads. Only the
 /// samples whose stored activations changed are run through the rest of the network; the
-/// others keep their clean prediction.
+/// others keep their clean prediction. The hidden-state site (campaign/hidden_state.h) works
+/// the same way on a GRU's hidden state at every step.
 
 #include <torch/types.h>
 
@@ -18,48 +19,76 @@
 
 namespace ares::campaign {
 
+/// What the per-sample sites (stage outputs, GRU hidden states) share: for every evaluated
+/// sample, the values it stores in a format and their codes, and the predictions of the
+/// baseline (the model run with those stored values).
+class SampleCodes {
+ public:
+  virtual ~SampleCodes() = default;
+  const format::Format& format() const { return format_; }
+  int64_t samples() const { return labels_.size(0); }
+  /// Values stored per sample (faults are drawn over these, per sample).
+  int64_t values_per_sample() const { return values_; }
+  const uint32_t* codes(int64_t sample) const { return codes_.data() + sample * values_; }
+  const torch::Tensor& labels() const { return labels_; }
+  /// Per sample, 1 where the baseline prediction is wrong.
+  const torch::Tensor& wrong() const { return wrong_; }
+  int64_t baseline_errors() const { return baseline_errors_; }
+
+ protected:
+  SampleCodes(const format::Format& fmt, torch::Tensor labels);
+  /// Records the baseline's predictions from its logits (N x classes).
+  void set_baseline(const torch::Tensor& logits);
+
+  format::Format format_;
+  torch::Tensor labels_, wrong_;
+  std::vector<uint32_t> codes_;  // samples x values_, sample-major
+  int64_t values_ = 0;
+  int64_t baseline_errors_ = 0;
+};
+
+/// The stream of sample `sample` in the trial whose stream is `trial_stream`: every evaluated
+/// sample of a per-sample site draws its plan from it.
+uint64_t sample_stream(uint64_t trial_stream, int64_t sample);
+
+/// Runs per-sample trials (activation or hidden-state faults) on one thread's model copy.
+class SampleEvaluator {
+ public:
+  virtual ~SampleEvaluator() = default;
+  /// One trial: samples each sample's faults, evaluates the samples they change. Fills the
+  /// number of hit bits (or values) and the wrong predictions; returns whether any stored
+  /// value changed.
+  virtual bool run(uint64_t trial_stream, uint32_t faultable_mask, double ber,
+                   fault::Semantics semantics, const fault::FaultModel& model, uint64_t* hits,
+                   int64_t* errors) = 0;
+};
+
 /// The clean pass with stage `stage`'s output stored in `fmt`.
-class ActivationCache {
+class ActivationCache : public SampleCodes {
  public:
   /// `model` in eval mode; its weights stay float. Throws ares::InputError when `stage` is out
   /// of range.
   ActivationCache(models::StagedModel& model, size_t stage, const format::Format& fmt,
                   torch::Tensor images, torch::Tensor labels, int64_t batch);
   size_t stage() const { return stage_; }
-  const format::Format& format() const { return format_; }
-  int64_t samples() const { return labels_.size(0); }
-  /// Values stored per sample (the stage's output size).
-  int64_t values_per_sample() const { return values_; }
-  /// Stored (quantized) activations, N x values_per_sample, and their codes.
+  /// Stored (quantized) activations, N x values_per_sample.
   const torch::Tensor& stored() const { return stored_; }
-  const uint32_t* codes(int64_t sample) const { return codes_.data() + sample * values_; }
-  const torch::Tensor& labels() const { return labels_; }
-  /// Per sample, 1 where the baseline (quantized activations) prediction is wrong.
-  const torch::Tensor& wrong() const { return wrong_; }
-  int64_t baseline_errors() const { return baseline_errors_; }
   /// The stage output's shape for one sample (to reshape stored rows).
   const std::vector<int64_t>& sample_shape() const { return sample_shape_; }
 
  private:
   size_t stage_;
-  format::Format format_;
-  torch::Tensor stored_, labels_, wrong_;
-  std::vector<uint32_t> codes_;
+  torch::Tensor stored_;
   std::vector<int64_t> sample_shape_;
-  int64_t values_ = 0;
-  int64_t baseline_errors_ = 0;
 };
 
 /// Runs activation-fault trials on one thread's model copy.
-class ActivationEvaluator {
+class ActivationEvaluator : public SampleEvaluator {
  public:
   ActivationEvaluator(std::shared_ptr<const ActivationCache> cache,
                       std::shared_ptr<models::StagedModel> model, int64_t batch);
-  /// One trial: samples each sample's faults, evaluates the samples they change. Fills the
-  /// number of hit bits (or values) and the wrong predictions; returns whether any stored
-  /// activation changed.
   bool run(uint64_t trial_stream, uint32_t faultable_mask, double ber, fault::Semantics semantics,
-           const fault::FaultModel& model, uint64_t* hits, int64_t* errors);
+           const fault::FaultModel& model, uint64_t* hits, int64_t* errors) override;
 
  private:
   std::shared_ptr<const ActivationCache> cache_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ares/fault/sampler.h"
+#include "ares/format/format.h"
 
 namespace ares::campaign {
 
@@ -26,14 +27,22 @@ struct CampaignSpec {
   int trials = 20;
   uint64_t seed = 1;
   std::vector<std::string> targets = {"*"};  ///< parameter-name globs
+  /// Weight site: the kinds of target parameter, "all" (default), "weight" or "bias"
+  /// (inject::ParamKind: a bias is a parameter whose last name part starts with "bias").
+  std::string param_kind = "all";
+  /// The bit indices of the stored word that may be faulted (0 = LSB), ascending and distinct;
+  /// empty: every bit. Protected bits stay protected: the faultable bits of a configuration are
+  /// the selected bits its protection leaves, and the BER applies to values x those bits.
+  std::vector<int> bits;
   fault::Semantics semantics = fault::Semantics::kBernoulli;
   /// What a hit does (fault/fault_model.h): "flip" (default), "stuck0", "stuck1", "signflip",
   /// "zero", "uniform", "gaussian:S". Bit-level models take the rate per bit, value-level
   /// ones per value.
   std::string fault_model = "flip";
   /// Where faults land: "weights" (the target parameters, stored in each configuration's
-  /// format) or "act:STAGE" (the output of stage STAGE, by name or index, stored in the
-  /// format for every inference; weights stay float).
+  /// format), "act:STAGE" (the output of stage STAGE, by name or index, stored in the
+  /// format for every inference; weights stay float) or "hidden:STAGE" (the hidden state of
+  /// GRU stage STAGE after every step, stored in the format; campaign/hidden_state.h).
   std::string site = "weights";
   std::string dataset;          ///< override; default: the checkpoint's own dataset
   int64_t eval_limit = 0;       ///< evaluate on the first N test samples (0 = all)
@@ -57,18 +66,33 @@ struct CampaignSpec {
   /// Throws ares::InputError naming the first invalid field.
   void validate() const;
 
+  /// The bits `bits` selects in `fmt`'s stored word (all of fmt.code_mask() when empty).
+  /// Throws ares::InputError when a selected bit is outside the format's width.
+  uint32_t selected_bits(const format::Format& fmt) const;
+  /// The bits a trial of configuration `config` may fault: the selected bits (`bits`) that its
+  /// protection leaves. Throws ares::InputError as selected_bits and Protection do.
+  uint32_t faultable_mask(const Config& config) const;
+
   /// The settings as "key=value" lines (lists comma-separated, numbers exact), in a fixed
   /// order. from_text(to_text()) gives an equal spec.
   std::string to_text() const;
   /// Parses to_text()'s output. Throws ares::InputError on unknown keys or bad values.
   static CampaignSpec from_text(const std::string& text);
   /// The lines of to_text() that decide the trial rows (checkpoints, configurations, BERs,
-  /// trials, seed, targets, semantics, fault model, sampler, dataset, evaluation subset): a
-  /// store made
-  /// under one identity never takes rows from another. Threads, engine, batch, cache size,
+  /// trials, seed, targets, parameter kind, bits, semantics, fault model, site, sampler,
+  /// dataset, evaluation subset): a store made under one identity never takes rows from
+  /// another. (param_kind and bits are written only when not the default, so stores of
+  /// campaigns without them keep their identity.) Threads, engine, batch, cache size,
   /// levels and progress do not change any row.
   std::string identity_text() const;
 };
+
+/// Parses a list of bit indices: items separated by commas, each an index or a range A-B
+/// ("7", "0-3,7"). Returns them ascending and distinct. Throws ares::InputError on anything
+/// else or an index above 31.
+std::vector<int> parse_bit_list(const std::string& text);
+/// The canonical text of a bit list: ascending, runs of three or more written A-B ("0-3,7").
+std::string bit_list_text(const std::vector<int>& bits);
 
 /// `n` BERs log-spaced from `lo` to `hi` inclusive.
 std::vector<double> log_grid(double lo, double hi, int n);

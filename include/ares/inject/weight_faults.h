@@ -14,16 +14,25 @@
 
 namespace ares::inject {
 
+/// Which kinds of parameter a weight campaign targets (`--param-kind`): a parameter is a bias
+/// when the last part of its name starts with "bias" ("fc1.bias", "gru.bias_ih"), else a
+/// weight ("fc1.weight", "gru.weight_hh").
+enum class ParamKind { kAll, kWeight, kBias };
+/// Parses "all", "weight" or "bias". Throws ares::InputError otherwise.
+ParamKind parse_param_kind(const std::string& text);
+/// True when `name` is a bias under ParamKind's rule.
+bool is_bias_name(const std::string& name);
+
 /// The parameters a weight campaign targets, concatenated in the model's parameter order into
 /// one index space of values, with their codes in one format. Read-only once built, shared by
 /// all threads.
 class WeightTargets {
  public:
-  /// Selects the parameters of `model` whose names match any of `globs` (fnmatch, e.g.
-  /// "fc1.*", "*.weight"), quantizes them in place to `fmt`, and records their codes.
-  /// Throws ares::InputError when no parameter matches or a parameter holds NaN/Inf.
+  /// Selects the parameters of `model` of kind `kind` whose names match any of `globs`
+  /// (fnmatch, e.g. "fc1.*", "*.weight"), quantizes them in place to `fmt`, and records their
+  /// codes. Throws ares::InputError when no parameter matches or a parameter holds NaN/Inf.
   WeightTargets(models::StagedModel& model, const std::vector<std::string>& globs,
-                const format::Format& fmt);
+                const format::Format& fmt, ParamKind kind = ParamKind::kAll);
 
   struct Param {
     std::string name;

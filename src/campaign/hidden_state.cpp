@@ -1,0 +1,173 @@
+#include "ares/campaign/hidden_state.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "ares/common/error.h"
+#include "ares/fault/rng.h"
+#include "detail/sample_faults.h"
+
+namespace ares::campaign {
+
+namespace {
+
+// Empties a step hook when it goes out of scope, also on an exception.
+struct HookReset {
+  models::GruStepHookImpl* hook;
+  ~HookReset() { hook->on_step = nullptr; }
+};
+
+}  // namespace
+
+HiddenStateCache::HiddenStateCache(models::StagedModel& model, size_t stage,
+                                   const format::Format& fmt, torch::Tensor images,
+                                   torch::Tensor labels, int64_t batch)
+    : SampleCodes(fmt, std::move(labels)), stage_(stage) {
+  ARES_CHECK(stage < model.num_stages(), "hidden-state site: model ", model.name(), " has ",
+             model.num_stages(), " stages, no stage ", stage);
+  auto* hook = models::gru_step_hook(model, model.stage_name(stage));  // throws: not a GRU
+  c10::InferenceMode guard;
+  const int64_t n = labels_.size(0);
+  // The GRU's input, kept for the faulty samples' re-runs.
+  if (stage == 0) {
+    inputs_ = images.slice(0, 0, n);
+  } else {
+    std::vector<torch::Tensor> in;
+    for (int64_t a = 0; a < n; a += batch) {
+      torch::Tensor x = images.slice(0, a, std::min(n, a + batch));
+      for (size_t s = 0; s < stage; ++s) x = model.stage(s)->forward(x);
+      in.push_back(x);
+    }
+    inputs_ = torch::cat(in);
+  }
+  ARES_CHECK(inputs_.dim() == 3 && inputs_.size(1) >= 1, "hidden-state site: stage ",
+             model.stage_name(stage), " of ", model.name(), " expects N x T x F, got ",
+             inputs_.sizes());
+  steps_ = inputs_.size(1);
+  // Every step's hidden state is stored (quantized) and its codes kept, the last one too: the
+  // GRU's output is the stored h_T.
+  int64_t first = 0;
+  std::vector<uint32_t> buf;
+  HookReset reset{hook};
+  hook->on_step = [&](int64_t t, torch::Tensor& h) {
+    if (hidden_ == 0) {
+      hidden_ = h.size(1);
+      values_ = steps_ * hidden_;
+      codes_.resize(size_t(n * values_));
+    }
+    h = h.contiguous();
+    buf.resize(size_t(h.numel()));
+    fmt.encode(h.data_ptr<float>(), buf.data(), buf.size());
+    fmt.decode(buf.data(), h.data_ptr<float>(), buf.size());
+    for (int64_t r = 0; r < h.size(0); ++r) {
+      std::copy_n(buf.data() + r * hidden_, hidden_,
+                  codes_.data() + (first + r) * values_ + t * hidden_);
+    }
+  };
+  std::vector<torch::Tensor> logits;
+  for (; first < n; first += batch) {
+    logits.push_back(
+        model.forward_from(stage, inputs_.slice(0, first, std::min(n, first + batch))));
+  }
+  set_baseline(torch::cat(logits));
+}
+
+HiddenStateEvaluator::HiddenStateEvaluator(std::shared_ptr<const HiddenStateCache> cache,
+                                           std::shared_ptr<models::StagedModel> model,
+                                           int64_t batch)
+    : cache_(std::move(cache)), model_(std::move(model)), batch_(batch) {
+  model_->eval();
+  hook_ = models::gru_step_hook(*model_, model_->stage_name(cache_->stage()));
+  hook_->on_step = [this](int64_t t, torch::Tensor& h) { step(t, h); };
+}
+
+// The model may outlive this evaluator: its hook must not call into it.
+HiddenStateEvaluator::~HiddenStateEvaluator() { hook_->on_step = nullptr; }
+
+void HiddenStateEvaluator::step(int64_t t, torch::Tensor& h) {
+  const HiddenStateCache& c = *cache_;
+  const auto& fmt = c.format();
+  const int64_t hidden = c.hidden_size(), rows = h.size(0);
+  ARES_ASSERT(rows == int64_t(rows_.size()) && h.size(1) == hidden, "hidden-state rows");
+  h = h.contiguous();
+  float* data = h.data_ptr<float>();
+  step_codes_.resize(size_t(rows * hidden));
+  fmt.encode(data, step_codes_.data(), step_codes_.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    Row& row = rows_[size_t(r)];
+    uint32_t* mine = step_codes_.data() + r * hidden;
+    uint32_t* stored = row.codes.data() + t * hidden;
+    // Before its first fault a sample stores the baseline's words, whatever rows it shares
+    // the batch with.
+    if (t < row.first_step) {
+      std::copy_n(stored, hidden, mine);
+      continue;
+    }
+    std::copy_n(mine, hidden, stored);
+    // The plan again, over the words stored so far: its hits are where they were; what they
+    // do at step t depends on the words stored at step t.
+    fault::Rng rng(sample_stream(trial_.stream, row.sample));
+    auto changes = fault::sample_faults(rng, row.codes.data(), row.codes.size(), fmt, trial_.mask,
+                                        trial_.ber, trial_.semantics, *trial_.model, nullptr);
+    const uint64_t lo = uint64_t(t * hidden), hi = lo + uint64_t(hidden);
+    auto it = std::lower_bound(
+        changes.begin(), changes.end(), lo,
+        [](const fault::CodeChange& ch, uint64_t index) { return ch.index < index; });
+    for (; it != changes.end() && it->index < hi; ++it) mine[it->index - lo] = it->code;
+  }
+  fmt.decode(step_codes_.data(), data, step_codes_.size());
+  if (record_) record_->push_back(h.clone());
+}
+
+torch::Tensor HiddenStateEvaluator::forward(const torch::Tensor& index) {
+  return model_->forward_from(cache_->stage(), cache_->inputs().index_select(0, index));
+}
+
+bool HiddenStateEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, double ber,
+                               fault::Semantics semantics, const fault::FaultModel& model,
+                               uint64_t* hits, int64_t* errors) {
+  const HiddenStateCache& c = *cache_;
+  trial_ = {trial_stream, faultable_mask, ber, semantics, &model};
+  auto logits = [&](const std::vector<detail::SamplePlan>& plans, size_t a, size_t b,
+                    const torch::Tensor& idx) {
+    rows_.clear();
+    for (size_t r = a; r < b; ++r) {
+      const uint32_t* codes = c.codes(plans[r].sample);
+      rows_.push_back({plans[r].sample, int64_t(plans[r].changes.front().index) / c.hidden_size(),
+                       std::vector<uint32_t>(codes, codes + c.values_per_sample())});
+    }
+    return forward(idx);
+  };
+  return detail::run_sample_trial(c, trial_stream, faultable_mask, ber, semantics, model, batch_,
+                                  logits, hits, errors);
+}
+
+torch::Tensor HiddenStateEvaluator::stored_states(int64_t sample, uint64_t trial_stream,
+                                                  uint32_t faultable_mask, double ber,
+                                                  fault::Semantics semantics,
+                                                  const fault::FaultModel& model) {
+  const HiddenStateCache& c = *cache_;
+  ARES_CHECK(sample >= 0 && sample < c.samples(), "hidden-state site: no sample ", sample, " of ",
+             c.samples());
+  const uint32_t* codes = c.codes(sample);
+  const uint64_t values = uint64_t(c.values_per_sample());
+  fault::Rng rng(sample_stream(trial_stream, sample));
+  auto changes = fault::sample_faults(rng, codes, values, c.format(), faultable_mask, ber,
+                                      semantics, model, nullptr);
+  trial_ = {trial_stream, faultable_mask, ber, semantics, &model};
+  rows_.assign(
+      1, {sample, changes.empty() ? c.steps() : int64_t(changes.front().index) / c.hidden_size(),
+          std::vector<uint32_t>(codes, codes + values)});
+  std::vector<torch::Tensor> states;
+  record_ = &states;
+  struct Unrecord {
+    std::vector<torch::Tensor>** record;
+    ~Unrecord() { *record = nullptr; }
+  } unrecord{&record_};
+  c10::InferenceMode guard;
+  forward(torch::tensor({sample}, torch::kInt64));
+  return torch::cat(states);
+}
+
+}  // namespace ares::campaign
