@@ -184,6 +184,8 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
     }
     for (const auto& s : store->baselines()) stored_baselines[{s.instance, s.config}] = s;
   }
+  size_t stored = 0;
+  for (char d : done) stored += d ? 1 : 0;
   // Rows of other shards are skipped like stored ones.
   if (spec.shard_count > 1) {
     for (size_t i = 0; i < done.size(); ++i) {
@@ -193,9 +195,9 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
   }
   size_t pending = 0;
   for (char d : done) pending += d ? 0 : 1;
-  if (store && pending < result.rows.size()) {
+  if (store && stored > 0) {  // (another shard's rows are not "already stored")
     std::fprintf(stderr, "campaign: resuming %s: %zu of %zu trials already stored\n",
-                 store->path().c_str(), result.rows.size() - pending, result.rows.size());
+                 store->path().c_str(), stored, result.rows.size());
   }
   Progress progress("campaign", pending, spec.progress);
   std::map<std::string, data::Dataset> test_sets;
