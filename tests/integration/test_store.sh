@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The result store: kill -9 at random points and resume gives exactly the rows of an
 # uninterrupted run; rerunning resumes; another spec, a locked, corrupt, newer or foreign
-# store and a full disk each give one line and exit 2; export rebuilds the files.
+# store, a read-only one and a full disk each give one line and exit 2; export rebuilds the
+# files.
 set -euo pipefail
 ARES="$1"; WORK="$2"
 source "$(dirname "$0")/common.sh"
+chattr -i "$WORK/ro/campaign.db" 2> /dev/null || true  # left immutable by a killed run
 rm -rf "$WORK"; mkdir -p "$WORK"
 python3 "$(dirname "$0")/../fixtures/make_idx.py" "$WORK/data" --train 1000 --test 3000
 "$ARES" train --model mnist_fc --dataset "$WORK/data" --epochs 1 --seed 5 --out "$WORK/ck" \
@@ -79,6 +81,27 @@ python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"upda
   "$WORK/bad3/campaign.db"
 expect_input_error "newer store" "$ARES" campaign "${args[@]}" --out "$WORK/bad3"
 expect_input_error "missing store" "$ARES" export "$WORK/none.db"
+# A read-only store (a different campaign, so it would be written): one line, exit 2; export
+# still reads it. Root ignores file modes, so as root the file is made immutable instead;
+# where neither works (no chattr, a file system without it) the check says it is skipped.
+mkdir -p "$WORK/ro"
+cp "$WORK/full/campaign.db" "$WORK/ro/campaign.db"
+if [ "$(id -u)" != 0 ]; then chmod a-w "$WORK/ro/campaign.db"; ro=chmod
+elif chattr +i "$WORK/ro/campaign.db" 2> /dev/null; then ro=chattr
+else ro=""; fi
+if [ -n "$ro" ]; then
+  # In subshells, so that the file is made writable again whatever happens.
+  rc=0; (expect_input_error "read-only store" "$ARES" campaign "${args[@]}" --trials 11 \
+    --out "$WORK/ro") || rc=$?
+  msg="$("$ARES" campaign "${args[@]}" --trials 11 --out "$WORK/ro" 2>&1 > /dev/null || true)"
+  rc2=0; "$ARES" export "$WORK/ro/campaign.db" --out "$WORK/ro/export" > /dev/null 2>&1 || rc2=$?
+  if [ "$ro" = chattr ]; then chattr -i "$WORK/ro/campaign.db"; fi
+  [ "$rc" = 0 ] || fail "read-only store: see above"
+  [[ "$msg" == *"read-only"* ]] || fail "read-only store: the message must say so: $msg"
+  [ "$rc2" = 0 ] || fail "export of a read-only store failed"
+else
+  echo "skipped: read-only store (cannot make a file read-only here)"
+fi
 mkdir -p "$WORK/partial"
 # A full disk (simulated with a file-size limit): one line, exit 2, committed trials kept.
 set +e
