@@ -9,10 +9,11 @@
 namespace ares::cli {
 
 std::set<std::string> campaign_flags() {
-  return {"checkpoint", "formats",     "protections", "bers",   "ber-min",    "ber-max",
-          "ber-points", "fault-model", "site",        "trials", "seed",       "targets",
-          "semantics",  "dataset",     "eval-limit",  "batch",  "cache-mb",   "threads",
-          "engine",     "levels",      "out",         "spec",   "param-kind", "bits"};
+  return {"checkpoint", "formats",    "protections", "bers",    "ber-min",
+          "ber-max",    "ber-points", "fault-model", "site",    "trials",
+          "seed",       "targets",    "semantics",   "dataset", "eval-limit",
+          "batch",      "cache-mb",   "threads",     "engine",  "levels",
+          "out",        "spec",       "param-kind",  "bits",    "device"};
 }
 
 const char* campaign_flags_help() {
@@ -41,6 +42,8 @@ const char* campaign_flags_help() {
          "  --cache-mb N        memory for cached clean activations (default 3072)\n"
          "  --threads T         worker threads (default: all cores); results do not change\n"
          "  --engine E          fast (default), prefix or reference\n"
+         "  --device D          cpu (default), cuda or cuda:N: the weight site's model,\n"
+         "                      caches and injection on a GPU (a CUDA LibTorch build)\n"
          "  --levels LIST       degradation levels in % relative (default 0.5,1,5,10)\n"
          "  --spec FILE.toml    read these settings from a TOML file (flags override it)\n";
 }
@@ -164,6 +167,7 @@ campaign::CampaignSpec spec_from_args(const Args& args) {
              ": --threads must be in 1..1024, got ", threads);
   spec.threads = int(threads);
   spec.engine = args.get_or("engine", "fast");
+  spec.device = args.get_or("device", "cpu");
   if (args.has("levels")) {
     spec.levels.clear();
     for (const auto& l : split_list(*args.get("levels"))) {

@@ -1,5 +1,6 @@
 #include "ares/campaign/campaign.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -36,6 +37,20 @@
 
 namespace ares::campaign {
 namespace {
+
+// The device a campaign runs on; one line when it is not there.
+torch::Device campaign_device(const std::string& name) {
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  ARES_CHECK(torch::cuda::is_available(), "campaign: --device ", name,
+             ": no CUDA device here (this LibTorch ",
+             torch::cuda::device_count() > 0 ? "sees GPUs but cannot use them" : "sees no GPU",
+             "; a CUDA build of LibTorch and a GPU are needed, see docs/campaign.md)");
+  torch::Device device(name);
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  ARES_CHECK(!device.has_index() || device.index() < count, "campaign: --device ", name, ": only ",
+             count, " CUDA device(s) here");
+  return device;
+}
 
 uint64_t fnv64(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
@@ -154,6 +169,7 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
 
 CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
   spec.validate();
+  const torch::Device device = campaign_device(spec.device);
   auto t_start = std::chrono::steady_clock::now();
   // Parallelism is across trials; each trial runs single-threaded so that results do not
   // depend on the thread count and the BLAS pool does not fight our workers.
@@ -233,7 +249,16 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
       images = images.slice(0, 0, spec.eval_limit);
       labels = labels.slice(0, 0, spec.eval_limit);
     }
-    double float_error = models::evaluate_error(*loaded.model, images, labels, spec.batch);
+    double float_error = 0;
+    if (device.is_cpu()) {
+      float_error = models::evaluate_error(*loaded.model, images, labels, spec.batch);
+    } else {
+      auto on_device = loaded.model->clone_model();
+      on_device->to(device);
+      on_device->eval();
+      float_error =
+          models::evaluate_error(*on_device, images.to(device), labels.to(device), spec.batch);
+    }
 
     std::vector<std::string> formats;  // distinct, in order of appearance
     for (const auto& c : spec.configs) {
@@ -282,8 +307,11 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
       if (act_stage < 0) {
         targets = std::make_shared<const inject::WeightTargets>(
             *qmodel, spec.targets, fmt, inject::parse_param_kind(spec.param_kind));
-        cache = std::make_shared<const CleanCache>(*qmodel, images, labels, spec.batch,
-                                                   spec.cache_mb, spec.measure_floor);
+        // Quantized on the host (the codes stay there: sampling is host-side), then the model
+        // and the evaluation set move to the device; trial models are clones, on the device.
+        if (!device.is_cpu()) qmodel->to(device);
+        cache = std::make_shared<const CleanCache>(*qmodel, images.to(device), labels.to(device),
+                                                   spec.batch, spec.cache_mb, spec.measure_floor);
         result.clean_forward_seconds += cache->forward_seconds();
         ++forward_count;
         values = targets->num_values();

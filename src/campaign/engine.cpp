@@ -192,6 +192,11 @@ int64_t TrialEvaluator::errors_fast(size_t first) {
 
 namespace {
 
+// `t` (made on the host) where `like` lives: free on the CPU, a copy to a GPU otherwise.
+torch::Tensor on_device_of(const torch::Tensor& t, const torch::Tensor& like) {
+  return like.is_cpu() ? t : t.to(like.device());
+}
+
 // Where a weight change lands: output unit or channel `out`, and for weights the input
 // column / channel `in` and kernel offsets.
 struct Site {
@@ -258,9 +263,14 @@ void add_weight_changes(torch::Tensor& pre, const torch::Tensor& x, const StageO
     }
   }
   if (dw_matrix.defined()) {
-    pre.addmm_(x.index_select(1, torch::tensor(ins, torch::kInt64)), dw_matrix);
+    // Built on the host (a few values), used on the activations' device.
+    pre.addmm_(x.index_select(1, on_device_of(torch::tensor(ins, torch::kInt64), x)),
+               on_device_of(dw_matrix, pre));
   }
-  if (db.defined()) pre.add_(linear ? db : db.view({1, P, 1, 1}));
+  if (db.defined()) {
+    db = on_device_of(db, pre);
+    pre.add_(linear ? db : db.view({1, P, 1, 1}));
+  }
 }
 
 }  // namespace
@@ -312,7 +322,7 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
       for (const auto& ch : changes) outs.push_back(locate(o, ch, params[ch.param].is_bias).out);
       std::sort(outs.begin(), outs.end());
       outs.erase(std::unique(outs.begin(), outs.end()), outs.end());
-      auto idx = torch::tensor(outs, torch::kInt64);
+      auto idx = on_device_of(torch::tensor(outs, torch::kInt64), z);
       auto pre = z.index_select(1, idx);
       add_weight_changes(pre, xf, o, changes, params, [&](int64_t u) {
         return std::lower_bound(outs.begin(), outs.end(), u) - outs.begin();
@@ -328,7 +338,7 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
         rows = delta.ne(0).flatten(1).any(1).nonzero().squeeze(1);
         if (rows.numel() == 0) return c.wrong().slice(0, a, b).sum().item<int64_t>();
       } else {
-        rows = torch::arange(b - a, torch::kInt64);
+        rows = on_device_of(torch::arange(b - a, torch::kInt64), delta);
       }
       if (s + 1 == S) {
         dense = sel(c.input(S).slice(0, a, b)).clone();
@@ -349,7 +359,7 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
         // Channels of a feature map entering a flattening linear stage: each channel is a
         // contiguous block of H*W columns.
         int64_t hw = delta.size(2) * delta.size(3);
-        auto base = (cols * hw).unsqueeze(1) + torch::arange(hw, torch::kInt64).unsqueeze(0);
+        auto base = (cols * hw).unsqueeze(1) + torch::arange(hw, cols.options()).unsqueeze(0);
         cols = base.flatten();
         delta = delta.flatten(1);
       }

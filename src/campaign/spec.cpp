@@ -92,6 +92,15 @@ void CampaignSpec::validate() const {
                bit_list_text(bits));
   }
   for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
+  {
+    const bool cuda_index = device.size() > 5 && device.compare(0, 5, "cuda:") == 0 &&
+                            device.size() <= 7 &&
+                            device.find_first_not_of("0123456789", 5) == std::string::npos;
+    ARES_CHECK(device == "cpu" || device == "cuda" || cuda_index, "campaign: device '", device,
+               "' is not cpu, cuda or cuda:N");
+    ARES_CHECK(device == "cpu" || site == "weights", "campaign: --device ", device,
+               " runs weight campaigns; site '", site, "' runs on the cpu only");
+  }
   ARES_CHECK(site == "weights" || sampler == "sparse",
              "campaign: the dense sampler is for weight campaigns only");
   auto model = fault::FaultModel::parse(fault_model);
@@ -226,6 +235,7 @@ std::string CampaignSpec::to_text() const {
      << "batch=" << batch << '\n'
      << "cache_mb=" << cache_mb << '\n'
      << "threads=" << threads << '\n';
+  if (device != "cpu") os << "device=" << device << '\n';
   return os.str();
 }
 
@@ -283,6 +293,8 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       s.seed = seed;
     } else if (key == "targets") {
       s.targets = split(v);
+    } else if (key == "device") {
+      s.device = v;
     } else if (key == "param_kind") {
       s.param_kind = v;
     } else if (key == "bits") {

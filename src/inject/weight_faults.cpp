@@ -76,12 +76,47 @@ size_t WeightTargets::param_of(uint64_t index) const {
 }
 
 WeightInjector::WeightInjector(std::shared_ptr<const WeightTargets> targets,
-                               models::StagedModel& model)
+                               models::StagedModel& model, Writes writes)
     : targets_(std::move(targets)), num_stages_(model.num_stages()), first_stage_(num_stages_) {
   auto named = model.named_parameters();
   for (const auto& p : targets_->params()) {
     ARES_ASSERT(named.contains(p.name), "model copy lacks ", p.name);
-    data_.push_back(named[p.name].data_ptr<float>());
+    const torch::Tensor& t = named[p.name];
+    ARES_ASSERT(t.is_contiguous() && t.scalar_type() == torch::kFloat32, p.name,
+                " must be contiguous float32");
+    if (writes == Writes::kDevice || (writes == Writes::kAuto && !t.is_cpu())) {
+      device_writes_ = true;
+    }
+    flat_.push_back(t.detach().view({-1}));
+  }
+  ARES_ASSERT(!device_writes_ || writes != Writes::kHost, "host writes into device tensors");
+  if (!device_writes_) {
+    for (auto& f : flat_) data_.push_back(f.data_ptr<float>());
+    flat_.clear();
+  }
+}
+
+template <typename Value>
+void WeightInjector::write(Value value) {
+  if (!device_writes_) {
+    for (const auto& c : changes_) data_[c.param][c.offset] = value(c);
+    return;
+  }
+  // One index_put_ per touched parameter (changes are sorted by value index, so by parameter);
+  // the index and value lists are built on the host and copied once each.
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < changes_.size();) {
+    const size_t p = changes_[i].param;
+    std::vector<int64_t> index;
+    std::vector<float> values;
+    for (; i < changes_.size() && changes_[i].param == p; ++i) {
+      index.push_back(int64_t(changes_[i].offset));
+      values.push_back(value(changes_[i]));
+    }
+    const auto device = flat_[p].device();
+    auto idx = torch::tensor(index, torch::kInt64).to(device, /*non_blocking=*/false);
+    auto val = torch::tensor(values, torch::kFloat32).to(device, /*non_blocking=*/false);
+    flat_[p].index_put_({idx}, val);
   }
 }
 
@@ -106,15 +141,15 @@ const std::vector<ValueChange>& WeightInjector::apply_codes(
     const auto& param = targets_->params()[p];
     ValueChange c{p, cc.index - param.offset, fmt.decode(targets_->code(cc.index)),
                   fmt.decode(cc.code)};
-    data_[p][c.offset] = c.faulty;
     changes_.push_back(c);
     first_stage_ = std::min(first_stage_, param.stage);
   }
+  write([](const ValueChange& c) { return c.faulty; });
   return changes_;
 }
 
 void WeightInjector::restore() {
-  for (const auto& c : changes_) data_[c.param][c.offset] = c.clean;
+  write([](const ValueChange& c) { return c.clean; });
   changes_.clear();
   first_stage_ = num_stages_;
 }

@@ -132,6 +132,8 @@ std::shared_ptr<StagedModel> StagedModel::clone_model() const {
   }
   torch::NoGradGuard no_grad;
   auto src = named_parameters();
+  // The copy lives where the original does (a model moved to a GPU clones on that GPU).
+  if (!src.is_empty() && !src.values().front().is_cpu()) copy->to(src.values().front().device());
   for (auto& p : copy->named_parameters()) p.value().copy_(src[p.key()]);
   auto src_buffers = named_buffers();
   for (auto& b : copy->named_buffers()) b.value().copy_(src_buffers[b.key()]);

@@ -50,6 +50,11 @@ struct CampaignSpec {
   int64_t cache_mb = 3072;      ///< memory for cached clean activations
   int threads = 1;              ///< worker threads (results do not depend on it)
   std::string engine = "fast";  ///< "fast", "prefix" or "reference"
+  /// Where the weight site's model, clean caches and injection live: "cpu", "cuda" or
+  /// "cuda:N" (a CUDA build of LibTorch and a GPU; sampling stays on the host and only each
+  /// plan's sparse list of values crosses). Not part of the campaign's identity: the rows
+  /// equal the CPU's except where float rounding moves an exact logit tie.
+  std::string device = "cpu";
   /// "sparse" (count, then positions: O(faults)) or "dense" (the original Ares's one draw per
   /// bit, O(bits); a benchmark yardstick, bernoulli only, other plans for the same seed).
   std::string sampler = "sparse";

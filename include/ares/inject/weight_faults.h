@@ -71,9 +71,16 @@ struct ValueChange {
 /// Applies plans to one model copy (one per thread) that holds the quantized targets.
 class WeightInjector {
  public:
+  /// How faulty values reach the parameters: kHost stores each value through a pointer
+  /// (CPU tensors); kDevice gathers a plan's values per parameter and writes them with one
+  /// index_put_ on the tensor's own device, so only the sparse list crosses from the host
+  /// (CUDA tensors). kAuto picks kHost for CPU parameters, else kDevice; kDevice also works on
+  /// the CPU, which is how its tests run without a GPU.
+  enum class Writes { kAuto, kHost, kDevice };
   /// `model` must be a model whose target parameters equal the quantized values of `targets`
-  /// (the model quantized by WeightTargets, or a clone of it).
-  WeightInjector(std::shared_ptr<const WeightTargets> targets, models::StagedModel& model);
+  /// (the model quantized by WeightTargets, or a clone of it, on any device).
+  WeightInjector(std::shared_ptr<const WeightTargets> targets, models::StagedModel& model,
+                 Writes writes = Writes::kAuto);
   /// Writes decode(code ^ flipped bits) into each value a plan touches. Flips must be sorted
   /// by index (as sample_flips returns them). Returns the changes, sorted by value index.
   /// Precondition: the previous plan was restored.
@@ -88,8 +95,14 @@ class WeightInjector {
   const std::vector<ValueChange>& changes() const { return changes_; }
 
  private:
+  // Writes `value(change)` into every changed value: through data_ or per parameter.
+  template <typename Value>
+  void write(Value value);
+
   std::shared_ptr<const WeightTargets> targets_;
-  std::vector<float*> data_;  // per target parameter, the model copy's storage
+  std::vector<float*> data_;         // kHost: per target parameter, its storage
+  std::vector<torch::Tensor> flat_;  // kDevice: per target parameter, a flat view
+  bool device_writes_ = false;
   std::vector<ValueChange> changes_;
   size_t num_stages_;
   size_t first_stage_;

@@ -91,7 +91,8 @@ class StagedModel : public torch::nn::Module {
   torch::Tensor forward_from(size_t first, torch::Tensor x);
   /// Number of parameters (all stages).
   int64_t parameter_count() const;
-  /// A deep copy with its own parameter and buffer storage (for per-thread model copies).
+  /// A deep copy with its own parameter and buffer storage (for per-thread model copies), on
+  /// the device the original's parameters are on.
   std::shared_ptr<StagedModel> clone_model() const;
   /// A copy with every stage's batch norm (running statistics) folded into its weight and
   /// bias, and no batch norm parameters left: w' = w * g / sqrt(v + eps),

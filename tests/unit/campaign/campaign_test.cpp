@@ -397,6 +397,56 @@ TEST_F(CampaignTest, EnginesGiveTheSameRows) {
   }
 }
 
+// --device: names are checked without LibTorch; a device that is not there is one line.
+TEST_F(CampaignTest, DeviceIsCheckedBeforeAnyWork) {
+  CampaignSpec s = spec();
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda:123", "CUDA"}) {
+    s.device = bad;
+    EXPECT_THROW(s.validate(), InputError) << bad;
+  }
+  s.device = "cuda";
+  s.site = "act:fc1";
+  EXPECT_THROW(s.validate(), InputError) << "per-sample sites run on the cpu";
+  s.site = "weights";
+  EXPECT_NO_THROW(s.validate());
+  if (!torch::cuda::is_available()) {
+    try {
+      run_campaign(s);
+      ADD_FAILURE() << "--device cuda ran without a GPU";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("no CUDA device here"), std::string::npos) << e.what();
+    }
+  }
+  // Not part of the campaign's identity, and kept through the store's text.
+  CampaignSpec cpu = spec();
+  EXPECT_EQ(CampaignSpec::from_text(s.to_text()).device, "cuda");
+  EXPECT_EQ(s.identity_text(), cpu.identity_text());
+}
+
+// On a GPU every engine gives the CPU's rows (errors within the fast engine's tie tolerance).
+TEST_F(CampaignTest, CudaEnginesGiveTheCpuRows) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  CampaignSpec s = spec();
+  s.bers = {1e-6, 1e-4, 1e-3};
+  s.trials = 2;
+  const auto cpu = run_campaign(s);
+  s.device = "cuda";
+  for (const char* engine : {"reference", "prefix", "fast"}) {
+    SCOPED_TRACE(engine);
+    s.engine = engine;
+    const auto gpu = run_campaign(s);
+    ASSERT_EQ(gpu.rows.size(), cpu.rows.size());
+    for (size_t i = 0; i < gpu.rows.size(); ++i) {
+      EXPECT_EQ(gpu.rows[i].faults, cpu.rows[i].faults);
+      EXPECT_EQ(gpu.rows[i].first_stage, cpu.rows[i].first_stage);
+      EXPECT_LE(std::abs(gpu.rows[i].errors - cpu.rows[i].errors), 1) << "row " << i;
+    }
+    for (size_t k = 0; k < gpu.summaries.size(); ++k) {
+      EXPECT_EQ(gpu.summaries[k].baseline_error, cpu.summaries[k].baseline_error);
+    }
+  }
+}
+
 TEST_F(CampaignTest, SeedAndEvalLimit) {
   CampaignSpec s = spec();
   s.configs = parse_configs({"q2.6-2c"}, {"none"});

@@ -346,3 +346,57 @@ TEST(WeightInjectorTest, WorksOnACloneAndLeavesTheOriginalAlone) {
 
 }  // namespace
 }  // namespace ares::inject
+
+namespace ares::inject {
+namespace {
+
+// Device writes (one index_put_ per touched parameter, as on a GPU) give bit for bit what
+// host writes give, for plans over every parameter of lenet5, and restore to the clean bits.
+// On the CPU here; WeightInjectorCuda repeats it on a GPU where there is one.
+void expect_device_writes_equal_host_writes(const torch::Device& device) {
+  for (const char* fmt : {"q2.6-2c", "fp16"}) {
+    SCOPED_TRACE(fmt);
+    auto host = seeded("lenet5", 7);
+    auto targets = std::make_shared<const WeightTargets>(*host, std::vector<std::string>{"*"},
+                                                         Format::parse(fmt));
+    auto dev = host->clone_model();
+    dev->to(device);
+    const auto clean = snapshot(*host);
+    WeightInjector a(targets, *host, WeightInjector::Writes::kHost);
+    WeightInjector b(targets, *dev, WeightInjector::Writes::kDevice);
+    for (uint64_t seed : kSeeds) {
+      fault::Rng ra(fault::stream_key(seed, {9})), rb(fault::stream_key(seed, {9}));
+      const uint32_t mask = Format::parse(fmt).code_mask();
+      auto fa =
+          fault::sample_flips(ra, targets->num_values(), mask, 1e-3, fault::Semantics::kBernoulli);
+      auto fb =
+          fault::sample_flips(rb, targets->num_values(), mask, 1e-3, fault::Semantics::kBernoulli);
+      ASSERT_FALSE(fa.empty());
+      a.apply(fa);
+      b.apply(fb);
+      for (const auto& p : host->named_parameters()) {
+        auto other = dev->named_parameters()[p.key()].detach().cpu();
+        EXPECT_TRUE(same_bits(p.value(), other)) << p.key() << " seed " << seed;
+      }
+      EXPECT_EQ(a.first_stage(), b.first_stage());
+      a.restore();
+      b.restore();
+      for (const auto& p : dev->named_parameters()) {
+        EXPECT_TRUE(same_bits(p.value().detach().cpu(), clean.at(p.key())))
+            << p.key() << " not restored";
+      }
+    }
+  }
+}
+
+TEST(WeightInjectorTest, DeviceWritesEqualHostWrites) {
+  expect_device_writes_equal_host_writes(torch::Device(torch::kCPU));
+}
+
+TEST(WeightInjectorCuda, DeviceWritesEqualHostWrites) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  expect_device_writes_equal_host_writes(torch::Device(torch::kCUDA));
+}
+
+}  // namespace
+}  // namespace ares::inject
