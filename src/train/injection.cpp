@@ -192,6 +192,23 @@ Injector::Injector(std::vector<Injection> injections, models::StagedModel& model
   }
 }
 
+std::vector<fault::CodeChange> Injector::sample(size_t site, uint64_t n, int64_t step) {
+  const Injection& inj = injections_[site];
+  fault::Rng rng(fault::stream_key(seed_, {kInjectTag, uint64_t(site), uint64_t(step)}));
+  uint64_t hits = 0;
+  auto changes = fault::sample_faults(rng, codes_.data(), n, inj.format, faultable_[site], inj.rate,
+                                      inj.semantics, inj.model, &hits);
+  stats_[site].hits += hits;
+  stats_[site].faults += changes.size();
+  return changes;
+}
+
+float Injector::faulty_value(size_t site, uint32_t code) {
+  const float v = injections_[site].format.decode(code);
+  if (!std::isfinite(v)) ++stats_[site].nonfinite;
+  return v;
+}
+
 void Injector::fault_tensors(size_t site, const std::vector<torch::Tensor>& tensors, int64_t step) {
   const Injection& inj = injections_[site];
   InjectionStats& st = stats_[site];
@@ -210,19 +227,12 @@ void Injector::fault_tensors(size_t site, const std::vector<torch::Tensor>& tens
     inj.format.encode(dense[k].data_ptr<float>(), codes_.data() + offsets[k],
                       size_t(dense[k].numel()));
   }
-  fault::Rng rng(fault::stream_key(seed_, {kInjectTag, uint64_t(site), uint64_t(step)}));
-  uint64_t hits = 0;
-  auto changes = fault::sample_faults(rng, codes_.data(), n, inj.format, faultable_[site], inj.rate,
-                                      inj.semantics, inj.model, &hits);
-  st.hits += hits;
-  st.faults += changes.size();
+  const auto changes = sample(site, n, step);
   size_t k = 0;  // changes are sorted by index: walk the tensors once
   std::vector<bool> touched(dense.size(), false);
   for (const auto& ch : changes) {
     while (k + 1 < offsets.size() && ch.index >= offsets[k + 1]) ++k;
-    float v = inj.format.decode(ch.code);
-    if (!std::isfinite(v)) ++st.nonfinite;
-    dense[k].data_ptr<float>()[ch.index - offsets[k]] = v;
+    dense[k].data_ptr<float>()[ch.index - offsets[k]] = faulty_value(site, ch.code);
     touched[k] = true;
   }
   for (size_t t = 0; t < dense.size(); ++t) {
@@ -242,17 +252,10 @@ torch::Tensor Injector::fault_activation(size_t site, const torch::Tensor& x, in
   codes_.resize(n);
   float* data = faulty.data_ptr<float>();
   inj.format.encode(data, codes_.data(), n);
-  fault::Rng rng(fault::stream_key(seed_, {kInjectTag, uint64_t(site), uint64_t(step)}));
-  uint64_t hits = 0;
-  auto changes = fault::sample_faults(rng, codes_.data(), n, inj.format, faultable_[site], inj.rate,
-                                      inj.semantics, inj.model, &hits);
-  st.hits += hits;
-  st.faults += changes.size();
+  const auto changes = sample(site, n, step);
   if (changes.empty()) return x;
   for (const auto& ch : changes) {
-    float v = inj.format.decode(ch.code);
-    if (!std::isfinite(v)) ++st.nonfinite;
-    data[ch.index] = v;
+    data[ch.index] = faulty_value(site, ch.code);
   }
   return StraightThrough::apply(x, faulty);
 }

@@ -104,6 +104,10 @@ class Injector {
  private:
   void fault_tensors(size_t site, const std::vector<torch::Tensor>& tensors, int64_t step);
   torch::Tensor fault_activation(size_t site, const torch::Tensor& x, int64_t step);
+  // Samples site `site`'s plan of step `step` over the first `n` codes_ and counts its hits and
+  // faults; faulty_value() decodes a changed code and counts it when it is NaN or Inf.
+  std::vector<fault::CodeChange> sample(size_t site, uint64_t n, int64_t step);
+  float faulty_value(size_t site, uint32_t code);
 
   std::vector<Injection> injections_;
   std::vector<int64_t> act_stage_;  // per injection: its stage, or -1
