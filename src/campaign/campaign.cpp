@@ -249,16 +249,14 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
       images = images.slice(0, 0, spec.eval_limit);
       labels = labels.slice(0, 0, spec.eval_limit);
     }
-    double float_error = 0;
-    if (device.is_cpu()) {
-      float_error = models::evaluate_error(*loaded.model, images, labels, spec.batch);
-    } else {
-      auto on_device = loaded.model->clone_model();
-      on_device->to(device);
-      on_device->eval();
-      float_error =
-          models::evaluate_error(*on_device, images.to(device), labels.to(device), spec.batch);
+    auto float_model = loaded.model;  // on a GPU: an evaluation copy there
+    if (!device.is_cpu()) {
+      float_model = loaded.model->clone_model();
+      float_model->to(device);
+      float_model->eval();
     }
+    double float_error =
+        models::evaluate_error(*float_model, images.to(device), labels.to(device), spec.batch);
 
     std::vector<std::string> formats;  // distinct, in order of appearance
     for (const auto& c : spec.configs) {
