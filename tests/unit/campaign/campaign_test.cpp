@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../expect_input_error.h"
 #include "ares/analysis/threshold.h"
 #include "ares/campaign/spec.h"
 #include "ares/common/error.h"
@@ -29,19 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <typename F>
-void expect_input_error(F f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ares::InputError";
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected ares::InputError, got another exception: " << e.what();
-  }
-}
+using ares::testing::expect_input_error;
 
 // ---- spec --------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../expect_input_error.h"
 #include "ares/common/error.h"
 #include "ares/data/dataset.h"
 #include "ares/data/load.h"
@@ -95,20 +96,7 @@ void write_all(const fs::path& dir, int64_t test_n = 3) {
 }
 
 // Runs `f`, expects an ares::InputError whose message contains every string in `parts`.
-template <typename F>
-void expect_input_error(F f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ares::InputError";
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected ares::InputError, got another exception: " << e.what();
-  }
-}
+using ares::testing::expect_input_error;
 
 TEST_F(CifarTest, RoundTripIsBitExact) {
   torch::manual_seed(1);

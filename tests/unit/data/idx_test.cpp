@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../expect_input_error.h"
 #include "ares/common/error.h"
 #include "ares/data/dataset.h"
 
@@ -53,19 +54,7 @@ torch::Tensor random_u8(std::vector<int64_t> shape, int64_t high = 256) {
 }
 
 // Runs `f`, expects an ares::InputError whose message contains every string in `parts`.
-template <typename F>
-void expect_input_error(F f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ares::InputError";
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected ares::InputError, got another exception: " << e.what();
-  }
-}
+using ares::testing::expect_input_error;
 
 // Writes an MNIST-like test split (and optionally a training split) into `dir`.
 void write_split(const fs::path& dir, const std::string& prefix, const torch::Tensor& images,

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../expect_input_error.h"
 #include "ares/common/error.h"
 #include "ares/data/load.h"
 
@@ -83,16 +84,7 @@ class ScopedEnv {
   std::string old_;
 };
 
-template <typename F>
-void expect_input_error(F&& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ares::InputError";
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg;
-  }
-}
+using ares::testing::expect_input_error;
 
 // uint8 H x W x 3 whose pixel (y, x) is (r, g, b) = (x % 256, y % 256, c).
 torch::Tensor coordinate_image(int64_t h, int64_t w, int c = 7) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../expect_input_error.h"
 #include "ares/common/error.h"
 #include "ares/models/checkpoint.h"
 #include "ares/models/evaluate.h"
@@ -55,19 +56,7 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-template <typename F>
-void expect_input_error(F f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ares::InputError";
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nlacks: " << p;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected ares::InputError, got another exception: " << e.what();
-  }
-}
+using ares::testing::expect_input_error;
 
 // ---- registry and staged models ------------------------------------------------------------
 
