@@ -149,38 +149,60 @@ uint32_t value_fault(Rng& rng, uint32_t code, const format::Format& fmt, uint32_
   return (fresh & faultable_mask) | (code & ~faultable_mask & fmt.code_mask());
 }
 
+std::vector<Hit> sample_hits(Rng& rng, uint64_t n, uint32_t faultable_mask, double rate,
+                             Semantics semantics, const FaultModel& model, uint64_t* hit_count) {
+  std::vector<Hit> out;
+  if (model.bit_level()) {
+    const auto flips = sample_flips(rng, n, faultable_mask, rate, semantics);
+    if (hit_count) *hit_count = flips.size();
+    for (size_t i = 0; i < flips.size();) {
+      const uint64_t index = flips[i].index;
+      uint32_t mask = 0;
+      for (; i < flips.size() && flips[i].index == index; ++i) mask |= 1u << flips[i].bit;
+      out.push_back({index, mask});
+    }
+    return out;
+  }
+  // Value level: the hit values are a "one bit per value" plan.
+  const auto picks =
+      faultable_mask ? sample_flips(rng, n, 1u, rate, semantics) : std::vector<Flip>{};
+  if (hit_count) *hit_count = picks.size();
+  out.reserve(picks.size());
+  for (const auto& p : picks) out.push_back({p.index, faultable_mask});
+  return out;
+}
+
+uint32_t apply_hit(Rng& rng, uint32_t code, const Hit& hit, const format::Format& fmt,
+                   uint32_t faultable_mask, const FaultModel& model) {
+  switch (model.kind()) {
+    case FaultModel::Kind::kFlip:
+      return code ^ hit.mask;
+    case FaultModel::Kind::kStuck0:
+      return code & ~hit.mask;
+    case FaultModel::Kind::kStuck1:
+      return code | hit.mask;
+    case FaultModel::Kind::kCustom:
+      if (model.bit_level()) {
+        // Only the hit bits may change: the others (protected ones included) keep their state.
+        const uint32_t fresh = model.custom()->apply(code, hit.mask, fmt, model.sigma(), rng);
+        return (fresh & hit.mask) | (code & ~hit.mask);
+      }
+      break;
+    default:
+      break;
+  }
+  return value_fault(rng, code, fmt, faultable_mask, model);
+}
+
 std::vector<CodeChange> sample_faults(Rng& rng, const uint32_t* codes, uint64_t n,
                                       const format::Format& fmt, uint32_t faultable_mask,
                                       double rate, Semantics semantics, const FaultModel& model,
                                       uint64_t* hits) {
   std::vector<CodeChange> out;
-  if (model.bit_level()) {
-    auto flips = sample_flips(rng, n, faultable_mask, rate, semantics);
-    if (hits) *hits = flips.size();
-    for (size_t i = 0; i < flips.size();) {
-      uint64_t index = flips[i].index;
-      uint32_t mask = 0;
-      for (; i < flips.size() && flips[i].index == index; ++i) mask |= 1u << flips[i].bit;
-      uint32_t old = codes[index], code = old;
-      if (model.kind() == FaultModel::Kind::kFlip) code = old ^ mask;
-      if (model.kind() == FaultModel::Kind::kStuck0) code = old & ~mask;
-      if (model.kind() == FaultModel::Kind::kStuck1) code = old | mask;
-      if (model.kind() == FaultModel::Kind::kCustom) {
-        // Only the hit bits may change: the others (protected ones included) keep their state.
-        const uint32_t fresh = model.custom()->apply(old, mask, fmt, model.sigma(), rng);
-        code = (fresh & mask) | (old & ~mask);
-      }
-      if (code != old) out.push_back({index, code});
-    }
-    return out;
-  }
-  // Value level: the hit values are a "one bit per value" plan.
-  auto picks = faultable_mask ? sample_flips(rng, n, 1u, rate, semantics) : std::vector<Flip>{};
-  if (hits) *hits = picks.size();
-  for (const auto& p : picks) {
-    uint32_t old = codes[p.index];
-    uint32_t code = value_fault(rng, old, fmt, faultable_mask, model);
-    if (code != old) out.push_back({p.index, code});
+  for (const Hit& h : sample_hits(rng, n, faultable_mask, rate, semantics, model, hits)) {
+    const uint32_t old = codes[h.index];
+    const uint32_t code = apply_hit(rng, old, h, fmt, faultable_mask, model);
+    if (code != old) out.push_back({h.index, code});
   }
   return out;
 }

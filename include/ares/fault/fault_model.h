@@ -88,11 +88,32 @@ struct CodeChange {
   uint32_t code;
 };
 
+/// A value that faults hit: its index, and the bits hit (bit-level models: the bits the
+/// faults hit, at least one; value-level models: every faultable bit).
+struct Hit {
+  uint64_t index;
+  uint32_t mask;
+};
+
+/// The first half of sample_faults: which values the faults hit, sorted by index, one entry
+/// per value, drawn from `rng` without looking at any code. `hit_count` receives the number of
+/// bits (bit-level) or values (value-level) hit. Lets a caller fetch only the hit values'
+/// codes (e.g. a few words of a GPU tensor) before apply_hit.
+std::vector<Hit> sample_hits(Rng& rng, uint64_t n, uint32_t faultable_mask, double rate,
+                             Semantics semantics, const FaultModel& model, uint64_t* hit_count);
+
+/// The second half: the new code of hit `hit` whose stored code is `code`. Call it for the
+/// hits of one sample_hits() plan in their order, with the same `rng` (value-level and custom
+/// models draw from it). Protected bits keep their state.
+uint32_t apply_hit(Rng& rng, uint32_t code, const Hit& hit, const format::Format& fmt,
+                   uint32_t faultable_mask, const FaultModel& model);
+
 /// Samples one trial's faults over `n` values whose clean codes are `codes` (format `fmt`,
 /// faultable bits `faultable_mask`) at `rate` under `semantics`, and returns the values whose
 /// code changes, sorted by index, one entry per value. `hits` receives the number of bits
 /// (bit-level) or values (value-level) the faults hit, changed or not. Everything random
 /// comes from `rng`. For `flip` the plan equals sample_flips(rng, ...) grouped by value.
+/// Equal to sample_hits() followed by apply_hit() on every hit (that is how it is built).
 std::vector<CodeChange> sample_faults(Rng& rng, const uint32_t* codes, uint64_t n,
                                       const format::Format& fmt, uint32_t faultable_mask,
                                       double rate, Semantics semantics, const FaultModel& model,

@@ -87,6 +87,52 @@ TEST(FaultModelTest, FlipEqualsSampleFlips) {
   }
 }
 
+// The sparse path (what GPU tensors use): the hits are drawn without looking at any code, and
+// applying them to the hit values' codes alone gives sample_faults's changes exactly, for
+// every model.
+TEST(FaultModelTest, HitsThenApplyReadOnlyTheHitCodes) {
+  const Format f = Format::parse("q2.6-2c");
+  std::vector<uint32_t> codes(4000);
+  Rng fill(stream_key(9, {}));
+  for (auto& c : codes) c = uint32_t(fill.next_u64()) & f.code_mask();
+  for (const char* m :
+       {"flip", "stuck0", "stuck1", "signflip", "zero", "uniform", "gaussian:0.3"}) {
+    for (auto sem : {Semantics::kBernoulli, Semantics::kExact}) {
+      SCOPED_TRACE(std::string(m) + " " + to_string(sem));
+      const auto model = FaultModel::parse(m);
+      const double rate = model.bit_level() ? 1e-2 : 5e-2;
+      Rng a(stream_key(4, {1})), b(stream_key(4, {1}));
+      uint64_t hits_a = 0, hits_b = 0;
+      const auto changes =
+          sample_faults(a, codes.data(), codes.size(), f, 0x7F, rate, sem, model, &hits_a);
+      const auto hits = sample_hits(b, codes.size(), 0x7F, rate, sem, model, &hits_b);
+      EXPECT_EQ(hits_a, hits_b);
+      ASSERT_FALSE(hits.empty());
+      std::vector<CodeChange> sparse;
+      for (size_t i = 0; i < hits.size(); ++i) {
+        if (i > 0) {
+          EXPECT_LT(hits[i - 1].index, hits[i].index);
+        }
+        if (model.bit_level()) {
+          EXPECT_NE(hits[i].mask, 0u);
+          EXPECT_EQ(hits[i].mask & ~0x7Fu, 0u) << "a protected bit was hit";
+        } else {
+          EXPECT_EQ(hits[i].mask, 0x7Fu);
+        }
+        const uint32_t old = codes[hits[i].index];  // the only code read
+        const uint32_t code = apply_hit(b, old, hits[i], f, 0x7F, model);
+        EXPECT_EQ(code & 0x80u, old & 0x80u) << "the protected sign bit changed";
+        if (code != old) sparse.push_back({hits[i].index, code});
+      }
+      ASSERT_EQ(sparse.size(), changes.size());
+      for (size_t i = 0; i < sparse.size(); ++i) {
+        EXPECT_EQ(sparse[i].index, changes[i].index);
+        EXPECT_EQ(sparse[i].code, changes[i].code);
+      }
+    }
+  }
+}
+
 TEST(FaultModelTest, ValueModelsExhaustive) {
   for (const char* spec : {"q2.6-2c", "q2.6-sm", "q4.4-sm"}) {
     const Format f = Format::parse(spec);
