@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "ares/common/error.h"
+#include "ares/inject/sparse.h"
 
 namespace ares::inject {
 
@@ -104,7 +105,6 @@ void WeightInjector::write(Value value) {
   }
   // One index_put_ per touched parameter (changes are sorted by value index, so by parameter);
   // the index and value lists are built on the host and copied once each.
-  torch::NoGradGuard no_grad;
   for (size_t i = 0; i < changes_.size();) {
     const size_t p = changes_[i].param;
     std::vector<int64_t> index;
@@ -113,10 +113,7 @@ void WeightInjector::write(Value value) {
       index.push_back(int64_t(changes_[i].offset));
       values.push_back(value(changes_[i]));
     }
-    const auto device = flat_[p].device();
-    auto idx = torch::tensor(index, torch::kInt64).to(device, /*non_blocking=*/false);
-    auto val = torch::tensor(values, torch::kFloat32).to(device, /*non_blocking=*/false);
-    flat_[p].index_put_({idx}, val);
+    put_values(flat_[p], index, values);
   }
 }
 

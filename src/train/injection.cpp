@@ -10,6 +10,7 @@
 
 #include "ares/common/error.h"
 #include "ares/fault/rng.h"
+#include "ares/inject/sparse.h"
 
 namespace ares::train {
 namespace {
@@ -186,77 +187,49 @@ Injector::Injector(std::vector<Injection> injections, models::StagedModel& model
     stats_.push_back({inj.spec(), 0, 0, 0, 0});
   }
   for (const auto& p : model.parameters()) {
-    ARES_CHECK(p.device().is_cpu() && p.scalar_type() == torch::kFloat32,
-               "training with faults: parameters must be float32 on the CPU, got ", p.scalar_type(),
-               " on ", p.device());
+    ARES_CHECK(p.scalar_type() == torch::kFloat32,
+               "training with faults: parameters must be float32, got ", p.scalar_type());
   }
 }
 
-std::vector<fault::CodeChange> Injector::sample(size_t site, uint64_t n, int64_t step) {
+std::vector<fault::Hit> Injector::sample(fault::Rng& rng, size_t site, uint64_t n) {
   const Injection& inj = injections_[site];
-  fault::Rng rng(fault::stream_key(seed_, {kInjectTag, uint64_t(site), uint64_t(step)}));
+  ++stats_[site].rounds;
   uint64_t hits = 0;
-  auto changes = fault::sample_faults(rng, codes_.data(), n, inj.format, faultable_[site], inj.rate,
-                                      inj.semantics, inj.model, &hits);
+  auto plan =
+      fault::sample_hits(rng, n, faultable_[site], inj.rate, inj.semantics, inj.model, &hits);
   stats_[site].hits += hits;
-  stats_[site].faults += changes.size();
-  return changes;
+  return plan;
 }
 
-float Injector::faulty_value(size_t site, uint32_t code) {
-  const float v = injections_[site].format.decode(code);
-  if (!std::isfinite(v)) ++stats_[site].nonfinite;
-  return v;
+void Injector::apply(fault::Rng& rng, size_t site, const std::vector<fault::Hit>& plan,
+                     const std::vector<torch::Tensor>& tensors) {
+  const Injection& inj = injections_[site];
+  const auto count = inject::faults_at(rng, plan, tensors, inj.format, faultable_[site], inj.model);
+  stats_[site].faults += count.changed;
+  stats_[site].nonfinite += count.nonfinite;
+}
+
+fault::Rng Injector::stream(size_t site, int64_t step) const {
+  return fault::Rng(fault::stream_key(seed_, {kInjectTag, uint64_t(site), uint64_t(step)}));
 }
 
 void Injector::fault_tensors(size_t site, const std::vector<torch::Tensor>& tensors, int64_t step) {
-  const Injection& inj = injections_[site];
-  InjectionStats& st = stats_[site];
-  ++st.rounds;
-  if (inj.rate == 0) return;  // samples nothing: skip the encoding
-  std::vector<torch::Tensor> dense;
-  std::vector<uint64_t> offsets;  // first index of each tensor in one index space
   uint64_t n = 0;
-  for (const auto& t : tensors) {
-    dense.push_back(t.is_contiguous() ? t : t.contiguous());
-    offsets.push_back(n);
-    n += uint64_t(t.numel());
-  }
-  codes_.resize(n);
-  for (size_t k = 0; k < dense.size(); ++k) {
-    inj.format.encode(dense[k].data_ptr<float>(), codes_.data() + offsets[k],
-                      size_t(dense[k].numel()));
-  }
-  const auto changes = sample(site, n, step);
-  size_t k = 0;  // changes are sorted by index: walk the tensors once
-  std::vector<bool> touched(dense.size(), false);
-  for (const auto& ch : changes) {
-    while (k + 1 < offsets.size() && ch.index >= offsets[k + 1]) ++k;
-    dense[k].data_ptr<float>()[ch.index - offsets[k]] = faulty_value(site, ch.code);
-    touched[k] = true;
-  }
-  for (size_t t = 0; t < dense.size(); ++t) {
-    if (touched[t] && !dense[t].is_same(tensors[t])) tensors[t].copy_(dense[t]);
-  }
+  for (const auto& t : tensors) n += uint64_t(t.numel());
+  fault::Rng rng = stream(site, step);
+  const auto plan = sample(rng, site, n);
+  if (!plan.empty()) apply(rng, site, plan, tensors);
 }
 
 torch::Tensor Injector::fault_activation(size_t site, const torch::Tensor& x, int64_t step) {
-  const Injection& inj = injections_[site];
-  InjectionStats& st = stats_[site];
-  ++st.rounds;
-  if (inj.rate == 0) return x;
-  ARES_CHECK(x.scalar_type() == torch::kFloat32 && x.device().is_cpu(), "--inject '", st.spec,
-             "': stage output must be float32 on the CPU, got ", x.scalar_type());
+  fault::Rng rng = stream(site, step);
+  const auto plan = sample(rng, site, uint64_t(x.numel()));
+  if (plan.empty()) return x;
   auto faulty = x.detach().contiguous().clone();
-  const uint64_t n = uint64_t(faulty.numel());
-  codes_.resize(n);
-  float* data = faulty.data_ptr<float>();
-  inj.format.encode(data, codes_.data(), n);
-  const auto changes = sample(site, n, step);
-  if (changes.empty()) return x;
-  for (const auto& ch : changes) {
-    data[ch.index] = faulty_value(site, ch.code);
-  }
+  const uint64_t before = stats_[site].faults;
+  apply(rng, site, plan, {faulty});
+  if (stats_[site].faults == before) return x;
   return StraightThrough::apply(x, faulty);
 }
 

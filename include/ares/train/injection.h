@@ -85,7 +85,8 @@ void check_injection(const Injection& injection, const models::StagedModel& mode
 class Injector {
  public:
   /// Throws ares::InputError when an injection does not fit `model` (check_injection).
-  /// The model must stay alive, on the CPU, with float32 parameters.
+  /// The model must stay alive, with float32 parameters, on any device: faults are applied on
+  /// the tensors' own device, only the hit values crossing to the host (inject/sparse.h).
   Injector(std::vector<Injection> injections, models::StagedModel& model, uint64_t seed);
 
   /// The model's forward pass, with every activation site's stage output faulted. Gradients
@@ -104,10 +105,13 @@ class Injector {
  private:
   void fault_tensors(size_t site, const std::vector<torch::Tensor>& tensors, int64_t step);
   torch::Tensor fault_activation(size_t site, const torch::Tensor& x, int64_t step);
-  // Samples site `site`'s plan of step `step` over the first `n` codes_ and counts its hits and
-  // faults; faulty_value() decodes a changed code and counts it when it is NaN or Inf.
-  std::vector<fault::CodeChange> sample(size_t site, uint64_t n, int64_t step);
-  float faulty_value(size_t site, uint32_t code);
+  // Site `site`'s stream at step `step`; sample() draws its plan over `n` values from it and
+  // counts a round and the hits; apply() writes the plan into the tensors (only the hit values
+  // are read, on the tensors' device) and counts the faults.
+  fault::Rng stream(size_t site, int64_t step) const;
+  std::vector<fault::Hit> sample(fault::Rng& rng, size_t site, uint64_t n);
+  void apply(fault::Rng& rng, size_t site, const std::vector<fault::Hit>& plan,
+             const std::vector<torch::Tensor>& tensors);
 
   std::vector<Injection> injections_;
   std::vector<int64_t> act_stage_;  // per injection: its stage, or -1
@@ -115,7 +119,6 @@ class Injector {
   models::StagedModel& model_;
   uint64_t seed_;
   std::vector<InjectionStats> stats_;
-  std::vector<uint32_t> codes_;  // scratch
 };
 
 }  // namespace ares::train

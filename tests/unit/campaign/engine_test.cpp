@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../same_bits.h"
 #include "ares/common/error.h"
 #include "ares/fault/rng.h"
 #include "ares/fault/sampler.h"
@@ -31,11 +32,7 @@ constexpr Engine kEngines[] = {Engine::kFast, Engine::kPrefix, Engine::kReferenc
 const char* const kEngineNames[] = {"fast", "prefix", "reference"};
 const char* const kFormats[] = {"q2.6-2c", "q2.6-sm", "q4.4-2c", "fp16"};
 
-bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.sizes() != b.sizes()) return false;
-  auto ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.data_ptr(), cb.data_ptr(), size_t(ca.numel()) * ca.element_size()) == 0;
-}
+using ares::testing::same_bits;
 
 // A model with seeded random weights and a small random evaluation set labelled by the float
 // model's own predictions (so the clean error is low and faults show up as errors).

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../same_bits.h"
 #include "ares/common/error.h"
 #include "ares/fault/rng.h"
 #include "ares/fault/sampler.h"
@@ -41,11 +42,7 @@ std::map<std::string, torch::Tensor> snapshot(models::StagedModel& m) {
   return out;
 }
 
-bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.sizes() != b.sizes()) return false;
-  auto ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.data_ptr(), cb.data_ptr(), size_t(ca.numel()) * ca.element_size()) == 0;
-}
+using ares::testing::same_bits;
 
 void expect_unchanged(models::StagedModel& m, const std::map<std::string, torch::Tensor>& before) {
   for (const auto& p : m.named_parameters()) {

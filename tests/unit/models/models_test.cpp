@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../expect_input_error.h"
+#include "../same_bits.h"
 #include "ares/common/error.h"
 #include "ares/models/checkpoint.h"
 #include "ares/models/evaluate.h"
@@ -29,11 +30,7 @@ const float kInf = std::numeric_limits<float>::infinity();
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // True when two float tensors hold the same bits (torch::equal treats -0 == +0).
-bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.sizes() != b.sizes() || a.scalar_type() != b.scalar_type()) return false;
-  auto ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.data_ptr(), cb.data_ptr(), size_t(ca.numel()) * ca.element_size()) == 0;
-}
+using ares::testing::same_bits;
 
 // Every parameter of `a` and `b`, by name, holds the same bits.
 void expect_same_parameters(const StagedModel& a, const StagedModel& b) {
