@@ -8,6 +8,7 @@
 #include "ares/common/version.h"
 #include "ares/data/load.h"
 #include "ares/models/checkpoint.h"
+#include "ares/models/device.h"
 #include "ares/models/registry.h"
 #include "ares/train/train.h"
 #include "args.h"
@@ -33,6 +34,9 @@ const char* kHelp =
     "  --out DIR         output directory (default runs/MODEL-DATASET)\n"
     "  --threads T       LibTorch threads (default: all cores); checkpoints are\n"
     "                    bit-identical for the same seed and thread count\n"
+    "  --device D        cpu (default), cuda or cuda:N: train on a GPU (a CUDA LibTorch\n"
+    "                    build); faults are then applied on the GPU too. Bit-identical\n"
+    "                    checkpoints are promised on the CPU only\n"
     "  --quiet           no progress on stderr\n"
     "  --inject SPEC     inject faults while training (repeatable; docs/training-faults.md):\n"
     "                      SITE[:FORMAT]:BER[:every=K][:model=M][:protect=P][:semantics=S]\n"
@@ -51,7 +55,7 @@ const char* kHelp =
 int cmd_train(const std::vector<std::string>& argv) {
   Args args("train", argv,
             {"model", "dataset", "seed", "instances", "epochs", "batch", "lr", "limit", "out",
-             "threads", "inject"},
+             "threads", "inject", "device"},
             {"help", "quiet"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
@@ -81,6 +85,8 @@ int cmd_train(const std::vector<std::string>& argv) {
   ARES_CHECK(epochs >= 1 && epochs <= 100000, "train: --epochs must be >= 1, got ", epochs);
   int threads = int(args.get_int("threads", campaign::available_cores()));
   ARES_CHECK(threads >= 1, "train: --threads must be >= 1, got ", threads);
+  const std::string device = args.get_or("device", "cpu");
+  models::find_device(device, "train");  // one line before any work when it is not here
   std::string dataset_tag = std::filesystem::path(dataset).filename().string();
   std::string out = args.get_or("out", "runs/" + model_name + "-" + dataset_tag);
 
@@ -99,7 +105,8 @@ int cmd_train(const std::vector<std::string>& argv) {
                     .seed(s)
                     .limit(args.get_int("limit", 0))
                     .progress(!args.has("quiet"))
-                    .injections(injections);
+                    .injections(injections)
+                    .device(device);
     auto r = train::train_model(*model, data, opts);
     models::Metadata meta = {
         {"dataset", dataset},
@@ -124,6 +131,7 @@ int cmd_train(const std::vector<std::string>& argv) {
       meta[key + ".faults"] = std::to_string(st.faults);
       meta[key + ".nonfinite"] = std::to_string(st.nonfinite);
     }
+    if (device != "cpu") meta["device"] = device;  // CPU checkpoints keep their bytes
     if (!r.injections.empty()) meta["final_loss"] = std::to_string(r.final_loss);
     std::string path =
         (std::filesystem::path(out) / (model_name + "-s" + std::to_string(s) + ".ckpt")).string();

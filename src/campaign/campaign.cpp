@@ -1,6 +1,5 @@
 #include "ares/campaign/campaign.h"
 
-#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -30,6 +29,7 @@
 #include "ares/format/format.h"
 #include "ares/inject/weight_faults.h"
 #include "ares/models/checkpoint.h"
+#include "ares/models/device.h"
 #include "ares/models/evaluate.h"
 #include "ares/models/gru.h"
 #include "ares/models/torchscript.h"
@@ -37,20 +37,6 @@
 
 namespace ares::campaign {
 namespace {
-
-// The device a campaign runs on; one line when it is not there.
-torch::Device campaign_device(const std::string& name) {
-  if (name == "cpu") return torch::Device(torch::kCPU);
-  ARES_CHECK(torch::cuda::is_available(), "campaign: --device ", name,
-             ": no CUDA device here (this LibTorch ",
-             torch::cuda::device_count() > 0 ? "sees GPUs but cannot use them" : "sees no GPU",
-             "; a CUDA build of LibTorch and a GPU are needed, see docs/campaign.md)");
-  torch::Device device(name);
-  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
-  ARES_CHECK(!device.has_index() || device.index() < count, "campaign: --device ", name, ": only ",
-             count, " CUDA device(s) here");
-  return device;
-}
 
 uint64_t fnv64(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
@@ -169,7 +155,7 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
 
 CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
   spec.validate();
-  const torch::Device device = campaign_device(spec.device);
+  const torch::Device device = models::find_device(spec.device, "campaign");
   auto t_start = std::chrono::steady_clock::now();
   // Parallelism is across trials; each trial runs single-threaded so that results do not
   // depend on the thread count and the BLAS pool does not fight our workers.

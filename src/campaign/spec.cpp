@@ -11,6 +11,7 @@
 #include "ares/fault/fault_model.h"
 #include "ares/fault/protection.h"
 #include "ares/format/format.h"
+#include "ares/models/device.h"
 
 namespace ares::campaign {
 
@@ -92,15 +93,9 @@ void CampaignSpec::validate() const {
                bit_list_text(bits));
   }
   for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
-  {
-    const bool cuda_index = device.size() > 5 && device.compare(0, 5, "cuda:") == 0 &&
-                            device.size() <= 7 &&
-                            device.find_first_not_of("0123456789", 5) == std::string::npos;
-    ARES_CHECK(device == "cpu" || device == "cuda" || cuda_index, "campaign: device '", device,
-               "' is not cpu, cuda or cuda:N");
-    ARES_CHECK(device == "cpu" || site == "weights", "campaign: --device ", device,
-               " runs weight campaigns; site '", site, "' runs on the cpu only");
-  }
+  models::check_device_name(device, "campaign");
+  ARES_CHECK(device == "cpu" || site == "weights", "campaign: --device ", device,
+             " runs weight campaigns; site '", site, "' runs on the cpu only");
   ARES_CHECK(site == "weights" || sampler == "sparse",
              "campaign: the dense sampler is for weight campaigns only");
   auto model = fault::FaultModel::parse(fault_model);

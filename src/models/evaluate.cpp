@@ -18,10 +18,13 @@ double evaluate_error(StagedModel& model, const torch::Tensor& images, const tor
   c10::InferenceMode guard;
   bool was_training = model.is_training();
   model.eval();
+  const auto params = model.parameters();
+  const torch::Device device = params.empty() ? images.device() : params.front().device();
   int64_t n = labels.size(0), wrong = 0;
   for (int64_t i = 0; i < n; i += batch) {
     int64_t j = std::min(n, i + batch);
-    wrong += count_errors(model.forward(images.slice(0, i, j)), labels.slice(0, i, j));
+    wrong += count_errors(model.forward(images.slice(0, i, j).to(device)),
+                          labels.slice(0, i, j).to(device));
   }
   model.train(was_training);
   return n ? double(wrong) / double(n) : 0.0;

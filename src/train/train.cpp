@@ -5,6 +5,7 @@
 #include "ares/common/error.h"
 #include "ares/common/progress.h"
 #include "ares/fault/rng.h"
+#include "ares/models/device.h"
 #include "ares/models/evaluate.h"
 
 namespace ares::train {
@@ -27,6 +28,8 @@ TrainResult train_model(models::StagedModel& model, const data::Split& data,
   int64_t n = data.train.size();
   if (o.limit_ > 0) n = std::min(n, o.limit_);
   ARES_CHECK(n > 0, "train: no training samples");
+  const torch::Device device = models::find_device(o.device_, "train");
+  model.to(device);  // before the optimizer takes the parameters
   Injector injector(o.injections_, model, o.seed_);
   torch::optim::Adam opt(model.parameters(), torch::optim::AdamOptions(o.learning_rate_));
   fault::Rng rng(fault::stream_key(o.seed_, {0x7472616eull /* "tran" */}));
@@ -44,8 +47,8 @@ TrainResult train_model(models::StagedModel& model, const data::Split& data,
     double loss_sum = 0;
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
       auto idx = perm.slice(0, s * o.batch_size_, std::min(n, (s + 1) * o.batch_size_));
-      auto x = data.train.images.index_select(0, idx);
-      auto y = data.train.labels.index_select(0, idx);
+      auto x = data.train.images.index_select(0, idx).to(device);
+      auto y = data.train.labels.index_select(0, idx).to(device);
       opt.zero_grad();
       const int64_t step = int64_t(epoch) * steps_per_epoch + s;
       auto loss = torch::nn::functional::cross_entropy(injector.forward(x, step), y);
@@ -66,6 +69,7 @@ TrainResult train_model(models::StagedModel& model, const data::Split& data,
   for (const auto& p : model.parameters()) {
     result.nonfinite_parameters += torch::isfinite(p).logical_not().sum().item<int64_t>();
   }
+  model.to(torch::kCPU);  // checkpoints and callers expect it there
   return result;
 }
 

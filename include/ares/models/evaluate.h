@@ -15,7 +15,8 @@ int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels);
 /// Per row, true where the prediction is wrong under the rule of count_errors (bool, B).
 torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels);
 
-/// Error rate of `model` in eval mode over `images`/`labels`, in batches of `batch`.
+/// Error rate of `model` in eval mode over `images`/`labels`, in batches of `batch`. Each
+/// batch moves to the device of the model's parameters (a no-op when it is there already).
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,
                       int64_t batch = 1000);
 

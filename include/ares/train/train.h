@@ -27,6 +27,9 @@ struct TrainOptions {
   /// Train on the first N training samples only (0 = all); for quick tests.
   ARES_ARG(int64_t, limit, 0)
   ARES_ARG(bool, progress, true)
+  /// Where to train: "cpu", "cuda" or "cuda:N" (models/device.h). The model moves there for
+  /// training and back to the CPU at the end; batches move one at a time.
+  ARES_ARG(std::string, device, "cpu")
   /// Faults during training (injection.h), applied in order at each step. Empty: clean.
   ARES_ARG(std::vector<Injection>, injections, {})
 #undef ARES_ARG
@@ -54,6 +57,8 @@ struct TrainResult {
 /// bit-identical from run to run, with or without injections (their streams are keyed by the
 /// seed, the site's index and the step); injections at rate 0 give exactly the clean result.
 /// NaN or Inf from faults never stop training: the loss and error say what they did.
+/// On a GPU (options.device) faults are applied on the device, but the bit-for-bit promise is
+/// the CPU's: GPU kernels may reduce in another order from run to run.
 /// Throws ares::InputError when model and data shapes differ or an injection does not fit.
 TrainResult train_model(models::StagedModel& model, const data::Split& data,
                         const TrainOptions& options);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../expect_input_error.h"
 #include "ares/common/error.h"
 #include "ares/models/evaluate.h"
 #include "ares/train/train.h"
@@ -352,6 +353,66 @@ TEST(TrainInjectionTest, NonFiniteGradientsAreKeptAndReported) {
   EXPECT_EQ(r.test_error, 1.0);  // NaN logits count as wrong
   EXPECT_EQ(r.injections[0].nonfinite, r.injections[0].faults);
   EXPECT_GE(r.injections[0].faults, 23u);
+}
+
+// The injector on a GPU model: the same gradients and weights get the same faults, bit for bit
+// (only the hit values cross to the host), and training on the GPU hands the model back on
+// the CPU with the same plans (hits) as on the CPU.
+TEST(TrainInjectionCuda, GpuTensorsGetTheCpuFaults) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device gpu(torch::kCUDA);
+  auto data = tiny_data(8);
+  auto cpu_model = tiny_model(12);
+  auto gpu_model = cpu_model->clone_model();
+  gpu_model->to(gpu);
+  torch::nn::functional::cross_entropy(cpu_model->forward(data.train.images), data.train.labels)
+      .backward();
+  auto cp = cpu_model->parameters(), gp = gpu_model->parameters();
+  for (size_t i = 0; i < cp.size(); ++i) gp[i].mutable_grad() = cp[i].grad().to(gpu);
+  const std::vector<Injection> sites = {
+      Injection::parse("grad:bf16:0.05:model=gaussian:0.1"),
+      Injection::parse("weights:fp16:0.02:every=1:model=stuck1"),
+      Injection::parse("grad:q2.6-sm:0.05:protect=sign"),
+  };
+  Injector on_cpu(sites, *cpu_model, 4), on_gpu(sites, *gpu_model, 4);
+  on_cpu.after_backward(0);
+  on_gpu.after_backward(0);
+  on_cpu.after_step(0);
+  on_gpu.after_step(0);
+  for (size_t i = 0; i < cp.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_TRUE(gp[i].is_cuda());
+    auto g_cpu = cp[i].grad().contiguous(), g_gpu = gp[i].grad().cpu().contiguous();
+    auto w_cpu = cp[i].detach().contiguous(), w_gpu = gp[i].detach().cpu().contiguous();
+    EXPECT_EQ(std::memcmp(g_cpu.data_ptr<float>(), g_gpu.data_ptr<float>(), 4 * g_cpu.numel()), 0);
+    EXPECT_EQ(std::memcmp(w_cpu.data_ptr<float>(), w_gpu.data_ptr<float>(), 4 * w_cpu.numel()), 0);
+  }
+  for (size_t s = 0; s < sites.size(); ++s) {
+    EXPECT_GT(on_gpu.stats()[s].faults, 0u) << s;
+    EXPECT_EQ(on_gpu.stats()[s].faults, on_cpu.stats()[s].faults) << s;
+  }
+
+  auto opts = quick(0, 4).inject(Injection::parse("act:fc1:q4.4-sm:0.05"));
+  auto a = tiny_model(13), b = tiny_model(13);
+  auto ra = train_model(*a, tiny_data(64), opts);
+  auto rb = train_model(*b, tiny_data(64), opts.device("cuda"));
+  for (const auto& p : b->parameters()) EXPECT_TRUE(p.is_cpu());
+  EXPECT_EQ(ra.injections[0].hits, rb.injections[0].hits);
+  EXPECT_EQ(ra.injections[0].rounds, rb.injections[0].rounds);
+  EXPECT_GT(rb.injections[0].faults, 0u);
+}
+
+TEST(TrainInjectionTest, AMissingGpuIsOneLineBeforeTraining) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a GPU";
+  auto m = tiny_model(14);
+  const auto w0 = params_of(*m);
+  ares::testing::expect_input_error(
+      [&] { train_model(*m, tiny_data(8), quick(0, 4).device("cuda")); },
+      {"train: --device cuda: no CUDA device here"});
+  expect_same_params(params_of(*m), w0);
+  ares::testing::expect_input_error(
+      [&] { train_model(*m, tiny_data(8), quick(0, 4).device("tpu")); },
+      {"train: device 'tpu' is not cpu, cuda or cuda:N"});
 }
 
 }  // namespace
