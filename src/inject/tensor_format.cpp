@@ -1,0 +1,61 @@
+#include "ares/inject/tensor_format.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <vector>
+
+#include "ares/common/error.h"
+#include "ares/inject/sparse.h"
+
+namespace ares::inject {
+
+namespace {
+
+// Fixed point, as format.cpp does it: scale in double (exact), NaN to 0, saturate, round half
+// to even, scale back and round to float. Adding +0.0 turns -0 into +0: encode never stores
+// a negative zero.
+torch::Tensor quantize_fixed(const format::Format& fmt, const torch::Tensor& x) {
+  const int w = fmt.width();
+  const double scale = std::ldexp(1.0, fmt.frac_bits());
+  const double hi = std::ldexp(1.0, w - 1) - 1;
+  const double lo = fmt.kind() == format::Kind::kFixedSm ? -hi : -std::ldexp(1.0, w - 1);
+  auto s = torch::nan_to_num(x.to(torch::kFloat64) * scale, 0.0, hi, lo).clamp(lo, hi);
+  return (s.round() * (1.0 / scale) + 0.0).to(torch::kFloat32);
+}
+
+}  // namespace
+
+torch::Tensor quantize_tensor(const format::Format& fmt, const torch::Tensor& x) {
+  ARES_CHECK(x.scalar_type() == torch::kFloat32, "quantize: expected a float32 tensor, got ",
+             x.scalar_type());
+  torch::NoGradGuard no_grad;
+  torch::Tensor q;
+  switch (fmt.kind()) {
+    case format::Kind::kFloat32:
+      return x.detach().clone();
+    case format::Kind::kFloat16:
+      q = x.detach().to(torch::kHalf).to(torch::kFloat32);
+      break;
+    case format::Kind::kBFloat16:
+      q = x.detach().to(torch::kBFloat16).to(torch::kFloat32);
+      break;
+    case format::Kind::kFixed2c:
+    case format::Kind::kFixedSm:
+      return quantize_fixed(fmt, x.detach()).contiguous();
+  }
+  q = q.contiguous();
+  // NaN keeps its sign and top payload bits in Format, not through the tensor conversions.
+  const auto nan = torch::isnan(x.detach()).view({-1});
+  if (nan.any().item<bool>()) {
+    const auto where = nan.nonzero().view({-1}).to(torch::kCPU).contiguous();
+    std::vector<int64_t> index(where.data_ptr<int64_t>(),
+                               where.data_ptr<int64_t>() + where.numel());
+    std::vector<float> values = gather_values(x.detach().contiguous(), index);
+    for (float& v : values) v = fmt.quantize(v);
+    put_values(q, index, values);
+  }
+  return q;
+}
+
+}  // namespace ares::inject
