@@ -52,9 +52,21 @@ bench() {  # NAME CKPT DATASET [bench options]
 # cifar_vgg12: one quick training epoch on generated data (for a checkpoint), then the
 # default three-format campaign at a shorter grid on 1,000 images.
 "$python" "$root/tests/fixtures/make_cifar.py" "$work/cifar" --train-per-batch 200 --test 1000
-"$ares" train --model cifar_vgg12 --dataset "$work/cifar" --epochs 1 --quiet --out "$work/ck" \
-  > /dev/null
-bench cifar_vgg12 "$work/ck/cifar_vgg12-s1.ckpt" "$work/cifar" --ber-points 10 --trials 5
+for device in cuda cpu; do  # training on the GPU (gradient faults on the device) and the CPU
+  t0=$SECONDS
+  "$ares" train --model cifar_vgg12 --dataset "$work/cifar" --epochs 1 --quiet \
+    --out "$work/ck-$device" --device "$device" --inject grad:bf16:1e-5 > /dev/null
+  echo "== cifar_vgg12 training, 1 epoch with gradient faults, on $device: $((SECONDS - t0)) s =="
+done
+bench cifar_vgg12 "$work/ck-cpu/cifar_vgg12-s1.ckpt" "$work/cifar" --ber-points 10 --trials 5
+# An activation campaign on the GPU and the CPU (per-sample sites).
+for device in cuda cpu; do
+  t0=$SECONDS
+  "$ares" campaign "$work/ck-cpu/cifar_vgg12-s1.ckpt" --dataset "$work/cifar" --site act:0 \
+    --formats q4.4-sm --ber-points 5 --trials 3 --eval-limit 500 --device "$device" --quiet \
+    --out "$work/act-$device" > /dev/null
+  echo "== cifar_vgg12 act:0 campaign on $device: $((SECONDS - t0)) s =="
+done
 
 # resnet50: random weights in torchvision's layout (needs torchvision to write them), on 64
 # generated 256 x 256 images.

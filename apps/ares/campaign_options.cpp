@@ -42,8 +42,8 @@ const char* campaign_flags_help() {
          "  --cache-mb N        memory for cached clean activations (default 3072)\n"
          "  --threads T         worker threads (default: all cores); results do not change\n"
          "  --engine E          fast (default), prefix or reference\n"
-         "  --device D          cpu (default), cuda or cuda:N: the weight site's model,\n"
-         "                      caches and injection on a GPU (a CUDA LibTorch build)\n"
+         "  --device D          cpu (default), cuda or cuda:N: the model, caches and\n"
+         "                      injection on a GPU (a CUDA LibTorch build), any site\n"
          "  --levels LIST       degradation levels in % relative (default 0.5,1,5,10)\n"
          "  --spec FILE.toml    read these settings from a TOML file (flags override it)\n";
 }

@@ -4,6 +4,7 @@
 
 #include "ares/common/error.h"
 #include "ares/fault/rng.h"
+#include "ares/inject/sparse.h"
 #include "ares/models/evaluate.h"
 #include "detail/sample_faults.h"
 
@@ -15,7 +16,8 @@ SampleCodes::SampleCodes(const format::Format& fmt, torch::Tensor labels)
 }
 
 void SampleCodes::set_baseline(const torch::Tensor& logits) {
-  wrong_ = models::wrong_mask(logits, labels_).to(torch::kInt64);
+  // Kept on the host, like the labels, whatever device the logits come from.
+  wrong_ = models::wrong_mask(logits, labels_.to(logits.device())).to(torch::kCPU, torch::kInt64);
   baseline_errors_ = wrong_.sum().item<int64_t>();
 }
 
@@ -60,7 +62,8 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
   for (size_t a = 0; a < plans.size(); a += size_t(batch)) {
     size_t b = std::min(plans.size(), a + size_t(batch));
     auto idx = index.slice(0, int64_t(a), int64_t(b));
-    wrong += models::count_errors(logits(plans, a, b, idx), c.labels().index_select(0, idx));
+    const auto faulty = logits(plans, a, b, idx);
+    wrong += models::count_errors(faulty, c.labels().index_select(0, idx).to(faulty.device()));
   }
   *errors = wrong;
   return true;
@@ -75,27 +78,32 @@ ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
   ARES_CHECK(stage < model.num_stages(), "activation site: model ", model.name(), " has ",
              model.num_stages(), " stages, no stage ", stage);
   c10::InferenceMode guard;
+  labels_ = labels_.to(torch::kCPU);
   const int64_t n = labels_.size(0);
+  const torch::Device device = images.device();
+  torch::Tensor stored;  // on the host while the codes are made
   std::vector<torch::Tensor> logits;
   for (int64_t a = 0; a < n; a += batch) {
     int64_t b = std::min(n, a + batch);
     torch::Tensor x = images.slice(0, a, b);
     for (size_t s = 0; s <= stage; ++s) x = model.stage(s)->forward(x);
-    if (!stored_.defined()) {
+    if (!stored.defined()) {
       sample_shape_ = x.sizes().slice(1).vec();
       values_ = x[0].numel();
-      stored_ = torch::empty({n, values_});
+      stored = torch::empty({n, values_});
       codes_.resize(size_t(n * values_));
     }
-    auto flat = x.reshape({b - a, values_}).contiguous();
-    float* dst = stored_.slice(0, a, b).data_ptr<float>();
+    // The codes are made on the host, once; a GPU's stored activations go back there.
+    auto flat = x.reshape({b - a, values_}).to(torch::kCPU).contiguous();
+    float* dst = stored.slice(0, a, b).data_ptr<float>();
     uint32_t* codes = codes_.data() + a * values_;
     fmt.encode(flat.data_ptr<float>(), codes, size_t(flat.numel()));
     fmt.decode(codes, dst, size_t(flat.numel()));
     std::vector<int64_t> shape = {b - a};
     shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
-    logits.push_back(model.forward_from(stage + 1, stored_.slice(0, a, b).view(shape)));
+    logits.push_back(model.forward_from(stage + 1, stored.slice(0, a, b).view(shape).to(device)));
   }
+  stored_ = stored.to(device);
   set_baseline(torch::cat(logits));
 }
 
@@ -112,12 +120,18 @@ bool ActivationEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, do
   auto logits = [&](const std::vector<detail::SamplePlan>& plans, size_t a, size_t b,
                     const torch::Tensor& idx) {
     const int64_t u = c.values_per_sample();
-    auto x = c.stored().index_select(0, idx);  // a copy: faults go into it
-    float* data = x.data_ptr<float>();
+    // A copy of the faulty samples' rows, on the stored activations' device: the changed
+    // values go into it with one index_put_.
+    auto x = c.stored().index_select(0, idx.to(c.stored().device()));
+    std::vector<int64_t> at;
+    std::vector<float> values;
     for (size_t r = a; r < b; ++r) {
-      for (const auto& ch : plans[r].changes)
-        data[int64_t(r - a) * u + int64_t(ch.index)] = c.format().decode(ch.code);
+      for (const auto& ch : plans[r].changes) {
+        at.push_back(int64_t(r - a) * u + int64_t(ch.index));
+        values.push_back(c.format().decode(ch.code));
+      }
     }
+    inject::put_values(x, at, values);
     std::vector<int64_t> shape = {int64_t(b - a)};
     shape.insert(shape.end(), c.sample_shape().begin(), c.sample_shape().end());
     return model_->forward_from(c.stage() + 1, x.view(shape));

@@ -302,12 +302,15 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
         baseline_errors = cache->baseline_errors();
         samples = cache->samples();
       } else {
+        // The model and the evaluation set on the device; the codes on the host (sampling is
+        // host-side), the stored activations or states on the device.
+        if (!device.is_cpu()) qmodel->to(device);
         if (hidden_site) {
           per_sample = hid = std::make_shared<const HiddenStateCache>(
-              *qmodel, size_t(act_stage), fmt, images, labels, spec.batch);
+              *qmodel, size_t(act_stage), fmt, images.to(device), labels, spec.batch);
         } else {
           per_sample = act = std::make_shared<const ActivationCache>(
-              *qmodel, size_t(act_stage), fmt, images, labels, spec.batch);
+              *qmodel, size_t(act_stage), fmt, images.to(device), labels, spec.batch);
         }
         values = uint64_t(per_sample->samples() * per_sample->values_per_sample());
         baseline_errors = per_sample->baseline_errors();

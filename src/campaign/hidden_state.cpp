@@ -6,6 +6,8 @@
 
 #include "ares/common/error.h"
 #include "ares/fault/rng.h"
+#include "ares/inject/sparse.h"
+#include "ares/inject/tensor_format.h"
 #include "detail/sample_faults.h"
 
 namespace ares::campaign {
@@ -46,9 +48,10 @@ HiddenStateCache::HiddenStateCache(models::StagedModel& model, size_t stage,
              inputs_.sizes());
   steps_ = inputs_.size(1);
   // Every step's hidden state is stored (quantized) and its codes kept, the last one too: the
-  // GRU's output is the stored h_T.
+  // GRU's output is the stored h_T. The codes are made on the host, once.
   int64_t first = 0;
   std::vector<uint32_t> buf;
+  std::vector<torch::Tensor> states;  // per batch, per step: the stored states, on the device
   HookReset reset{hook};
   hook->on_step = [&](int64_t t, torch::Tensor& h) {
     if (hidden_ == 0) {
@@ -56,20 +59,25 @@ HiddenStateCache::HiddenStateCache(models::StagedModel& model, size_t stage,
       values_ = steps_ * hidden_;
       codes_.resize(size_t(n * values_));
     }
-    h = h.contiguous();
-    buf.resize(size_t(h.numel()));
-    fmt.encode(h.data_ptr<float>(), buf.data(), buf.size());
-    fmt.decode(buf.data(), h.data_ptr<float>(), buf.size());
-    for (int64_t r = 0; r < h.size(0); ++r) {
+    auto host = h.to(torch::kCPU).contiguous();
+    buf.resize(size_t(host.numel()));
+    fmt.encode(host.data_ptr<float>(), buf.data(), buf.size());
+    fmt.decode(buf.data(), host.data_ptr<float>(), buf.size());
+    for (int64_t r = 0; r < host.size(0); ++r) {
       std::copy_n(buf.data() + r * hidden_, hidden_,
                   codes_.data() + (first + r) * values_ + t * hidden_);
     }
+    h = host.to(h.device());
+    states.push_back(h);
   };
-  std::vector<torch::Tensor> logits;
+  std::vector<torch::Tensor> logits, batches;
   for (; first < n; first += batch) {
+    states.clear();
     logits.push_back(
         model.forward_from(stage, inputs_.slice(0, first, std::min(n, first + batch))));
+    batches.push_back(torch::stack(states, 1));  // B x T x H
   }
+  states_ = torch::cat(batches);
   set_baseline(torch::cat(logits));
 }
 
@@ -85,43 +93,79 @@ HiddenStateEvaluator::HiddenStateEvaluator(std::shared_ptr<const HiddenStateCach
 // The model may outlive this evaluator: its hook must not call into it.
 HiddenStateEvaluator::~HiddenStateEvaluator() { hook_->on_step = nullptr; }
 
+HiddenStateEvaluator::Row HiddenStateEvaluator::make_row(int64_t sample, int64_t first_step) const {
+  const HiddenStateCache& c = *cache_;
+  Row row{sample, first_step, {}, 0, fault::Rng(sample_stream(trial_.stream, sample))};
+  row.hits = fault::sample_hits(row.rng, uint64_t(c.values_per_sample()), trial_.mask, trial_.ber,
+                                trial_.semantics, *trial_.model, nullptr);
+  const uint32_t* baseline = c.codes(sample);
+  const uint64_t before = uint64_t(first_step * c.hidden_size());
+  for (; row.next < row.hits.size() && row.hits[row.next].index < before; ++row.next) {
+    const fault::Hit& hit = row.hits[row.next];
+    fault::apply_hit(row.rng, baseline[hit.index], hit, c.format(), trial_.mask, *trial_.model);
+  }
+  return row;
+}
+
 void HiddenStateEvaluator::step(int64_t t, torch::Tensor& h) {
   const HiddenStateCache& c = *cache_;
   const auto& fmt = c.format();
   const int64_t hidden = c.hidden_size(), rows = h.size(0);
   ARES_ASSERT(rows == int64_t(rows_.size()) && h.size(1) == hidden, "hidden-state rows");
-  h = h.contiguous();
-  float* data = h.data_ptr<float>();
-  step_codes_.resize(size_t(rows * hidden));
-  fmt.encode(data, step_codes_.data(), step_codes_.size());
-  for (int64_t r = 0; r < rows; ++r) {
-    Row& row = rows_[size_t(r)];
-    uint32_t* mine = step_codes_.data() + r * hidden;
-    uint32_t* stored = row.codes.data() + t * hidden;
-    // Before its first fault a sample stores the baseline's words, whatever rows it shares
-    // the batch with.
-    if (t < row.first_step) {
-      std::copy_n(stored, hidden, mine);
-      continue;
-    }
-    std::copy_n(mine, hidden, stored);
-    // The plan again, over the words stored so far: its hits are where they were; what they
-    // do at step t depends on the words stored at step t.
-    fault::Rng rng(sample_stream(trial_.stream, row.sample));
-    auto changes = fault::sample_faults(rng, row.codes.data(), row.codes.size(), fmt, trial_.mask,
-                                        trial_.ber, trial_.semantics, *trial_.model, nullptr);
-    const uint64_t lo = uint64_t(t * hidden), hi = lo + uint64_t(hidden);
-    auto it = std::lower_bound(
-        changes.begin(), changes.end(), lo,
-        [](const fault::CodeChange& ch, uint64_t index) { return ch.index < index; });
-    for (; it != changes.end() && it->index < hi; ++it) mine[it->index - lo] = it->code;
+  // Every word stored in the format, on h's device.
+  h = inject::quantize_tensor(fmt, h);
+  // Before its first fault a sample stores the baseline's words, whatever rows it shares the
+  // batch with.
+  if (t < last_first_step_) {
+    auto baseline = c.states().select(1, t).index_select(0, row_samples_);
+    h = torch::where(row_first_.gt(t).unsqueeze(1), baseline, h).contiguous();
   }
-  fmt.decode(step_codes_.data(), data, step_codes_.size());
+  // This step's hits, in each row's order: read the stored words (only those cross to the
+  // host), give them their new codes, write back the changed ones.
+  const uint64_t lo = uint64_t(t * hidden), hi = lo + uint64_t(hidden);
+  std::vector<int64_t> at;
+  for (int64_t r = 0; r < rows; ++r) {
+    const Row& row = rows_[size_t(r)];
+    if (t < row.first_step) continue;
+    for (size_t k = row.next; k < row.hits.size() && row.hits[k].index < hi; ++k) {
+      at.push_back(r * hidden + int64_t(row.hits[k].index - lo));
+    }
+  }
+  if (!at.empty()) {
+    const std::vector<float> words = inject::gather_values(h, at);
+    std::vector<int64_t> changed;
+    std::vector<float> values;
+    size_t w = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      Row& row = rows_[size_t(r)];
+      if (t < row.first_step) continue;
+      for (; row.next < row.hits.size() && row.hits[row.next].index < hi; ++row.next, ++w) {
+        const uint32_t code = fmt.encode(words[w]);
+        const uint32_t fresh =
+            fault::apply_hit(row.rng, code, row.hits[row.next], fmt, trial_.mask, *trial_.model);
+        if (fresh == code) continue;
+        changed.push_back(at[w]);
+        values.push_back(fmt.decode(fresh));
+      }
+    }
+    ARES_ASSERT(w == at.size(), "hidden-state hits");
+    inject::put_values(h, changed, values);
+  }
   if (record_) record_->push_back(h.clone());
 }
 
 torch::Tensor HiddenStateEvaluator::forward(const torch::Tensor& index) {
-  return model_->forward_from(cache_->stage(), cache_->inputs().index_select(0, index));
+  const torch::Device device = cache_->inputs().device();
+  std::vector<int64_t> samples, first;
+  last_first_step_ = 0;
+  for (const Row& row : rows_) {
+    samples.push_back(row.sample);
+    first.push_back(row.first_step);
+    last_first_step_ = std::max(last_first_step_, row.first_step);
+  }
+  row_samples_ = torch::tensor(samples, torch::kInt64).to(device);
+  row_first_ = torch::tensor(first, torch::kInt64).to(device);
+  return model_->forward_from(cache_->stage(), cache_->inputs().index_select(0, index.to(device)));
 }
 
 bool HiddenStateEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, double ber,
@@ -133,9 +177,8 @@ bool HiddenStateEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, d
                     const torch::Tensor& idx) {
     rows_.clear();
     for (size_t r = a; r < b; ++r) {
-      const uint32_t* codes = c.codes(plans[r].sample);
-      rows_.push_back({plans[r].sample, int64_t(plans[r].changes.front().index) / c.hidden_size(),
-                       std::vector<uint32_t>(codes, codes + c.values_per_sample())});
+      rows_.push_back(
+          make_row(plans[r].sample, int64_t(plans[r].changes.front().index) / c.hidden_size()));
     }
     return forward(idx);
   };
@@ -156,9 +199,9 @@ torch::Tensor HiddenStateEvaluator::stored_states(int64_t sample, uint64_t trial
   auto changes = fault::sample_faults(rng, codes, values, c.format(), faultable_mask, ber,
                                       semantics, model, nullptr);
   trial_ = {trial_stream, faultable_mask, ber, semantics, &model};
-  rows_.assign(
-      1, {sample, changes.empty() ? c.steps() : int64_t(changes.front().index) / c.hidden_size(),
-          std::vector<uint32_t>(codes, codes + values)});
+  rows_.clear();
+  rows_.push_back(make_row(
+      sample, changes.empty() ? c.steps() : int64_t(changes.front().index) / c.hidden_size()));
   std::vector<torch::Tensor> states;
   record_ = &states;
   struct Unrecord {

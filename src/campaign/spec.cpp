@@ -94,8 +94,6 @@ void CampaignSpec::validate() const {
   }
   for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
   models::check_device_name(device, "campaign");
-  ARES_CHECK(device == "cpu" || site == "weights", "campaign: --device ", device,
-             " runs weight campaigns; site '", site, "' runs on the cpu only");
   ARES_CHECK(site == "weights" || sampler == "sparse",
              "campaign: the dense sampler is for weight campaigns only");
   auto model = fault::FaultModel::parse(fault_model);

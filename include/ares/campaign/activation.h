@@ -66,12 +66,13 @@ class SampleEvaluator {
 /// The clean pass with stage `stage`'s output stored in `fmt`.
 class ActivationCache : public SampleCodes {
  public:
-  /// `model` in eval mode; its weights stay float. Throws ares::InputError when `stage` is out
-  /// of range.
+  /// `model` in eval mode, on the device of `images`; its weights stay float. The stored
+  /// activations stay on that device, their codes on the host (where plans are drawn). Throws
+  /// ares::InputError when `stage` is out of range.
   ActivationCache(models::StagedModel& model, size_t stage, const format::Format& fmt,
                   torch::Tensor images, torch::Tensor labels, int64_t batch);
   size_t stage() const { return stage_; }
-  /// Stored (quantized) activations, N x values_per_sample.
+  /// Stored (quantized) activations, N x values_per_sample, on the model's device.
   const torch::Tensor& stored() const { return stored_; }
   /// The stage output's shape for one sample (to reshape stored rows).
   const std::vector<int64_t>& sample_shape() const { return sample_shape_; }

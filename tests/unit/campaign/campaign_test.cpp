@@ -394,10 +394,11 @@ TEST_F(CampaignTest, DeviceIsCheckedBeforeAnyWork) {
     EXPECT_THROW(s.validate(), InputError) << bad;
   }
   s.device = "cuda";
-  s.site = "act:fc1";
-  EXPECT_THROW(s.validate(), InputError) << "per-sample sites run on the cpu";
+  for (const char* site : {"weights", "act:fc1", "hidden:0"}) {
+    s.site = site;
+    EXPECT_NO_THROW(s.validate()) << site;
+  }
   s.site = "weights";
-  EXPECT_NO_THROW(s.validate());
   if (!torch::cuda::is_available()) {
     try {
       run_campaign(s);

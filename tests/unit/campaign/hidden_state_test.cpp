@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "ares/common/error.h"
@@ -224,6 +225,60 @@ TEST(HiddenStateTest, NullFaultsBatchIndependenceAndWeights) {
   auto params = copy->parameters();
   ASSERT_EQ(params.size(), before.size());
   for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], before[i]));
+}
+
+// Every fault model, the ones that draw from the stream too, against the definition run by
+// hand: at each step from the first change on, the plan is drawn again over the words stored
+// so far (earlier steps: the words stored then, before their faults) and its changes of that
+// step are applied; before the first change the baseline's words are stored.
+TEST(HiddenStateTest, EveryModelMatchesTheStepByStepDefinition) {
+  auto s = make_setup(5, 12);
+  const uint64_t n = uint64_t(kSteps * kHidden);
+  int changed = 0;
+  for (const char* spec : {"q4.4-2c", "fp16"}) {
+    const Format f = Format::parse(spec);
+    auto cache = std::make_shared<const HiddenStateCache>(*s.model, 0, f, s.inputs, s.labels, 5);
+    HiddenStateEvaluator ev(cache, s.model->clone_model(), 5);
+    const uint32_t mask = f.code_mask() >> 1;  // the sign bit protected
+    for (const char* m :
+         {"flip", "stuck0", "stuck1", "signflip", "zero", "uniform", "gaussian:0.3"}) {
+      const auto model = fault::FaultModel::parse(m);
+      const double rate = model.bit_level() ? 0.02 : 0.08;
+      for (int64_t sample = 0; sample < 12; ++sample) {
+        SCOPED_TRACE(std::string(spec) + " " + m + " sample " + std::to_string(sample));
+        const uint32_t* baseline = cache->codes(sample);
+        fault::Rng r0(sample_stream(17, sample));
+        const auto plan = fault::sample_faults(r0, baseline, n, f, mask, rate,
+                                               fault::Semantics::kBernoulli, model, nullptr);
+        const int64_t first = plan.empty() ? kSteps : int64_t(plan.front().index) / kHidden;
+        std::vector<uint32_t> stored(baseline, baseline + n);
+        std::vector<torch::Tensor> states;
+        reference_run(
+            *s.model, f, s.inputs.slice(0, sample, sample + 1),
+            [&](int64_t step, std::vector<uint32_t>& codes) {
+              uint32_t* at = stored.data() + step * kHidden;
+              if (step < first) {
+                std::copy_n(at, kHidden, codes.data());
+                return;
+              }
+              std::copy_n(codes.data(), kHidden, at);
+              fault::Rng r(sample_stream(17, sample));
+              for (const auto& ch :
+                   fault::sample_faults(r, stored.data(), n, f, mask, rate,
+                                        fault::Semantics::kBernoulli, model, nullptr)) {
+                if (int64_t(ch.index) / kHidden == step) codes[ch.index % kHidden] = ch.code;
+              }
+            },
+            &states);
+        const auto got =
+            ev.stored_states(sample, 17, mask, rate, fault::Semantics::kBernoulli, model);
+        const auto expect = torch::cat(states);
+        EXPECT_TRUE(got.view(torch::kInt32).equal(expect.view(torch::kInt32)));
+        changed += plan.empty() ? 0 : 1;
+      }
+    }
+  }
+  EXPECT_GT(changed, 100);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -313,6 +314,26 @@ TEST_F(SiteSelectionTest, ParamKindBiasTouchesOnlyBiases) {
   EXPECT_FALSE(inject::is_bias_name("fc1.weight"));
   EXPECT_TRUE(inject::is_bias_name("bias"));
   EXPECT_FALSE(inject::is_bias_name("bias_net.weight"));
+}
+
+// On a GPU the per-sample sites give the CPU's plans (the same faults in every row) and
+// errors within a sample or two (GPU kernels round the float GRU differently).
+TEST_F(SiteSelectionTest, PerSampleSitesOnTheGpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  for (const char* site : {"hidden:gru", "act:fc1"}) {
+    SCOPED_TRACE(site);
+    CampaignSpec s = hidden_spec();
+    s.site = site;
+    const auto cpu = run_campaign(s);
+    s.device = "cuda";
+    const auto gpu = run_campaign(s);
+    ASSERT_EQ(gpu.rows.size(), cpu.rows.size());
+    for (size_t i = 0; i < gpu.rows.size(); ++i) {
+      EXPECT_EQ(gpu.rows[i].faults, cpu.rows[i].faults) << "row " << i;
+      EXPECT_EQ(gpu.rows[i].bits, cpu.rows[i].bits) << "row " << i;
+      EXPECT_LE(std::abs(gpu.rows[i].errors - cpu.rows[i].errors), 2) << "row " << i;
+    }
+  }
 }
 
 // param_kind and bits round-trip through the store's spec, are part of its identity (a
