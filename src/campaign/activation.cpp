@@ -93,7 +93,7 @@ ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
       stored = torch::empty({n, values_});
       codes_.resize(size_t(n * values_));
     }
-    // The codes are made on the host, once; a GPU's stored activations go back there.
+    // The codes are made on the host, once (a GPU's activations are copied there for it).
     auto flat = x.reshape({b - a, values_}).to(torch::kCPU).contiguous();
     float* dst = stored.slice(0, a, b).data_ptr<float>();
     uint32_t* codes = codes_.data() + a * values_;

@@ -33,7 +33,7 @@ torch::Tensor quantize_tensor(const format::Format& fmt, const torch::Tensor& x)
   torch::Tensor q;
   switch (fmt.kind()) {
     case format::Kind::kFloat32:
-      return x.detach().clone();
+      return x.detach().clone(torch::MemoryFormat::Contiguous);
     case format::Kind::kFloat16:
       q = x.detach().to(torch::kHalf).to(torch::kFloat32);
       break;
