@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <sstream>
 
+#include "ares/common/device_name.h"
 #include "ares/common/error.h"
 #include "ares/fault/fault_model.h"
 #include "ares/fault/protection.h"
 #include "ares/format/format.h"
-#include "ares/models/device.h"
 
 namespace ares::campaign {
 
@@ -93,7 +93,7 @@ void CampaignSpec::validate() const {
                bit_list_text(bits));
   }
   for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
-  models::check_device_name(device, "campaign");
+  check_device_name(device, "campaign");
   ARES_CHECK(site == "weights" || sampler == "sparse",
              "campaign: the dense sampler is for weight campaigns only");
   auto model = fault::FaultModel::parse(fault_model);

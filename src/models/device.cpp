@@ -2,16 +2,10 @@
 
 #include <torch/cuda.h>
 
+#include "ares/common/device_name.h"
 #include "ares/common/error.h"
 
 namespace ares::models {
-
-void check_device_name(const std::string& name, const std::string& what) {
-  const bool cuda_index = name.size() > 5 && name.size() <= 7 && name.compare(0, 5, "cuda:") == 0 &&
-                          name.find_first_not_of("0123456789", 5) == std::string::npos;
-  ARES_CHECK(name == "cpu" || name == "cuda" || cuda_index, what, ": device '", name,
-             "' is not cpu, cuda or cuda:N");
-}
 
 torch::Device find_device(const std::string& name, const std::string& what) {
   check_device_name(name, what);
