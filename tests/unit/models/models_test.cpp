@@ -189,6 +189,43 @@ TEST(StagedModelTest, DropoutOnlyInTraining) {
   EXPECT_FALSE(torch::equal(a, c));
 }
 
+// Without gradients a stage pools by strided maxima, with them by max_pool2d: the values are
+// the same bit for bit (NaN, odd sizes whose last row and column are dropped, k = 2 and 3),
+// and the input is left alone.
+TEST(StagedModelTest, PoolingWithoutGradientsEqualsMaxPool2d) {
+  torch::manual_seed(6);
+  for (int64_t k : {2, 3}) {
+    for (auto shape : {std::vector<int64_t>{5, 4, 24, 24}, std::vector<int64_t>{3, 2, 7, 9},
+                       std::vector<int64_t>{1, 1, 3, 3}, std::vector<int64_t>{1, 1, 2, 2}}) {
+      if (shape[2] < k || shape[3] < k) continue;
+      SCOPED_TRACE("k " + std::to_string(k) + " " + c10::str(c10::IntArrayRef(shape)));
+      StageOptions o;
+      o.op = StageOptions::Op::kConv2d;
+      o.in = shape[1];
+      o.out = shape[1];
+      o.kernel = 1;
+      o.relu = true;
+      o.pool = k;
+      Stage stage(o);
+      auto pre = torch::randn(shape);
+      pre.view({-1})[7 % pre.numel()] = std::numeric_limits<float>::quiet_NaN();
+      pre.view({-1})[pre.numel() - 1] = std::numeric_limits<float>::infinity();
+      const auto before = pre.clone();
+      torch::Tensor fast;
+      {
+        torch::NoGradGuard no_grad;
+        fast = stage->finish(pre);
+      }
+      auto with_grad = pre.clone().requires_grad_(true);
+      auto reference = stage->finish(with_grad).detach();
+      EXPECT_TRUE(same_bits(fast, reference));
+      EXPECT_TRUE(same_bits(pre, before));
+      EXPECT_EQ(fast.size(2), shape[2] / k);
+      EXPECT_EQ(fast.size(3), shape[3] / k);
+    }
+  }
+}
+
 TEST(StagedModelTest, CloneIsEqualButIndependent) {
   torch::manual_seed(21);
   auto m = create("lenet5");
