@@ -255,17 +255,12 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
     const bool hidden_site = spec.site.rfind("hidden:", 0) == 0;
     if (spec.site != "weights") {
       std::string name = spec.site.substr(spec.site.find(':') + 1);
-      for (size_t s = 0; s < loaded.model->num_stages(); ++s) {
-        if (loaded.model->stage_name(s) == name || std::to_string(s) == name) act_stage = int(s);
-      }
-      std::string stages;
-      for (size_t s = 0; s < loaded.model->num_stages(); ++s) {
-        stages += (s ? ", " : "") + loaded.model->stage_name(s);
-      }
+      act_stage = int(loaded.model->find_stage(name));
       // An activation site needs a stage after it; a GRU's hidden state may feed the output.
       ARES_CHECK(act_stage >= 0 && (hidden_site || act_stage + 1 < int(loaded.model->num_stages())),
                  "site '", spec.site, "': model ", loaded.model->name(), " has no stage '", name,
-                 hidden_site ? "'" : "' before its last", " (stages: ", stages, ")");
+                 hidden_site ? "'" : "' before its last", " (stages: ", loaded.model->stage_list(),
+                 ")");
       if (hidden_site) {
         try {
           models::gru_step_hook(*loaded.model, loaded.model->stage_name(size_t(act_stage)));

@@ -128,6 +128,22 @@ void StagedModel::check_stage_name(const std::string& stage_name) const {
   for (const auto& n : stage_names_) ARES_CHECK(n != stage_name, "duplicate stage ", stage_name);
 }
 
+int64_t StagedModel::find_stage(const std::string& name) const {
+  for (size_t i = 0; i < stage_names_.size(); ++i) {
+    if (stage_names_[i] == name) return int64_t(i);
+  }
+  for (size_t i = 0; i < stage_names_.size(); ++i) {
+    if (std::to_string(i) == name) return int64_t(i);
+  }
+  return -1;
+}
+
+std::string StagedModel::stage_list() const {
+  std::string out;
+  for (size_t i = 0; i < stage_names_.size(); ++i) out += (i ? ", " : "") + stage_names_[i];
+  return out;
+}
+
 size_t StagedModel::stage_of(const std::string& param_name) const {
   auto dot = param_name.find('.');
   std::string stage = param_name.substr(0, dot);

@@ -159,30 +159,18 @@ std::string Injection::spec() const {
   return s;
 }
 
-namespace {
-int64_t find_stage(const Injection& inj, const models::StagedModel& model) {
-  for (size_t s = 0; s < model.num_stages(); ++s) {
-    if (model.stage_name(s) == inj.stage || std::to_string(s) == inj.stage) return int64_t(s);
-  }
-  return -1;
-}
-}  // namespace
-
 void check_injection(const Injection& inj, const models::StagedModel& model) {
-  if (inj.site != Injection::Site::kActivation || find_stage(inj, model) >= 0) return;
-  std::string stages;
-  for (size_t s = 0; s < model.num_stages(); ++s) {
-    stages += (s ? ", " : "") + model.stage_name(s);
-  }
+  if (inj.site != Injection::Site::kActivation || model.find_stage(inj.stage) >= 0) return;
   throw InputError("--inject '" + inj.spec() + "': model " + model.name() + " has no stage '" +
-                   inj.stage + "' (stages: " + stages + ")");
+                   inj.stage + "' (stages: " + model.stage_list() + ")");
 }
 
 Injector::Injector(std::vector<Injection> injections, models::StagedModel& model, uint64_t seed)
     : injections_(std::move(injections)), model_(model), seed_(seed) {
   for (const auto& inj : injections_) {
     check_injection(inj, model);
-    act_stage_.push_back(inj.site == Injection::Site::kActivation ? find_stage(inj, model) : -1);
+    act_stage_.push_back(inj.site == Injection::Site::kActivation ? model.find_stage(inj.stage)
+                                                                  : -1);
     faultable_.push_back(inj.protection.faultable_mask(inj.format));
     stats_.push_back({inj.spec(), 0, 0, 0, 0});
   }

@@ -80,6 +80,11 @@ class StagedModel : public torch::nn::Module {
   const std::vector<int64_t>& input_shape() const { return input_shape_; }
   size_t num_stages() const { return stages_.size(); }
   const std::string& stage_name(size_t i) const { return stage_names_.at(i); }
+  /// The stage a user names, as `--site act:STAGE` and `--inject act:STAGE` take it: the stage
+  /// called `name`, else the stage whose index `name` spells; -1 when there is none.
+  int64_t find_stage(const std::string& name) const;
+  /// The stage names, comma-separated ("conv1, conv2, fc1"), for messages.
+  std::string stage_list() const;
   Stage& stage(size_t i) { return stages_.at(i); }
   const Stage& stage(size_t i) const { return stages_.at(i); }
   /// Index of the stage owning parameter `param_name` ("fc1.weight" -> index of fc1).

@@ -126,6 +126,19 @@ TEST(StagedModelTest, AddStageValidatesNames) {
   EXPECT_EQ(m.num_stages(), 1u);
 }
 
+// A stage is found by name first, then by index; the list names every stage.
+TEST(StagedModelTest, FindStageByNameThenIndex) {
+  StagedModel m("named", {4});
+  m.add_stage("1", {StageOptions::Op::kLinear, 4, 3});
+  m.add_stage("fc", {StageOptions::Op::kLinear, 3, 2});
+  EXPECT_EQ(m.find_stage("fc"), 1);
+  EXPECT_EQ(m.find_stage("1"), 0);  // the name, not index 1
+  EXPECT_EQ(m.find_stage("0"), 0);
+  EXPECT_EQ(m.find_stage("2"), -1);
+  EXPECT_EQ(m.find_stage("conv"), -1);
+  EXPECT_EQ(m.stage_list(), "1, fc");
+}
+
 TEST(StagedModelTest, ForwardShapes) {
   torch::manual_seed(11);
   c10::InferenceMode guard;
