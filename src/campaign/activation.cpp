@@ -11,12 +11,12 @@
 namespace ares::campaign {
 
 SampleCodes::SampleCodes(const format::Format& fmt, torch::Tensor labels)
-    : format_(fmt), labels_(std::move(labels)) {
+    : format_(fmt), labels_(labels.to(torch::kCPU)) {  // on the host whatever the device
   ARES_CHECK(labels_.size(0) > 0, "evaluation set is empty");
 }
 
 void SampleCodes::set_baseline(const torch::Tensor& logits) {
-  // Kept on the host, like the labels, whatever device the logits come from.
+  // Kept on the host, like the labels.
   wrong_ = models::wrong_mask(logits, labels_.to(logits.device())).to(torch::kCPU, torch::kInt64);
   baseline_errors_ = wrong_.sum().item<int64_t>();
 }
@@ -78,7 +78,6 @@ ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
   ARES_CHECK(stage < model.num_stages(), "activation site: model ", model.name(), " has ",
              model.num_stages(), " stages, no stage ", stage);
   c10::InferenceMode guard;
-  labels_ = labels_.to(torch::kCPU);
   const int64_t n = labels_.size(0);
   const torch::Device device = images.device();
   torch::Tensor stored;  // on the host while the codes are made

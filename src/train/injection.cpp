@@ -190,12 +190,13 @@ std::vector<fault::Hit> Injector::sample(fault::Rng& rng, size_t site, uint64_t 
   return plan;
 }
 
-void Injector::apply(fault::Rng& rng, size_t site, const std::vector<fault::Hit>& plan,
-                     const std::vector<torch::Tensor>& tensors) {
+uint64_t Injector::apply(fault::Rng& rng, size_t site, const std::vector<fault::Hit>& plan,
+                         const std::vector<torch::Tensor>& tensors) {
   const Injection& inj = injections_[site];
   const auto count = inject::faults_at(rng, plan, tensors, inj.format, faultable_[site], inj.model);
   stats_[site].faults += count.changed;
   stats_[site].nonfinite += count.nonfinite;
+  return count.changed;
 }
 
 fault::Rng Injector::stream(size_t site, int64_t step) const {
@@ -215,9 +216,7 @@ torch::Tensor Injector::fault_activation(size_t site, const torch::Tensor& x, in
   const auto plan = sample(rng, site, uint64_t(x.numel()));
   if (plan.empty()) return x;
   auto faulty = x.detach().contiguous().clone();
-  const uint64_t before = stats_[site].faults;
-  apply(rng, site, plan, {faulty});
-  if (stats_[site].faults == before) return x;
+  if (apply(rng, site, plan, {faulty}) == 0) return x;
   return StraightThrough::apply(x, faulty);
 }
 

@@ -107,11 +107,11 @@ class Injector {
   torch::Tensor fault_activation(size_t site, const torch::Tensor& x, int64_t step);
   // Site `site`'s stream at step `step`; sample() draws its plan over `n` values from it and
   // counts a round and the hits; apply() writes the plan into the tensors (only the hit values
-  // are read, on the tensors' device) and counts the faults.
+  // are read, on the tensors' device), counts the faults and returns how many values changed.
   fault::Rng stream(size_t site, int64_t step) const;
   std::vector<fault::Hit> sample(fault::Rng& rng, size_t site, uint64_t n);
-  void apply(fault::Rng& rng, size_t site, const std::vector<fault::Hit>& plan,
-             const std::vector<torch::Tensor>& tensors);
+  uint64_t apply(fault::Rng& rng, size_t site, const std::vector<fault::Hit>& plan,
+                 const std::vector<torch::Tensor>& tensors);
 
   std::vector<Injection> injections_;
   std::vector<int64_t> act_stage_;  // per injection: its stage, or -1
