@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../expect_input_error.h"
+#include "../same_bits.h"
 #include "ares/common/error.h"
 #include "ares/models/evaluate.h"
 #include "ares/train/train.h"
@@ -50,10 +51,7 @@ void expect_same_params(const std::vector<torch::Tensor>& a, const std::vector<t
   for (size_t i = 0; i < a.size(); ++i) {
     SCOPED_TRACE(i);
     ASSERT_EQ(a[i].sizes(), b[i].sizes());
-    // Bit for bit, not just numerically equal.
-    EXPECT_EQ(std::memcmp(a[i].data_ptr<float>(), b[i].data_ptr<float>(),
-                          sizeof(float) * size_t(a[i].numel())),
-              0);
+    EXPECT_TRUE(ares::testing::same_bits(a[i], b[i]));  // bit for bit, not just numerically
   }
 }
 
@@ -382,10 +380,8 @@ TEST(TrainInjectionCuda, GpuTensorsGetTheCpuFaults) {
   for (size_t i = 0; i < cp.size(); ++i) {
     SCOPED_TRACE(i);
     EXPECT_TRUE(gp[i].is_cuda());
-    auto g_cpu = cp[i].grad().contiguous(), g_gpu = gp[i].grad().cpu().contiguous();
-    auto w_cpu = cp[i].detach().contiguous(), w_gpu = gp[i].detach().cpu().contiguous();
-    EXPECT_EQ(std::memcmp(g_cpu.data_ptr<float>(), g_gpu.data_ptr<float>(), 4 * g_cpu.numel()), 0);
-    EXPECT_EQ(std::memcmp(w_cpu.data_ptr<float>(), w_gpu.data_ptr<float>(), 4 * w_cpu.numel()), 0);
+    EXPECT_TRUE(ares::testing::same_bits(gp[i].grad(), cp[i].grad()));
+    EXPECT_TRUE(ares::testing::same_bits(gp[i], cp[i]));
   }
   for (size_t s = 0; s < sites.size(); ++s) {
     EXPECT_GT(on_gpu.stats()[s].faults, 0u) << s;
