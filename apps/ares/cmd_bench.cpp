@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "ares/campaign/campaign.h"
+#include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "campaign_options.h"
 #include "commands.h"
@@ -28,6 +29,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
   auto base = spec_from_args(args);
   base.measure_floor = true;
   auto engines = split_list(args.get_or("engines", "fast,prefix,reference,ares-dense"));
+  // Where these figures come from, first: they mean little without the CPU, the BLAS kernel
+  // and the threads (a campaign runs each trial on one LibTorch and one OpenBLAS thread).
+  campaign::set_compute_threads(1, 1);
+  for (const auto& [k, v] : campaign::describe_platform(base.threads)) {
+    std::printf("# %-24s %s\n", k.c_str(), v.c_str());
+  }
   std::printf("%-10s %7s %9s %9s %9s %10s %9s %9s %11s %s\n", "engine", "trials", "evaluated",
               "wall_s", "trials/s", "trial_ms", "fwd_ms", "trial/fwd", "trial/floor",
               "errors_differ");

@@ -219,8 +219,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
       ARES_CHECK(epochs >= 1, "quantize: --epochs must be >= 1, got ", epochs);
       auto r = train::train_model(
           *model, split, train::TrainOptions().epochs(int(epochs)).seed(1).progress(!quiet));
-      models::save_checkpoint(ckpt, *model,
-                              {{"dataset", ds},
+      models::Metadata meta = {{"dataset", ds},
                                {"seed", "1"},
                                {"epochs", std::to_string(epochs)},
                                {"batch", "64"},
@@ -230,7 +229,9 @@ int cmd_quantize(const std::vector<std::string>& argv) {
                                {"test_error", std::to_string(r.test_error)},
                                {"ares_version", ares::version()},
                                {"git_revision", ares::git_revision()},
-                               {"libtorch_version", TORCH_VERSION}});
+                               {"libtorch_version", TORCH_VERSION}};
+      campaign::add_platform(meta, campaign::describe_platform(0));
+      models::save_checkpoint(ckpt, *model, meta);
     }
   }
   ARES_CHECK(fs::is_regular_file(ckpt), ckpt, ": no such checkpoint file");

@@ -186,6 +186,7 @@ int cmd_study(const std::vector<std::string>& argv) {
         {"git_revision", ares::git_revision()},
         {"libtorch_version", TORCH_VERSION},
     };
+    campaign::add_platform(meta, campaign::describe_platform(0));
     models::save_checkpoint(path, *model, meta);
     std::printf("%s  seed %llu  test error %.4f  (%.1fs)\n", path.c_str(), (unsigned long long)s,
                 r.test_error, r.seconds);

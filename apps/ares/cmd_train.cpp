@@ -131,6 +131,7 @@ int cmd_train(const std::vector<std::string>& argv) {
       meta[key + ".faults"] = std::to_string(st.faults);
       meta[key + ".nonfinite"] = std::to_string(st.nonfinite);
     }
+    campaign::add_platform(meta, campaign::describe_platform(0));
     if (device != "cpu") meta["device"] = device;  // CPU checkpoints keep their bytes
     if (!r.injections.empty()) meta["final_loss"] = std::to_string(r.final_loss);
     std::string path =

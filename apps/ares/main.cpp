@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "ares/campaign/threads.h"
 #include "ares/common/error.h"
+#include "ares/common/platform.h"
 #include "ares/common/version.h"
 #include "commands.h"
 #include "mpi.h"
@@ -33,7 +35,7 @@ const char* kUsage =
     "  report     tables, plots and an HTML page from campaign results\n"
     "  study      train N instances, run their campaigns, write the report\n"
     "  quantize   clean error over a grid of formats; recommend the smallest\n"
-    "  version    print the Ares version, git revision and LibTorch version\n"
+    "  version    print the Ares version, git revision, LibTorch, CPU, BLAS kernel, threads\n"
     "\n"
     "'ares <command> --help' describes each command's options.\n";
 
@@ -42,6 +44,8 @@ const char* kUsage =
 int run(int argc, char** argv);
 
 int main(int argc, char** argv) {
+  // Before anything else (MPI, threads): OpenBLAS must run the best kernels this CPU has.
+  ares::platform::select_blas_kernel(argv);
   ares::cli::mpi_start(&argc, &argv);
   int rc = run(argc, argv);
   // Under MPI an error on one rank must stop them all (the others would wait at a barrier).
@@ -92,6 +96,9 @@ int run(int argc, char** argv) {
 #endif
       std::printf("ares %s (git %s), LibTorch %s, %s\n", ares::version(), ares::git_revision(),
                   TORCH_VERSION, mpi);
+      for (const auto& [k, v] : ares::campaign::describe_platform(0)) {
+        std::printf("  %-24s %s\n", k.c_str(), v.c_str());
+      }
       return 0;
     }
     std::fprintf(stderr, "ares: unknown command '%s' (run 'ares --help')\n", cmd.c_str());

@@ -666,6 +666,12 @@ Table settings_table(const Analysis& a, const std::vector<CampaignData>& campaig
         if (v.is_scalar()) t.rows.push_back({pre + "timing." + k, v.scalar_text()});
       }
     }
+    // Where it ran: the timings mean little without the CPU, the BLAS kernel and the threads.
+    if (const JsonValue* pf = d.json.find("platform"); pf && pf->type == JsonValue::Type::kObject) {
+      for (const auto& [k, v] : pf->members) {
+        if (v.is_scalar()) t.rows.push_back({pre + "platform." + k, v.scalar_text()});
+      }
+    }
   }
   if (!a.groups.empty()) {
     const auto& b = a.groups[0].bers;

@@ -15,6 +15,7 @@
 #include <thread>
 #include <tuple>
 
+#include "ares/analysis/json.h"
 #include "ares/campaign/activation.h"
 #include "ares/campaign/engine.h"
 #include "ares/campaign/hidden_state.h"
@@ -165,6 +166,8 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
   const uint64_t site_key = spec.site == "weights" ? 0 : fnv64(spec.site);
   CampaignResult result;
   result.spec = spec;
+  result.platform = describe_platform(spec.threads);
+  if (store) store->note_platform(platform_json(result.platform));
   const size_t C = spec.configs.size(), B = spec.bers.size(), T = size_t(spec.trials);
   result.rows.resize(spec.checkpoints.size() * C * B * T);
   auto row_index = [&](size_t inst, size_t ci, size_t b, size_t t) {
@@ -433,6 +436,10 @@ CampaignResult load_result(const ResultStore& store) {
              store.path(), ": incomplete campaign (", rows.size(), " of ", total,
              " trials stored); rerun it to resume, then export");
   result.rows = std::move(rows);  // the store returns them in row order
+  if (std::string text = store.platform(); !text.empty()) {
+    auto js = analysis::parse_json(text, store.path() + ": platform");
+    for (const auto& [k, v] : js.members) result.platform.emplace_back(k, v.scalar_text());
+  }
   summarize(result);
   return result;
 }
@@ -572,7 +579,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
      << ", \"evaluated_trials\": " << res.evaluated_trials
      << ", \"eval_seconds\": " << g17(res.eval_seconds)
      << ", \"clean_forward_seconds\": " << g17(res.clean_forward_seconds)
-     << ", \"threads\": " << spec.threads << "},\n  \"summaries\": [\n";
+     << ", \"threads\": " << spec.threads << "},\n  \"platform\": " << platform_json(res.platform)
+     << ",\n  \"summaries\": [\n";
   for (size_t i = 0; i < res.summaries.size(); ++i) {
     const auto& s = res.summaries[i];
     const Config& cfg = spec.configs[size_t(s.config)];

@@ -214,6 +214,14 @@ void ResultStore::set_meta(const std::string& key, const std::string& value) {
   if (int rc = sqlite3_step(q.s); rc != SQLITE_DONE) fail(rc, sqlite3_errmsg(db_));
 }
 
+void ResultStore::note_platform(const std::string& json) {
+  const std::string first = meta("platform");
+  if (first == json) return;
+  exec("BEGIN IMMEDIATE");
+  set_meta(first.empty() ? "platform" : "platform_resumed", json);
+  exec("COMMIT");
+}
+
 void ResultStore::bind(const CampaignSpec& spec) {
   std::string identity = spec.identity_text();
   for (size_t i = 0; i < spec.checkpoints.size(); ++i) {

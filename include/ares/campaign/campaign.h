@@ -5,7 +5,8 @@
 /// renamed into place when complete):
 ///   trials.csv    one row per trial (columns documented in docs/campaign.md)
 ///   summary.csv   one row per (instance, configuration): baseline and thresholds
-///   summary.json  the same plus the spec, seeds, Ares/git/LibTorch versions and timings
+///   summary.json  the same plus the spec, seeds, Ares/git/LibTorch versions, timings and
+///                 the platform (CPU, BLAS and its kernel, thread counts)
 
 #include <cstdint>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "ares/analysis/threshold.h"
 #include "ares/campaign/spec.h"
+#include "ares/common/platform.h"
 
 namespace ares::campaign {
 
@@ -57,6 +59,8 @@ struct CampaignResult {
   double floor_seconds = 0;
   /// A shard's result: rows outside the shard are empty and nothing is summarized.
   bool partial = false;
+  /// Where it ran (campaign::describe_platform): CPU, BLAS kernel, thread counts.
+  platform::Record platform;
 };
 
 class ResultStore;

@@ -4,7 +4,8 @@
 /// it stopped and ends with exactly the rows of an uninterrupted run.
 ///
 /// Tables: meta(key, value) with schema_version, spec (CampaignSpec::to_text), identity
-/// (CampaignSpec::identity_text), checkpoint hashes, Ares/git/LibTorch versions;
+/// (CampaignSpec::identity_text), checkpoint hashes, Ares/git/LibTorch versions, platform
+/// (CPU, BLAS kernel, threads: campaign::describe_platform);
 /// trials(instance, config, ber_index, trial, stream, bits, faults, first_stage, errors,
 /// samples, evaluated, seconds) keyed by the first four; baselines(instance, config, checkpoint,
 /// model, dataset, float_error, baseline_error, values_count, bits).
@@ -54,6 +55,11 @@ class ResultStore {
   void add_trials(const std::vector<TrialRow>& rows);
   /// Records (or replaces) one configuration's baseline.
   void put_baseline(const ConfigSummary& summary);
+  /// Records where a run computes (campaign::platform_json): the first run's as "platform";
+  /// a later run that resumes on another platform adds "platform_resumed" (the latest one).
+  void note_platform(const std::string& json);
+  /// The first run's platform JSON ("" for stores written before it was recorded).
+  std::string platform() const { return meta("platform"); }
 
  private:
   ResultStore(const std::string& path, bool read_only);
