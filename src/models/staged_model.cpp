@@ -84,9 +84,21 @@ torch::Tensor max_pool_values(const torch::Tensor& y, int64_t k) {
 
 }  // namespace
 
+torch::Tensor StageImpl::finish_owned(torch::Tensor pre) const {
+  // A module stage's body may hand back its input (or a view of it): never in place there.
+  if (!options_.relu || options_.op == StageOptions::Op::kModule || pre.requires_grad()) {
+    return finish(pre);
+  }
+  pre.relu_();
+  return finish_after_relu(pre);
+}
+
 torch::Tensor StageImpl::finish(const torch::Tensor& pre) const {
-  torch::Tensor y = pre;
-  if (options_.relu) y = torch::relu(y);
+  return finish_after_relu(options_.relu ? torch::relu(pre) : pre);
+}
+
+torch::Tensor StageImpl::finish_after_relu(const torch::Tensor& relu_out) const {
+  torch::Tensor y = relu_out;
   if (options_.pool > 0) {
     y = y.requires_grad() || options_.pool == 1
             ? F::max_pool2d(y, F::MaxPool2dFuncOptions(options_.pool))

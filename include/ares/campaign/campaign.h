@@ -50,7 +50,9 @@ struct CampaignResult {
   CampaignSpec spec;
   std::vector<TrialRow> rows;  ///< ordered by (instance, config, ber_index, trial)
   std::vector<ConfigSummary> summaries;
-  double seconds = 0;       ///< wall time of the whole campaign
+  /// Wall time of the whole campaign, less the time spent timing clean suffixes for
+  /// `floor_seconds` (spec.measure_floor), which a campaign does not otherwise spend.
+  double seconds = 0;
   double eval_seconds = 0;  ///< summed wall time of evaluated trials
   int64_t evaluated_trials = 0;
   double clean_forward_seconds = 0;  ///< one clean forward pass over the evaluation set (mean)

@@ -38,9 +38,10 @@ class CleanCache {
   /// fit in `budget_mb` MiB, filled from the last stage backwards (the images themselves are
   /// always available as stage 0's input).
   /// With `time_suffixes`, also times the clean forward pass from every stage to the output
-  /// (see suffix_seconds).
+  /// (see suffix_seconds). The batches are shared out over `threads` threads, each running
+  /// its batches single-threaded, so that the cache is bit for bit the same for any count.
   CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels, int64_t batch,
-             int64_t budget_mb, bool time_suffixes = false);
+             int64_t budget_mb, bool time_suffixes = false, int threads = 1);
   /// Stages s >= first_cached() have input(s) and pre(s); input(num_stages) is the logits.
   size_t first_cached() const { return first_cached_; }
   const torch::Tensor& input(size_t s) const { return inputs_.at(s); }
@@ -52,7 +53,8 @@ class CleanCache {
   int64_t baseline_errors() const { return baseline_errors_; }
   /// Per sample, 1 where the clean model's prediction is wrong (int64).
   const torch::Tensor& wrong() const { return wrong_; }
-  /// Seconds the clean forward pass took (one pass over the evaluation set).
+  /// Seconds the clean forward pass took (one pass over the evaluation set, on one thread:
+  /// the batches' times summed, whatever the thread count).
   double forward_seconds() const { return forward_seconds_; }
   int64_t cached_bytes() const { return cached_bytes_; }
   /// Seconds of the clean dense pass from stage s (from its cached input, else from the

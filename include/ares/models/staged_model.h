@@ -48,13 +48,18 @@ class StageImpl : public torch::nn::Module {
   torch::Tensor pre_activation(const torch::Tensor& x) const;
   /// relu, pool and (in training) dropout applied to a pre-activation.
   torch::Tensor finish(const torch::Tensor& pre) const;
-  torch::Tensor forward(const torch::Tensor& x) { return finish(pre_activation(x)); }
+  /// finish() of a pre-activation the caller gives up (nothing else refers to its memory):
+  /// where no gradient is needed the ReLU runs in place, bit for bit the same values, one
+  /// tensor fewer to allocate and fill.
+  torch::Tensor finish_owned(torch::Tensor pre) const;
+  torch::Tensor forward(const torch::Tensor& x) { return finish_owned(pre_activation(x)); }
   const StageOptions& options() const { return options_; }
   torch::Tensor weight;
   torch::Tensor bias;
   torch::Tensor bn_weight, bn_bias, bn_mean, bn_var;
 
  private:
+  torch::Tensor finish_after_relu(const torch::Tensor& relu_out) const;  // pool, dropout
   StageOptions options_;
   mutable torch::nn::AnyModule body_;  // AnyModule::forward is not const
 };

@@ -405,6 +405,31 @@ TEST(EngineTest, FaultsAfterTheFirstFaultyStageReachEveryRow) {
   }
 }
 
+// The clean pass shared out over threads gives the cache of one thread, bit for bit: every
+// cached input and pre-activation, the logits and the baseline, for batch counts that do and
+// do not divide among the threads.
+TEST(EngineTest, CleanCacheIsTheSameForAnyThreadCount) {
+  for (const char* name : {"mnist_fc", "lenet5"}) {
+    for (int64_t n : {7, 50, 61}) {
+      SCOPED_TRACE(std::string(name) + " n=" + std::to_string(n));
+      Problem p = make_problem(name, 11, n);
+      CleanCache one(*p.model, p.images, p.labels, 8, 1024, false, 1);
+      for (int threads : {2, 3, 16}) {
+        SCOPED_TRACE(threads);
+        CleanCache many(*p.model, p.images, p.labels, 8, 1024, false, threads);
+        ASSERT_EQ(many.first_cached(), one.first_cached());
+        EXPECT_EQ(many.baseline_errors(), one.baseline_errors());
+        const size_t S = p.model->num_stages();
+        for (size_t s = one.first_cached(); s < S; ++s) {
+          EXPECT_TRUE(same_bits(many.pre(s), one.pre(s))) << "pre " << s;
+          EXPECT_TRUE(same_bits(many.input(s + 1), one.input(s + 1))) << "input " << s + 1;
+        }
+        EXPECT_TRUE(same_bits(many.wrong(), one.wrong()));
+      }
+    }
+  }
+}
+
 TEST(EngineTest, EmptyEvaluationSetIsAnInputError) {
   auto m = models::create("mnist_fc");
   EXPECT_THROW(
