@@ -143,12 +143,16 @@ TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
       targets_(std::move(targets)),
       injector_(targets_, *model_),
       engine_(engine),
-      // The fast engine's tensors are narrow: take more rows per call where activations are
-      // small (fewer, larger operations), keeping each tensor under ~16 MB.
-      batch_(engine == Engine::kFast
-                 ? std::max(batch,
-                            (int64_t(16) << 20) / std::max<int64_t>(1, cache_->max_sample_bytes()))
-                 : batch),
+      // The fast engine sizes its own batches by the activations: a stage's tensors of about
+      // 6 MiB each stay in the caches between its many small operations (LeNet5, 86 KiB per
+      // sample: 72 rows ran its trials 7-11% faster than 256; mnist_fc took 2,000 rows as
+      // fast as 5,300; measured on the AMD EPYC, docs/campaign.md). Any row count gives the
+      // same errors (the engine tests hold it to the reference engine, batched otherwise).
+      batch_(
+          engine == Engine::kFast
+              ? std::clamp<int64_t>(
+                    (int64_t(6) << 20) / std::max<int64_t>(1, cache_->max_sample_bytes()), 32, 8192)
+              : batch),
       stage_changes_(model_->num_stages()) {
   model_->eval();
   auto named = model_->named_parameters();
