@@ -152,6 +152,7 @@ int cmd_study(const std::vector<std::string>& argv) {
   campaign::set_compute_threads(int(threads), 1);
   data::Split data;
   bool loaded = false;
+  std::vector<uint64_t> diverged;  // seeds whose training ended in NaN or Inf parameters
   for (long long k = 0; k < instances; ++k) {
     const uint64_t s = uint64_t(seed + k);
     const std::string& path = ckpts[size_t(k)];
@@ -186,6 +187,16 @@ int cmd_study(const std::vector<std::string>& argv) {
         {"git_revision", ares::git_revision()},
         {"libtorch_version", TORCH_VERSION},
     };
+    if (r.nonfinite_parameters > 0) {
+      // Ares refuses NaN/Inf weights on load: such an instance has no checkpoint.
+      std::printf(
+          "%s  seed %llu  test error %.4f  (%.1fs)  not written: %lld parameters are "
+          "NaN or Inf\n",
+          path.c_str(), (unsigned long long)s, r.test_error, r.seconds,
+          (long long)r.nonfinite_parameters);
+      diverged.push_back(s);
+      continue;
+    }
     campaign::add_platform(meta, campaign::describe_platform(0));
     models::save_checkpoint(path, *model, meta);
     std::printf("%s  seed %llu  test error %.4f  (%.1fs)\n", path.c_str(), (unsigned long long)s,
@@ -193,6 +204,17 @@ int cmd_study(const std::vector<std::string>& argv) {
     std::fflush(stdout);
   }
   data = data::Split();
+  if (!diverged.empty()) {
+    std::string seeds;
+    for (uint64_t d : diverged) seeds += (seeds.empty() ? "" : ", ") + std::to_string(d);
+    std::fprintf(
+        stderr,
+        "ares: study: %zu of %lld instances diverged (NaN or Inf parameters after "
+        "training): seed %s; no campaign was run%s\n",
+        diverged.size(), instances, seeds.c_str(),
+        (long long)diverged.size() < instances ? " (the others' checkpoints are kept)" : "");
+    return 1;
+  }
 
   // 2. The campaigns.
   std::vector<std::string> campaigns;

@@ -94,6 +94,7 @@ int cmd_train(const std::vector<std::string>& argv) {
   // not fight over the same cores (see shared/MEASUREMENTS.md).
   campaign::set_compute_threads(threads, 1);
   auto data = data::load_dataset(dataset);
+  std::vector<uint64_t> diverged;  // seeds whose checkpoint could not be written
   for (long long k = 0; k < instances; ++k) {
     uint64_t s = uint64_t(seed + k);
     torch::manual_seed(s);
@@ -147,6 +148,7 @@ int cmd_train(const std::vector<std::string>& argv) {
           "or Inf after training with faults\n",
           path.c_str(), (unsigned long long)s, r.test_error, r.seconds,
           (long long)r.nonfinite_parameters);
+      diverged.push_back(s);
     }
     if (!r.injections.empty()) std::printf("  final training loss %.6g\n", r.final_loss);
     for (const auto& st : r.injections) {
@@ -155,6 +157,17 @@ int cmd_train(const std::vector<std::string>& argv) {
                   (unsigned long long)st.nonfinite, (unsigned long long)st.rounds);
     }
     std::fflush(stdout);
+  }
+  if (!diverged.empty()) {
+    // The run did not produce what it was asked for: say so, and exit non-zero so that a
+    // script (or `ares study`) can tell.
+    std::string seeds;
+    for (uint64_t d : diverged) seeds += (seeds.empty() ? "" : ", ") + std::to_string(d);
+    std::fprintf(stderr,
+                 "ares: train: %zu of %lld instances diverged (NaN or Inf parameters) and were "
+                 "not written: seed %s\n",
+                 diverged.size(), instances, seeds.c_str());
+    return 1;
   }
   return 0;
 }

@@ -112,6 +112,18 @@ for d in x1 x2 x3 x4 x5 x6 x7 x8; do
   [ ! -e "$WORK/$d" ] || fail "bad input left $WORK/$d behind"
 done
 
+# A study whose training diverges (a learning rate of 1e30) names the instances, runs no
+# campaign and exits 1.
+rc=0
+"$ARES" study "${common[@]}" --instances 2 --seed 4 --lr 1e30 --out "$WORK/nan" --quiet \
+  > "$WORK/nan.txt" 2> "$WORK/nan.err" || rc=$?
+[ "$rc" = 1 ] || fail "a diverged study exited $rc, expected 1"
+grep -q "study: 2 of 2 instances diverged .*seed 4, 5; no campaign was run$" "$WORK/nan.err" ||
+  fail "diverged study: $(cat "$WORK/nan.err")"
+[ ! -e "$WORK/nan/campaign" ] && [ ! -e "$WORK/nan/checkpoints/mnist_fc-s4.ckpt" ] ||
+  fail "a diverged study left a campaign or a checkpoint"
+echo "ok: diverged study -> $(cat "$WORK/nan.err")"
+
 # The page in a real browser: every embedded figure decodes.
 if ! command -v chromium > /dev/null; then
   echo "SKIP: chromium not installed"

@@ -54,10 +54,16 @@ grep -q "trained with --inject act:fc2:bf16:0.001:model=stuck1:protect=sign: " "
 "$ARES" evaluate "$WORK/clean/mnist_fc-s3.ckpt" --threads 1 > "$WORK/eval_clean.txt"
 ! grep -q "trained with" "$WORK/eval_clean.txt" || fail "clean checkpoint claims faults"
 
-# Diverged training (every gradient exponent stuck at 1): no crash, no checkpoint.
-train nan --inject grad:1:model=stuck1:protect=mask:0x807fffff > "$WORK/nan.txt"
+# Diverged training (every gradient exponent stuck at 1): no crash, no checkpoint, one line on
+# stderr naming the seed, and a non-zero exit (the run could not produce its result).
+rc=0
+train nan --inject grad:1:model=stuck1:protect=mask:0x807fffff > "$WORK/nan.txt" \
+  2> "$WORK/nan.err" || rc=$?
+[ "$rc" = 1 ] || fail "a diverged run exited $rc, expected 1"
 grep -q "not written: 266610 parameters are NaN or Inf" "$WORK/nan.txt" ||
   fail "NaN run: $(cat "$WORK/nan.txt")"
+[ "$(wc -l < "$WORK/nan.err")" = 1 ] && grep -q "1 of 1 instances diverged.*seed 3" "$WORK/nan.err" ||
+  fail "the diverged run's stderr: $(cat "$WORK/nan.err")"
 [ ! -e "$WORK/nan/mnist_fc-s3.ckpt" ] || fail "a NaN checkpoint was written"
 
 "$ARES" train --help | grep -q -- "--inject SPEC" || fail "help lacks --inject"
