@@ -1,10 +1,11 @@
 #include <torch/torch.h>
 
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
+#include "ares/common/files.h"
 #include "ares/data/load.h"
 #include "ares/models/evaluate.h"
 #include "ares/models/torchscript.h"
@@ -65,17 +66,12 @@ int cmd_evaluate(const std::vector<std::string>& argv) {
   }
   if (auto file = args.get("predictions")) {
     auto all = torch::cat(preds).contiguous();
-    std::string tmp = *file + ".tmp";
-    {
-      std::ofstream out(tmp);
-      ARES_CHECK(out, tmp, ": cannot open for writing");
-      out << "index,label,prediction\n";
-      auto* p = all.data_ptr<int64_t>();
-      auto* l = labels.contiguous().data_ptr<int64_t>();
-      for (int64_t i = 0; i < n; ++i) out << i << ',' << l[i] << ',' << p[i] << '\n';
-      ARES_CHECK(out.flush(), tmp, ": write failed (disk full?)");
-    }
-    std::rename(tmp.c_str(), file->c_str());
+    std::ostringstream out;
+    out << "index,label,prediction\n";
+    auto* p = all.data_ptr<int64_t>();
+    auto* l = labels.contiguous().data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) out << i << ',' << l[i] << ',' << p[i] << '\n';
+    write_file_atomic(*file, out.str());
   }
   std::printf("%s  error %.4f  (%lld of %lld wrong)\n", loaded.path.c_str(),
               n ? double(wrong) / double(n) : 0.0, (long long)wrong, (long long)n);

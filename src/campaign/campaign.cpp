@@ -22,6 +22,7 @@
 #include "ares/campaign/store.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
+#include "ares/common/files.h"
 #include "ares/common/progress.h"
 #include "ares/common/version.h"
 #include "ares/data/load.h"
@@ -473,13 +474,6 @@ std::string json_str(const std::string& s) {
   return out + "\"";
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 const char* status_name(analysis::Threshold::Status s) {
   switch (s) {
     case analysis::Threshold::Status::kBelowGrid:
@@ -489,25 +483,6 @@ const char* status_name(analysis::Threshold::Status s) {
     default:
       return "within";
   }
-}
-
-// Writes `text` to dir/name via a temporary file renamed into place.
-void write_atomic(const std::filesystem::path& dir, const std::string& name,
-                  const std::string& text) {
-  auto path = dir / name;
-  auto tmp = dir / (name + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    ARES_CHECK(out, tmp.string(), ": cannot open for writing");
-    out << text;
-    out.flush();
-    if (!out) {
-      out.close();
-      std::filesystem::remove(tmp);
-      throw InputError(tmp.string() + ": write failed (disk full?)");
-    }
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 std::string level_name(double l) {
@@ -604,9 +579,9 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     js << "]}" << (i + 1 < res.summaries.size() ? "," : "") << "\n";
   }
   js << "  ]\n}\n";
-  write_atomic(dir, "trials.csv", trials.str());
-  write_atomic(dir, "summary.csv", summary.str());
-  write_atomic(dir, "summary.json", js.str());
+  write_file_atomic((dir / "trials.csv").string(), trials.str());
+  write_file_atomic((dir / "summary.csv").string(), summary.str());
+  write_file_atomic((dir / "summary.json").string(), js.str());
 }
 
 std::string summary_table(const CampaignResult& res) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "ares/common/error.h"
+#include "ares/common/files.h"
 #include "ares/models/registry.h"
 
 namespace ares::models {
@@ -110,24 +111,7 @@ void save_checkpoint(const std::string& path, const StagedModel& model, Metadata
     ARES_CHECK(!dir_error, path, ": cannot create directory ", target.parent_path().string(), " (",
                dir_error.message(), ")");
   }
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    ARES_CHECK(out, tmp, ": cannot open for writing");
-    out.write(w.bytes().data(), static_cast<std::streamsize>(w.bytes().size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      throw InputError(tmp + ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw InputError(path + ": cannot rename into place: " + ec.message());
-  }
+  write_file_atomic(path, std::string_view(w.bytes().data(), w.bytes().size()));
 }
 
 Loaded load_checkpoint(const std::string& path) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "ares/common/files.h"
+
 namespace ares::analysis {
 
 /// A CSV file: its header and rows, all as text.
@@ -39,11 +41,8 @@ class CsvTable {
   std::vector<size_t> lines_;
 };
 
-/// A field quoted for CSV when it holds a comma, quote or line break.
-std::string csv_field(const std::string& text);
-
-/// Writes `text` to `path` through a temporary file renamed into place. Throws
-/// ares::InputError when it cannot be written.
-void write_file_atomic(const std::string& path, const std::string& text);
+// common/files.h: one way of quoting and of writing result files for every module.
+using ares::csv_field;
+using ares::write_file_atomic;
 
 }  // namespace ares::analysis
