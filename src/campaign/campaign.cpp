@@ -9,6 +9,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -19,6 +20,7 @@
 #include "ares/campaign/activation.h"
 #include "ares/campaign/engine.h"
 #include "ares/campaign/hidden_state.h"
+#include "ares/campaign/in_memory.h"
 #include "ares/campaign/store.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
@@ -153,9 +155,101 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
   progress.tick(done.load() - shown);
 }
 
+void fnv_bytes(uint64_t& h, const void* data, size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ull;
+  }
+}
+
+// Where a campaign's instances and evaluation data come from: files named by the spec, or
+// models and tensors a program already holds (campaign/in_memory.h).
+struct Sources {
+  std::function<void(ResultStore&)> bind;                    // the store's identity check
+  std::function<models::Loaded(size_t)> model;               // instance -> model, metadata, label
+  std::function<data::Dataset(const models::Loaded&)> test;  // its evaluation set
+};
+
+CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const Sources& src);
+
 }  // namespace
 
 CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
+  std::map<std::string, data::Dataset> test_sets;  // loaded once per dataset name
+  Sources src;
+  src.bind = [&](ResultStore& s) { s.bind(spec); };
+  src.model = [&](size_t inst) { return models::load_model_file(spec.checkpoints[inst]); };
+  src.test = [&](const models::Loaded& loaded) {
+    std::string name = spec.dataset.empty()
+                           ? loaded.meta.count("dataset") ? loaded.meta.at("dataset") : ""
+                           : spec.dataset;
+    ARES_CHECK(!name.empty(), loaded.path, ": checkpoint names no dataset; pass --dataset");
+    if (!test_sets.count(name)) {
+      test_sets[name] = data::load_dataset(name, /*test_only=*/true).test;
+    }
+    return test_sets[name];
+  };
+  return run_sources(spec, store, src);
+}
+
+std::string parameter_hash(const models::StagedModel& model) {
+  uint64_t h = 1469598103934665603ull;
+  auto add = [&](const std::string& name, const torch::Tensor& t) {
+    fnv_bytes(h, name.data(), name.size());
+    torch::Tensor c = t.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+    for (int64_t d : c.sizes()) fnv_bytes(h, &d, sizeof d);
+    fnv_bytes(h, c.data_ptr<float>(), size_t(c.numel()) * sizeof(float));
+  };
+  for (const auto& p : model.named_parameters()) add(p.key(), p.value());
+  for (const auto& b : model.named_buffers()) add(b.key(), b.value());
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
+  return buf;
+}
+
+CampaignResult run_campaign(const CampaignSpec& spec, const CampaignInputs& inputs,
+                            ResultStore* store) {
+  ARES_CHECK(inputs.models.size() == spec.checkpoints.size(), "campaign: ", inputs.models.size(),
+             " models in memory but ", spec.checkpoints.size(),
+             " instance names in the spec's checkpoints");
+  for (size_t i = 0; i < inputs.models.size(); ++i) {
+    ARES_CHECK(inputs.models[i] != nullptr, "campaign: model ", i, " (", spec.checkpoints[i],
+               ") is null");
+  }
+  ARES_CHECK(inputs.images.defined() && inputs.labels.defined() && inputs.labels.dim() == 1 &&
+                 inputs.images.dim() >= 2 && inputs.images.size(0) == inputs.labels.size(0),
+             "campaign: the evaluation set needs images (N x ...) and N labels");
+  ARES_CHECK(
+      inputs.images.scalar_type() == torch::kFloat && inputs.labels.scalar_type() == torch::kLong,
+      "campaign: images must be float32 and labels int64");
+  Sources src;
+  src.bind = [&](ResultStore& s) {
+    // The models have no files to hash: their parameters stand for them.
+    std::string identity = spec.identity_text();
+    for (size_t i = 0; i < inputs.models.size(); ++i) {
+      identity +=
+          "model_hash_" + std::to_string(i) + "=" + parameter_hash(*inputs.models[i]) + "\n";
+    }
+    s.bind_identity(identity, spec);
+  };
+  src.model = [&](size_t inst) {
+    const std::string data = spec.dataset.empty() ? "memory" : spec.dataset;
+    return models::Loaded{inputs.models[inst], {{"dataset", data}}, spec.checkpoints[inst]};
+  };
+  src.test = [&](const models::Loaded&) {
+    data::Dataset d;
+    d.images = inputs.images;
+    d.labels = inputs.labels;
+    d.source = spec.dataset.empty() ? "tensors in memory" : spec.dataset;
+    return d;
+  };
+  return run_sources(spec, store, src);
+}
+
+namespace {
+
+CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const Sources& src) {
   spec.validate();
   const torch::Device device = models::find_device(spec.device, "campaign");
   auto t_start = std::chrono::steady_clock::now();
@@ -178,7 +272,7 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
   std::vector<char> done(result.rows.size(), 0);
   std::map<std::pair<int, int>, ConfigSummary> stored_baselines;
   if (store) {
-    store->bind(spec);
+    src.bind(*store);
     for (const auto& r : store->trials()) {
       ARES_CHECK(size_t(r.instance) < spec.checkpoints.size() && size_t(r.config) < C &&
                      size_t(r.ber_index) < B && size_t(r.trial) < T,
@@ -206,7 +300,6 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
                  store->path().c_str(), stored, result.rows.size());
   }
   Progress progress("campaign", pending, spec.progress);
-  std::map<std::string, data::Dataset> test_sets;
   int forward_count = 0;
   double suffix_timing = 0;  // spent on spec.measure_floor alone, not part of the campaign
 
@@ -224,16 +317,12 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
       }
       continue;
     }
-    auto loaded = models::load_model_file(spec.checkpoints[inst]);
+    auto loaded = src.model(inst);
     // Inference hardware stores batch norm folded into the convolution: campaigns target the
-    // folded weights and biases.
+    // folded weights and biases (a folded copy: the caller's model stays as it is).
     loaded.model = loaded.model->fold_batchnorm();
-    std::string ds_name = spec.dataset.empty() ? loaded.meta["dataset"] : spec.dataset;
-    ARES_CHECK(!ds_name.empty(), loaded.path, ": checkpoint names no dataset; pass --dataset");
-    if (!test_sets.count(ds_name)) {
-      test_sets[ds_name] = data::load_dataset(ds_name, /*test_only=*/true).test;
-    }
-    const data::Dataset& test = test_sets[ds_name];
+    const data::Dataset test = src.test(loaded);
+    const std::string ds_name = spec.dataset.empty() ? loaded.meta["dataset"] : spec.dataset;
     train::check_input_shape(*loaded.model, test.images, test.source);
     torch::Tensor images = test.images, labels = test.labels;
     if (spec.eval_limit > 0 && spec.eval_limit < test.size()) {
@@ -393,6 +482,8 @@ CampaignResult run_campaign(const CampaignSpec& spec, ResultStore* store) {
       suffix_timing;
   return result;
 }
+
+}  // namespace
 
 void summarize(CampaignResult& result) {
   const CampaignSpec& spec = result.spec;

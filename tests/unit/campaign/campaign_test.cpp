@@ -16,7 +16,9 @@
 
 #include "../expect_input_error.h"
 #include "ares/analysis/threshold.h"
+#include "ares/campaign/in_memory.h"
 #include "ares/campaign/spec.h"
+#include "ares/campaign/store.h"
 #include "ares/common/error.h"
 #include "ares/data/dataset.h"
 #include "ares/format/format.h"
@@ -268,6 +270,70 @@ void expect_same_row(const TrialRow& a, const TrialRow& b) {
   EXPECT_EQ(a.errors, b.errors);
   EXPECT_EQ(a.samples, b.samples);
   EXPECT_EQ(a.evaluated, b.evaluated);
+}
+
+// The same campaign on the model and tensors in memory and on the checkpoint and IDX files:
+// the same rows and baselines; the caller's model is left as it was; a store refuses to resume
+// with a changed model; bad inputs are named.
+TEST_F(CampaignTest, InMemoryEqualsFiles) {
+  const CampaignResult files = run_campaign(spec());
+  CampaignSpec s = spec();
+  const std::string before = parameter_hash(*model_);
+  const CampaignResult memory = run_campaign(s, {{model_}, images_, labels_});
+  EXPECT_EQ(parameter_hash(*model_), before) << "the campaign changed the caller's model";
+  ASSERT_EQ(memory.rows.size(), files.rows.size());
+  for (size_t i = 0; i < files.rows.size(); ++i) {
+    SCOPED_TRACE(i);
+    expect_same_row(memory.rows[i], files.rows[i]);
+  }
+  ASSERT_EQ(memory.summaries.size(), files.summaries.size());
+  for (size_t i = 0; i < files.summaries.size(); ++i) {
+    EXPECT_EQ(memory.summaries[i].baseline_error, files.summaries[i].baseline_error);
+    EXPECT_EQ(memory.summaries[i].float_error, files.summaries[i].float_error);
+    EXPECT_EQ(memory.summaries[i].checkpoint, ckpt_);
+  }
+
+  // With a store: a rerun resumes (nothing to run), another model is refused.
+  const std::string db = (dir_ / "memory.db").string();
+  {
+    ResultStore store(db);
+    run_campaign(s, {{model_}, images_, labels_}, &store);
+  }
+  {
+    ResultStore store(db);
+    const CampaignResult again = run_campaign(s, {{model_}, images_, labels_}, &store);
+    for (size_t i = 0; i < files.rows.size(); ++i) expect_same_row(again.rows[i], files.rows[i]);
+  }
+  auto other = model_->clone_model();
+  {
+    torch::NoGradGuard no_grad;
+    other->named_parameters()["fc1.bias"][0].add_(1.0f);
+  }
+  {
+    ResultStore store(db);
+    expect_input_error(
+        [&] {
+          run_campaign(s, {{other}, images_, labels_}, &store);
+        },
+        {"holds another campaign", "model_hash_0"});
+  }
+
+  expect_input_error(
+      [&] {
+        run_campaign(s, {{model_, model_}, images_, labels_});
+      },
+      {"2 models in memory but 1 instance names"});
+  expect_input_error([&] { run_campaign(s, {{nullptr}, images_, labels_}); }, {"is null"});
+  expect_input_error(
+      [&] {
+        run_campaign(s, {{model_}, images_, labels_.slice(0, 0, 5)});
+      },
+      {"N labels"});
+  expect_input_error(
+      [&] {
+        run_campaign(s, {{model_}, images_, labels_.to(torch::kInt32)});
+      },
+      {"labels int64"});
 }
 
 TEST_F(CampaignTest, EndToEnd) {
