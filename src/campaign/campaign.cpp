@@ -262,7 +262,6 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
   CampaignResult result;
   result.spec = spec;
   result.platform = describe_platform(spec.threads);
-  if (store) store->note_platform(platform_json(result.platform));
   const size_t C = spec.configs.size(), B = spec.bers.size(), T = size_t(spec.trials);
   result.rows.resize(spec.checkpoints.size() * C * B * T);
   auto row_index = [&](size_t inst, size_t ci, size_t b, size_t t) {
@@ -272,7 +271,8 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
   std::vector<char> done(result.rows.size(), 0);
   std::map<std::pair<int, int>, ConfigSummary> stored_baselines;
   if (store) {
-    src.bind(*store);
+    src.bind(*store);  // refuses another campaign's store before anything is written to it
+    store->note_platform(platform_json(result.platform));
     for (const auto& r : store->trials()) {
       ARES_CHECK(size_t(r.instance) < spec.checkpoints.size() && size_t(r.config) < C &&
                      size_t(r.ber_index) < B && size_t(r.trial) < T,
