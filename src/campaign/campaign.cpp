@@ -548,23 +548,6 @@ std::string g17(double v) {
   return buf;
 }
 
-std::string json_str(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 const char* status_name(analysis::Threshold::Status s) {
   switch (s) {
     case analysis::Threshold::Status::kBelowGrid:
@@ -622,28 +605,29 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     summary << '\n';
   }
   std::ostringstream js;
-  js << "{\n  \"ares_version\": " << json_str(ares::version())
-     << ",\n  \"git_revision\": " << json_str(ares::git_revision())
-     << ",\n  \"libtorch_version\": " << json_str(TORCH_VERSION) << ",\n  \"seed\": " << spec.seed
-     << ",\n  \"trials\": " << spec.trials
-     << ",\n  \"semantics\": " << json_str(fault::to_string(spec.semantics))
-     << ",\n  \"fault_model\": " << json_str(spec.fault_model)
-     << ",\n  \"engine\": " << json_str(spec.engine)
-     << ",\n  \"sampler\": " << json_str(spec.sampler) << ",\n  \"site\": " << json_str(spec.site)
-     << ",\n  \"param_kind\": " << json_str(spec.param_kind)
-     << ",\n  \"selected_bits\": " << json_str(spec.bits.empty() ? "all" : bit_list_text(spec.bits))
+  js << "{\n  \"ares_version\": " << json_string(ares::version())
+     << ",\n  \"git_revision\": " << json_string(ares::git_revision())
+     << ",\n  \"libtorch_version\": " << json_string(TORCH_VERSION)
+     << ",\n  \"seed\": " << spec.seed << ",\n  \"trials\": " << spec.trials
+     << ",\n  \"semantics\": " << json_string(fault::to_string(spec.semantics))
+     << ",\n  \"fault_model\": " << json_string(spec.fault_model)
+     << ",\n  \"engine\": " << json_string(spec.engine)
+     << ",\n  \"sampler\": " << json_string(spec.sampler)
+     << ",\n  \"site\": " << json_string(spec.site)
+     << ",\n  \"param_kind\": " << json_string(spec.param_kind) << ",\n  \"selected_bits\": "
+     << json_string(spec.bits.empty() ? "all" : bit_list_text(spec.bits))
      << ",\n  \"eval_limit\": " << spec.eval_limit
      << ",\n  \"threshold_rule\": \"highest grid BER before the mean error first exceeds "
         "baseline * (1 + level/100)\",\n  \"targets\": [";
   for (size_t i = 0; i < spec.targets.size(); ++i)
-    js << (i ? ", " : "") << json_str(spec.targets[i]);
+    js << (i ? ", " : "") << json_string(spec.targets[i]);
   js << "],\n  \"bers\": [";
   for (size_t i = 0; i < spec.bers.size(); ++i) js << (i ? ", " : "") << g17(spec.bers[i]);
   js << "],\n  \"levels_pct\": [";
   for (size_t i = 0; i < spec.levels.size(); ++i) js << (i ? ", " : "") << g17(spec.levels[i]);
   js << "],\n  \"checkpoints\": [";
   for (size_t i = 0; i < spec.checkpoints.size(); ++i) {
-    js << (i ? ", " : "") << json_str(spec.checkpoints[i]);
+    js << (i ? ", " : "") << json_string(spec.checkpoints[i]);
   }
   js << "],\n  \"timing\": {\"seconds\": " << g17(res.seconds)
      << ", \"evaluated_trials\": " << res.evaluated_trials
@@ -654,10 +638,10 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
   for (size_t i = 0; i < res.summaries.size(); ++i) {
     const auto& s = res.summaries[i];
     const Config& cfg = spec.configs[size_t(s.config)];
-    js << "    {\"instance\": " << s.instance << ", \"checkpoint\": " << json_str(s.checkpoint)
-       << ", \"model\": " << json_str(s.model) << ", \"dataset\": " << json_str(s.dataset)
-       << ", \"format\": " << json_str(cfg.format)
-       << ", \"protection\": " << json_str(cfg.protection) << ", \"values\": " << s.values
+    js << "    {\"instance\": " << s.instance << ", \"checkpoint\": " << json_string(s.checkpoint)
+       << ", \"model\": " << json_string(s.model) << ", \"dataset\": " << json_string(s.dataset)
+       << ", \"format\": " << json_string(cfg.format)
+       << ", \"protection\": " << json_string(cfg.protection) << ", \"values\": " << s.values
        << ", \"bits\": " << s.bits << ", \"float_error\": " << g17(s.float_error)
        << ", \"baseline_error\": " << g17(s.baseline_error) << ", \"mean_error\": [";
     for (size_t b = 0; b < s.mean_error.size(); ++b) js << (b ? ", " : "") << g17(s.mean_error[b]);
@@ -665,7 +649,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     for (size_t k = 0; k < s.thresholds.size(); ++k) {
       js << (k ? ", " : "") << "{\"level_pct\": " << g17(spec.levels[k])
          << ", \"ber\": " << g17(s.thresholds[k].ber)
-         << ", \"status\": " << json_str(status_name(s.thresholds[k].status)) << "}";
+         << ", \"status\": " << json_string(status_name(s.thresholds[k].status)) << "}";
     }
     js << "]}" << (i + 1 < res.summaries.size() ? "," : "") << "\n";
   }

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "ares/common/files.h"
+
 namespace ares::campaign {
 
 int available_cores() {
@@ -54,25 +56,9 @@ void add_platform(std::map<std::string, std::string>& meta, const platform::Reco
 }
 
 std::string platform_json(const platform::Record& record) {
-  auto quoted = [](const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += c;
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-    return out + "\"";
-  };
   std::string out = "{";
   for (size_t i = 0; i < record.size(); ++i) {
-    out += (i ? ", " : "") + quoted(record[i].first) + ": " + quoted(record[i].second);
+    out += (i ? ", " : "") + json_string(record[i].first) + ": " + json_string(record[i].second);
   }
   return out + "}";
 }

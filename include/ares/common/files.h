@@ -1,5 +1,6 @@
 #pragma once
-/// Writing result files: whole or not at all, and CSV fields quoted one way everywhere.
+/// Writing result files: whole or not at all, and CSV fields and JSON strings quoted one way
+/// everywhere.
 
 #include <string>
 #include <string_view>
@@ -15,5 +16,9 @@ void write_file_atomic(const std::string& path, std::string_view bytes);
 /// A field quoted for CSV (RFC 4180) when it holds a comma, a quote, or a line break (\n or
 /// \r); quotes inside are doubled.
 std::string csv_field(const std::string& text);
+
+/// `text` as a JSON string (RFC 8259): in quotes, with quotes, backslashes and control
+/// characters escaped.
+std::string json_string(const std::string& text);
 
 }  // namespace ares

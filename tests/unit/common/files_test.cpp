@@ -39,6 +39,15 @@ TEST(Files, CsvFieldQuotesOnlyWhatNeedsIt) {
   EXPECT_EQ(csv_field("carriage\rreturn"), "\"carriage\rreturn\"");  // the two copies disagreed
 }
 
+TEST(Files, JsonStringEscapesQuotesBackslashesAndControls) {
+  EXPECT_EQ(json_string("AMD EPYC"), "\"AMD EPYC\"");
+  EXPECT_EQ(json_string(""), "\"\"");
+  EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(json_string("tab\tnl\n"), "\"tab\\u0009nl\\u000a\"");
+  EXPECT_EQ(json_string(std::string("\x01\x1f", 2)), "\"\\u0001\\u001f\"");
+  EXPECT_EQ(json_string("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // UTF-8 passes through
+}
+
 TEST(Files, AtomicWriteReplacesWholeAndLeavesNoTemporary) {
   const fs::path d = fresh_dir("ares-files-test");
   const std::string path = (d / "out.csv").string();
