@@ -45,13 +45,13 @@ int main(int argc, char** argv) {
     spec.checkpoints = {"mnist_fc (in memory)"};  // the instance's name in the rows
     spec.dataset = argv[1];
     spec.configs = ares::campaign::parse_configs({"q2.6-2c"}, {"none", "sign"});
-    spec.fault_model = "decay:0.9";  // parsed like any built-in model
+    spec.fault_model = ares::fault::FaultModel::parse("decay:0.9");  // like a built-in model
     spec.bers = ares::campaign::log_grid(1e-3, 1e-1, 3);
     spec.trials = 2;
     spec.progress = false;
     auto result = ares::campaign::run_campaign(spec, {{model}, data.test.images, data.test.labels});
     ares::campaign::write_results(result, argv[2]);
-    std::printf("fault model %s\n%s", spec.fault_model.c_str(),
+    std::printf("fault model %s\n%s", spec.fault_model.spec().c_str(),
                 ares::campaign::summary_table(result).c_str());
     // A check that the model does what it says: at rate 1 every value is hit, and each
     // stored q2.6 value moves to 10% of itself (rounded to the format's step).

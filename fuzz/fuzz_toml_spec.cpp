@@ -1,5 +1,5 @@
-// Fuzzes the TOML campaign-spec reader (apps/ares/campaign_options.cpp): the file goes through
-// toml_to_args, the flag parser and spec_from_args, as `ares campaign CKPT --spec FILE` does.
+// Fuzzes the TOML campaign-spec reader (campaign/spec_options.h, on toml++): the file goes
+// through read_toml_settings and build_spec, as `ares campaign CKPT --spec FILE` does.
 //
 // An accepted spec must also survive the result store's round trip: the store keeps
 // to_text() and `--resume` rebuilds the spec with from_text(), so from_text(to_text()) must
@@ -8,23 +8,22 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "ares/campaign/spec.h"
-#include "campaign_options.h"
+#include "ares/campaign/spec_options.h"
 #include "fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using ares::campaign::CampaignSpec;
   ares::fuzz::MemFile file(data, size);
   std::optional<CampaignSpec> spec;
-  const bool ok = ares::fuzz::expect_input_error("toml_to_args/spec_from_args", [&] {
+  const bool ok = ares::fuzz::expect_input_error("read_toml_settings/build_spec", [&] {
     // A checkpoint first, as on the command line, so that most specs get past validate();
     // the file's own `checkpoint` key overrides it.
-    std::vector<std::string> argv = {"--checkpoint", "fuzz.ckpt"};
-    for (auto& a : ares::cli::toml_to_args(file.path())) argv.push_back(std::move(a));
-    ares::cli::Args args("campaign", argv, ares::cli::campaign_flags(), {"quiet"});
-    spec = ares::cli::spec_from_args(args);
+    ares::campaign::SpecSettings settings;
+    settings.set("checkpoint", "fuzz.ckpt", "--checkpoint");
+    settings.override_with(ares::campaign::read_toml_settings(file.path()));
+    spec = ares::campaign::build_spec(settings);
   });
   if (!ok) return 0;
   const std::string text = spec->to_text();

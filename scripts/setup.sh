@@ -16,7 +16,7 @@ packages=(
   dataset-fashion-mnist python3 clang-format
   libsqlite3-dev gnuplot-nox chromium clang libclang-rt-14-dev
   python3-torch python3-torchvision libstb-dev espeak-ng pocketsphinx-testdata
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin libtomlplusplus-dev
 )
 if [ "${ARES_SKIP_APT:-0}" != 1 ]; then
   missing=()

@@ -2,6 +2,7 @@
 // A small, strict command-line parser for the ares subcommands: `--name value`,
 // `--name=value`, boolean `--flag`, and positionals. Unknown flags are input errors.
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -40,8 +41,8 @@ class Args {
           values_[name] = *value;
           all_[name].push_back(*value);
         } else {
-          throw InputError(command_ + ": unknown flag --" + name + " (see 'ares " + command_ +
-                           " --help')");
+          throw InputError(command_ + ": unknown flag --" + name + closest(name, valued, boolean) +
+                           " (see 'ares " + command_ + " --help')");
         }
       } else {
         positional_.push_back(a);
@@ -87,6 +88,30 @@ class Args {
     return x;
   }
   const std::vector<std::string>& positional() const { return positional_; }
+
+  /// ", did you mean --NAME?" for the known flag nearest to `name` (at most two edits).
+  static std::string closest(const std::string& name, const std::set<std::string>& valued,
+                             const std::set<std::string>& boolean) {
+    std::string best;
+    size_t best_d = 3;
+    for (const auto* flags : {&valued, &boolean}) {
+      for (const auto& f : *flags) {
+        std::vector<size_t> row(f.size() + 1);
+        for (size_t j = 0; j <= f.size(); ++j) row[j] = j;
+        for (size_t i = 1; i <= name.size(); ++i) {
+          size_t diag = row[0];
+          row[0] = i;
+          for (size_t j = 1; j <= f.size(); ++j) {
+            const size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (name[i - 1] != f[j - 1])});
+            diag = up;
+          }
+        }
+        if (row[f.size()] < best_d) best_d = row[f.size()], best = f;
+      }
+    }
+    return best.empty() ? "" : ", did you mean --" + best + "?";
+  }
   const std::string& command() const { return command_; }
 
  private:

@@ -23,7 +23,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
         "Engines: fast, prefix, reference (see docs/campaign.md) and ares-dense (the reference\n"
         "engine fed by the original Ares's sampler: one random draw per stored bit; its plans\n"
         "differ, so its errors are not compared). Default: fast,prefix,reference,ares-dense.\n\n%s",
-        campaign_flags_help());
+        campaign_flags_help().c_str());
     return 0;
   }
   auto base = spec_from_args(args);
@@ -41,8 +41,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
   std::vector<campaign::CampaignResult> results;
   for (const auto& e : engines) {
     auto spec = base;
-    spec.engine = e == "ares-dense" ? "reference" : e;
-    spec.sampler = e == "ares-dense" ? "dense" : "sparse";
+    spec.engine = e == "ares-dense" ? campaign::Engine::kReference : campaign::parse_engine(e);
+    spec.sampler = e == "ares-dense" ? campaign::Sampler::kDense : campaign::Sampler::kSparse;
     spec.validate();
     auto r = campaign::run_campaign(spec);
     double trial_ms = r.evaluated_trials ? 1e3 * r.eval_seconds / double(r.evaluated_trials) : 0;

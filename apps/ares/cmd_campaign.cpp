@@ -49,33 +49,25 @@ int cmd_campaign(const std::vector<std::string>& argv) {
   auto flags = campaign_flags();
   flags.insert({"store", "resume", "shard"});
   // A --spec file is read first; flags given on the command line override its values.
-  std::vector<std::string> all = argv;
-  {
-    Args pre("campaign", argv, flags, {"help", "quiet"});
-    if (pre.has("help")) {
-      std::printf(
-          "usage: ares campaign [CHECKPOINT...] [options]\n"
-          "       ares campaign --resume STORE.db [--threads T] [--quiet]\n\n"
-          "Sweeps bit error rates over the weights of each checkpoint in each format,\n"
-          "commits every finished trial to a result store (SQLite), writes\n"
-          "OUT/trials.csv, OUT/summary.csv and OUT/summary.json, and prints the\n"
-          "highest tolerable BER per degradation level. Rerunning the same command, or\n"
-          "--resume STORE, runs only the trials the store does not hold yet.\n\n%s"
-          "  --out DIR           output directory (default results/campaign)\n"
-          "  --store FILE        result store (default OUT/campaign.db)\n"
-          "  --resume FILE       continue the campaign held in this store\n"
-          "  --shard I/N         run only shard I of N (0 <= I < N) into its own store,\n"
-          "                      OUT/campaign.shard-I-of-N.db; 'ares merge' joins them\n"
-          "  --quiet             no progress on stderr\n",
-          campaign_flags_help());
-      return 0;
-    }
-    if (auto spec_file = pre.get("spec")) {
-      all = toml_to_args(*spec_file);
-      all.insert(all.end(), argv.begin(), argv.end());
-    }
+  Args args("campaign", argv, flags, {"help", "quiet"});
+  if (args.has("help")) {
+    std::printf(
+        "usage: ares campaign [CHECKPOINT...] [options]\n"
+        "       ares campaign --resume STORE.db [--threads T] [--quiet]\n\n"
+        "Sweeps bit error rates over the weights of each checkpoint in each format,\n"
+        "commits every finished trial to a result store (SQLite), writes\n"
+        "OUT/trials.csv, OUT/summary.csv and OUT/summary.json, and prints the\n"
+        "highest tolerable BER per degradation level. Rerunning the same command, or\n"
+        "--resume STORE, runs only the trials the store does not hold yet.\n\n%s"
+        "  --store FILE        result store (default OUT/campaign.db; OUT defaults to\n"
+        "                      results/campaign)\n"
+        "  --resume FILE       continue the campaign held in this store\n"
+        "  --shard I/N         run only shard I of N (0 <= I < N) into its own store,\n"
+        "                      OUT/campaign.shard-I-of-N.db; 'ares merge' joins them\n"
+        "  --quiet             no progress on stderr\n",
+        campaign_flags_help().c_str());
+    return 0;
   }
-  Args args("campaign", all, flags, {"help", "quiet"});
   campaign::CampaignSpec spec;
   std::string out, db;
   if (auto resume = args.get("resume")) {
@@ -89,8 +81,11 @@ int cmd_campaign(const std::vector<std::string>& argv) {
                                  ? std::string(".")
                                  : fs::path(db).parent_path().string());
   } else {
-    spec = spec_from_args(args);
-    out = args.get_or("out", "results/campaign");
+    const auto settings = settings_from_args(args);
+    spec = campaign::build_spec(settings);
+    spec.progress = !args.has("quiet");
+    auto* given_out = settings.find("out");
+    out = given_out ? given_out->text : "results/campaign";
     std::string name = "campaign.db";
     if (auto shard = args.get("shard")) {
       auto slash = shard->find('/');

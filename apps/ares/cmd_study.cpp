@@ -55,10 +55,11 @@ const char* kHelp =
     "\n"
     "campaign options (as for 'ares campaign'; --seed there is --campaign-seed here):\n";
 
-// Flags of `ares campaign` that study passes through unchanged.
-const char* const kForwarded[] = {"formats",    "protections", "bers",    "ber-min",   "ber-max",
-                                  "ber-points", "trials",      "targets", "semantics", "eval-limit",
-                                  "batch",      "cache-mb",    "engine",  "levels",    "threads"};
+// Settings of `ares campaign` that the study's own flags of the same name do not take: the
+// training seed and dataset, the study directory and the instances' checkpoints.
+bool study_own(const std::string& key) {
+  return key == "seed" || key == "dataset" || key == "out" || key == "checkpoint";
+}
 
 bool reusable(const std::string& path, const std::string& dataset, long long epochs,
               uint64_t seed) {
@@ -94,7 +95,7 @@ int cmd_study(const std::vector<std::string>& argv) {
       {"model", "instances", "epochs", "train-batch", "lr", "limit", "campaign-seed", "title"});
   Args args("study", argv, flags, {"help", "quiet", "no-plots", "per-layer", "per-bit"});
   if (args.has("help")) {
-    std::printf("%s%s", kHelp, campaign_flags_help());
+    std::printf("%s%s", kHelp, campaign_flags_help().c_str());
     return 0;
   }
   ARES_CHECK(args.has("model"), "study: --model is required (see 'ares models')");
@@ -119,29 +120,29 @@ int cmd_study(const std::vector<std::string>& argv) {
   const std::string dataset_tag = fs::path(dataset).filename().string();
   const std::string out = args.get_or("out", "runs/study-" + model_name + "-" + dataset_tag);
 
-  // The campaign's arguments: a --spec file first, then the forwarded flags, which override.
-  std::vector<std::string> camp_argv;
-  if (auto spec_file = args.get("spec")) camp_argv = toml_to_args(*spec_file);
-  for (const char* f : kForwarded) {
-    if (auto v = args.get(f)) {
-      camp_argv.push_back(std::string("--") + f);
-      camp_argv.push_back(*v);
-    }
+  // The campaign's settings: a --spec file first, then every campaign flag given here.
+  campaign::SpecSettings camp;
+  if (auto spec_file = args.get("spec")) {
+    camp = campaign::read_toml_settings(*spec_file);
+    ARES_CHECK(!camp.find("out") && !camp.find("checkpoint"),
+               "study: the spec file may not set out or checkpoint");
   }
-  camp_argv.push_back("--seed");
-  camp_argv.push_back(args.get_or("campaign-seed", "1"));
-  if (quiet) camp_argv.push_back("--quiet");
+  for (const auto& k : campaign::spec_keys()) {
+    const std::string flag = campaign::flag_name(k);
+    if (auto v = args.get(flag); v && !study_own(k.key)) camp.set(k.key, *v, "--" + flag);
+  }
+  camp.set("seed", args.get_or("campaign-seed", "1"), "--campaign-seed");
   const fs::path ckdir = fs::path(out) / "checkpoints";
   std::vector<std::string> ckpts;
+  std::string ckpt_list;
   for (long long k = 0; k < instances; ++k) {
     ckpts.push_back((ckdir / (model_name + "-s" + std::to_string(seed + k) + ".ckpt")).string());
+    ckpt_list += (k ? "," : "") + ckpts.back();
   }
-  for (const auto& c : ckpts) camp_argv.push_back(c);
+  camp.set("checkpoint", ckpt_list, "the study's checkpoints");
   // Validate the campaign settings (and the TOML file) before training anything.
-  Args camp_args("study", camp_argv, campaign_flags(), {"quiet"});
-  campaign::CampaignSpec spec = spec_from_args(camp_args);
-  ARES_CHECK(!camp_args.has("out") && !camp_args.has("checkpoint"),
-             "study: the spec file may not set out or checkpoint");
+  campaign::CampaignSpec spec = campaign::build_spec(camp);
+  spec.progress = !quiet;
   const int64_t train_batch = args.get_int("train-batch", 64);
   const double lr = args.get_double("lr", 1e-3);
   const int64_t limit = args.get_int("limit", 0);

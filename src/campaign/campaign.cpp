@@ -64,7 +64,7 @@ struct WeightTrials {
   void run(const CampaignSpec& spec, const fault::FaultModel& model, const Job& job, TrialRow& r) {
     fault::Rng rng(r.stream);
     bool changed;
-    if (spec.sampler == "dense") {
+    if (spec.sampler == Sampler::kDense) {
       auto flips = fault::sample_flips_dense(rng, targets->num_values(), job.mask, job.ber);
       r.faults = flips.size();
       r.errors = ev->errors(flips);
@@ -96,7 +96,7 @@ struct SampleTrials {
 template <typename Make, typename Commit>
 void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const CampaignSpec& spec,
               std::vector<TrialRow>& rows, Progress& progress, Commit commit) {
-  const auto model = fault::FaultModel::parse(spec.fault_model);
+  const fault::FaultModel& model = spec.fault_model;
   std::atomic<size_t> next{0}, done{0};
   std::exception_ptr error;
   std::mutex error_mutex, finished_mutex;
@@ -256,9 +256,9 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
   // Parallelism is across trials; each trial runs single-threaded so that results do not
   // depend on the thread count and the BLAS pool does not fight our workers.
   set_compute_threads(1, 1);
-  const Engine engine = parse_engine(spec.engine);
+  const Engine engine = spec.engine;
   // Weight trials keep the key they always had (0); other sites hash their name.
-  const uint64_t site_key = spec.site == "weights" ? 0 : fnv64(spec.site);
+  const uint64_t site_key = spec.site.is_weights() ? 0 : fnv64(spec.site.text());
   CampaignResult result;
   result.spec = spec;
   result.platform = describe_platform(spec.threads);
@@ -346,20 +346,20 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
     }
     // A per-sample site's stage ("act:STAGE", "hidden:STAGE"), resolved by name or index.
     int act_stage = -1;
-    const bool hidden_site = spec.site.rfind("hidden:", 0) == 0;
-    if (spec.site != "weights") {
-      std::string name = spec.site.substr(spec.site.find(':') + 1);
+    const bool hidden_site = spec.site.kind == SiteRef::Kind::kHidden;
+    if (!spec.site.is_weights()) {
+      const std::string& name = spec.site.stage;
       act_stage = int(loaded.model->find_stage(name));
       // An activation site needs a stage after it; a GRU's hidden state may feed the output.
       ARES_CHECK(act_stage >= 0 && (hidden_site || act_stage + 1 < int(loaded.model->num_stages())),
-                 "site '", spec.site, "': model ", loaded.model->name(), " has no stage '", name,
-                 hidden_site ? "'" : "' before its last", " (stages: ", loaded.model->stage_list(),
-                 ")");
+                 "site '", spec.site.text(), "': model ", loaded.model->name(), " has no stage '",
+                 name, hidden_site ? "'" : "' before its last",
+                 " (stages: ", loaded.model->stage_list(), ")");
       if (hidden_site) {
         try {
           models::gru_step_hook(*loaded.model, loaded.model->stage_name(size_t(act_stage)));
         } catch (const InputError& e) {
-          throw InputError("site '" + spec.site + "': " + e.what());
+          throw InputError("site '" + spec.site.text() + "': " + e.what());
         }
       }
     }
@@ -378,8 +378,8 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
       uint64_t values = 0;
       int64_t baseline_errors = 0, samples = 0;
       if (act_stage < 0) {
-        targets = std::make_shared<const inject::WeightTargets>(
-            *qmodel, spec.targets, fmt, inject::parse_param_kind(spec.param_kind));
+        targets = std::make_shared<const inject::WeightTargets>(*qmodel, spec.targets, fmt,
+                                                                spec.param_kind);
         // Quantized on the host (the codes stay there: sampling is host-side), then the model
         // and the evaluation set move to the device; trial models are clones, on the device.
         if (!device.is_cpu()) qmodel->to(device);
@@ -582,7 +582,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     char stream[24];
     std::snprintf(stream, sizeof stream, "%016" PRIx64, r.stream);
     trials << r.instance << ',' << csv_field(spec.checkpoints[size_t(r.instance)]) << ','
-           << cfg.format << ',' << cfg.protection << ',' << csv_field(spec.site) << ','
+           << cfg.format << ',' << cfg.protection << ',' << csv_field(spec.site.text()) << ','
            << fault::to_string(spec.semantics) << ',' << r.ber_index << ','
            << g17(spec.bers[size_t(r.ber_index)]) << ',' << r.trial << ',' << stream << ','
            << r.bits << ',' << r.faults << ',' << r.first_stage << ',' << r.errors << ','
@@ -610,11 +610,12 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
      << ",\n  \"libtorch_version\": " << json_string(TORCH_VERSION)
      << ",\n  \"seed\": " << spec.seed << ",\n  \"trials\": " << spec.trials
      << ",\n  \"semantics\": " << json_string(fault::to_string(spec.semantics))
-     << ",\n  \"fault_model\": " << json_string(spec.fault_model)
-     << ",\n  \"engine\": " << json_string(spec.engine)
-     << ",\n  \"sampler\": " << json_string(spec.sampler)
-     << ",\n  \"site\": " << json_string(spec.site)
-     << ",\n  \"param_kind\": " << json_string(spec.param_kind) << ",\n  \"selected_bits\": "
+     << ",\n  \"fault_model\": " << json_string(spec.fault_model.spec())
+     << ",\n  \"engine\": " << json_string(to_string(spec.engine))
+     << ",\n  \"sampler\": " << json_string(to_string(spec.sampler))
+     << ",\n  \"site\": " << json_string(spec.site.text())
+     << ",\n  \"param_kind\": " << json_string(inject::to_string(spec.param_kind))
+     << ",\n  \"selected_bits\": "
      << json_string(spec.bits.empty() ? "all" : bit_list_text(spec.bits))
      << ",\n  \"eval_limit\": " << spec.eval_limit
      << ",\n  \"threshold_rule\": \"highest grid BER before the mean error first exceeds "

@@ -18,13 +18,6 @@ namespace ares::campaign {
 
 using models::StageOptions;
 
-Engine parse_engine(const std::string& name) {
-  if (name == "fast") return Engine::kFast;
-  if (name == "prefix") return Engine::kPrefix;
-  if (name == "reference") return Engine::kReference;
-  throw InputError("unknown engine '" + name + "' (expected fast, prefix or reference)");
-}
-
 CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels,
                        int64_t batch, int64_t budget_mb, bool time_suffixes, int threads)
     : images_(std::move(images)), labels_(std::move(labels)) {

@@ -73,20 +73,13 @@ void CampaignSpec::validate() const {
   ARES_CHECK(batch >= 1, "campaign: batch must be >= 1, got ", batch);
   ARES_CHECK(eval_limit >= 0, "campaign: eval limit must be >= 0, got ", eval_limit);
   ARES_CHECK(cache_mb >= 0, "campaign: cache-mb must be >= 0, got ", cache_mb);
-  ARES_CHECK(engine == "fast" || engine == "prefix" || engine == "reference",
-             "campaign: unknown engine '", engine, "' (expected fast, prefix or reference)");
-  ARES_CHECK(sampler == "sparse" || sampler == "dense", "campaign: unknown sampler '", sampler,
-             "' (expected sparse or dense)");
-  ARES_CHECK(sampler == "sparse" || semantics == fault::Semantics::kBernoulli,
+  ARES_CHECK(sampler == Sampler::kSparse || semantics == fault::Semantics::kBernoulli,
              "campaign: the dense sampler implements bernoulli semantics only");
-  const bool per_sample = (site.rfind("act:", 0) == 0 && site.size() > 4) ||
-                          (site.rfind("hidden:", 0) == 0 && site.size() > 7);
-  ARES_CHECK(site == "weights" || per_sample, "campaign: site '", site,
-             "' is not 'weights', 'act:STAGE' or 'hidden:STAGE'");
-  ARES_CHECK(param_kind == "all" || param_kind == "weight" || param_kind == "bias",
-             "campaign: parameter kind '", param_kind, "' is not weight, bias or all");
-  ARES_CHECK(param_kind == "all" || site == "weights", "campaign: --param-kind ", param_kind,
-             " selects parameters of the weight site; site '", site, "' has none");
+  ARES_CHECK(site.is_weights() || !site.stage.empty(), "campaign: site '", site.text(),
+             "' names no stage");
+  ARES_CHECK(param_kind == inject::ParamKind::kAll || site.is_weights(), "campaign: --param-kind ",
+             inject::to_string(param_kind), " selects parameters of the weight site; site '",
+             site.text(), "' has none");
   for (size_t i = 0; i < bits.size(); ++i) {
     ARES_CHECK(bits[i] >= 0 && bits[i] <= 31 && (i == 0 || bits[i] > bits[i - 1]),
                "campaign: bits must be distinct ascending indices in 0..31, got ",
@@ -94,10 +87,9 @@ void CampaignSpec::validate() const {
   }
   for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
   check_device_name(device, "campaign");
-  ARES_CHECK(site == "weights" || sampler == "sparse",
+  ARES_CHECK(site.is_weights() || sampler == Sampler::kSparse,
              "campaign: the dense sampler is for weight campaigns only");
-  auto model = fault::FaultModel::parse(fault_model);
-  ARES_CHECK(sampler == "sparse" || model.kind() == fault::FaultModel::Kind::kFlip,
+  ARES_CHECK(sampler == Sampler::kSparse || fault_model.kind() == fault::FaultModel::Kind::kFlip,
              "campaign: the dense sampler implements bit flips only");
   ARES_CHECK(!targets.empty(), "campaign: no target parameters");
   ARES_CHECK(shard_count >= 1 && shard_index >= 0 && shard_index < shard_count, "campaign: shard ",
@@ -215,16 +207,18 @@ std::string CampaignSpec::to_text() const {
      << "seed=" << seed << '\n'
      << "targets=" << join(targets, id) << '\n';
   // Written only when not the default: stores made before these keys keep their identity.
-  if (param_kind != "all") os << "param_kind=" << param_kind << '\n';
+  if (param_kind != inject::ParamKind::kAll) {
+    os << "param_kind=" << inject::to_string(param_kind) << '\n';
+  }
   if (!bits.empty()) os << "bits=" << bit_list_text(bits) << '\n';
   os << "semantics=" << fault::to_string(semantics) << '\n'
-     << "fault_model=" << fault_model << '\n'
-     << "site=" << site << '\n'
-     << "sampler=" << sampler << '\n'
+     << "fault_model=" << fault_model.spec() << '\n'
+     << "site=" << site.text() << '\n'
+     << "sampler=" << to_string(sampler) << '\n'
      << "dataset=" << dataset << '\n'
      << "eval_limit=" << eval_limit << '\n'
      << "levels=" << join(levels, exact) << '\n'
-     << "engine=" << engine << '\n'
+     << "engine=" << to_string(engine) << '\n'
      << "batch=" << batch << '\n'
      << "cache_mb=" << cache_mb << '\n'
      << "threads=" << threads << '\n';
@@ -289,17 +283,17 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
     } else if (key == "device") {
       s.device = v;
     } else if (key == "param_kind") {
-      s.param_kind = v;
+      s.param_kind = inject::parse_param_kind(v);
     } else if (key == "bits") {
       s.bits = parse_bit_list(v);
     } else if (key == "semantics") {
       s.semantics = fault::parse_semantics(v);
     } else if (key == "fault_model") {
-      s.fault_model = v;
+      s.fault_model = fault::FaultModel::parse(v);
     } else if (key == "site") {
-      s.site = v;
+      s.site = SiteRef::parse(v);
     } else if (key == "sampler") {
-      s.sampler = v;
+      s.sampler = parse_sampler(v);
     } else if (key == "dataset") {
       s.dataset = v;
     } else if (key == "eval_limit") {
@@ -308,7 +302,7 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       s.levels.clear();
       for (const auto& l : split(v)) s.levels.push_back(number(key, l));
     } else if (key == "engine") {
-      s.engine = v;
+      s.engine = parse_engine(v);
     } else if (key == "batch") {
       s.batch = integer(key, v, 1, INT64_MAX);
     } else if (key == "cache_mb") {

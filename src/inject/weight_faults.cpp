@@ -11,13 +11,6 @@
 
 namespace ares::inject {
 
-ParamKind parse_param_kind(const std::string& text) {
-  if (text == "all") return ParamKind::kAll;
-  if (text == "weight") return ParamKind::kWeight;
-  if (text == "bias") return ParamKind::kBias;
-  throw InputError("parameter kind '" + text + "': expected weight, bias or all");
-}
-
 bool is_bias_name(const std::string& name) {
   auto dot = name.rfind('.');
   return name.compare(dot == std::string::npos ? 0 : dot + 1, 4, "bias") == 0;

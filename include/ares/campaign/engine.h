@@ -21,14 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "ares/campaign/spec_types.h"
 #include "ares/fault/sampler.h"
 #include "ares/inject/weight_faults.h"
 #include "ares/models/staged_model.h"
 
 namespace ares::campaign {
-
-enum class Engine { kFast, kPrefix, kReference };
-Engine parse_engine(const std::string& name);
 
 /// Clean activations of one (quantized) model over the evaluation set: the input and the
 /// pre-activation of every stage from `first_cached()` on, and the clean logits.

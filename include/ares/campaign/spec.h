@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "ares/campaign/spec_types.h"
+#include "ares/fault/fault_model.h"
 #include "ares/fault/sampler.h"
 #include "ares/format/format.h"
 
@@ -27,37 +29,37 @@ struct CampaignSpec {
   int trials = 20;
   uint64_t seed = 1;
   std::vector<std::string> targets = {"*"};  ///< parameter-name globs
-  /// Weight site: the kinds of target parameter, "all" (default), "weight" or "bias"
-  /// (inject::ParamKind: a bias is a parameter whose last name part starts with "bias").
-  std::string param_kind = "all";
+  /// Weight site: the kinds of target parameter, all (default), weight or bias (a bias is a
+  /// parameter whose last name part starts with "bias").
+  inject::ParamKind param_kind = inject::ParamKind::kAll;
   /// The bit indices of the stored word that may be faulted (0 = LSB), ascending and distinct;
   /// empty: every bit. Protected bits stay protected: the faultable bits of a configuration are
   /// the selected bits its protection leaves, and the BER applies to values x those bits.
   std::vector<int> bits;
   fault::Semantics semantics = fault::Semantics::kBernoulli;
-  /// What a hit does (fault/fault_model.h): "flip" (default), "stuck0", "stuck1", "signflip",
-  /// "zero", "uniform", "gaussian:S". Bit-level models take the rate per bit, value-level
-  /// ones per value.
-  std::string fault_model = "flip";
-  /// Where faults land: "weights" (the target parameters, stored in each configuration's
-  /// format), "act:STAGE" (the output of stage STAGE, by name or index, stored in the
-  /// format for every inference; weights stay float) or "hidden:STAGE" (the hidden state of
-  /// GRU stage STAGE after every step, stored in the format; campaign/hidden_state.h).
-  std::string site = "weights";
-  std::string dataset;          ///< override; default: the checkpoint's own dataset
-  int64_t eval_limit = 0;       ///< evaluate on the first N test samples (0 = all)
-  int64_t batch = 256;          ///< evaluation batch
-  int64_t cache_mb = 3072;      ///< memory for cached clean activations
-  int threads = 1;              ///< worker threads (results do not depend on it)
-  std::string engine = "fast";  ///< "fast", "prefix" or "reference"
+  /// What a hit does (fault/fault_model.h): flip (default), stuck0, stuck1, signflip, zero,
+  /// uniform, gaussian:S or a registered model. Bit-level models take the rate per bit,
+  /// value-level ones per value.
+  fault::FaultModel fault_model;
+  /// Where faults land: weights (the target parameters, stored in each configuration's
+  /// format), act:STAGE (the output of stage STAGE, by name or index, stored in the format
+  /// for every inference; weights stay float) or hidden:STAGE (the hidden state of GRU stage
+  /// STAGE after every step, stored in the format; campaign/hidden_state.h).
+  SiteRef site;
+  std::string dataset;            ///< override; default: the checkpoint's own dataset
+  int64_t eval_limit = 0;         ///< evaluate on the first N test samples (0 = all)
+  int64_t batch = 256;            ///< evaluation batch
+  int64_t cache_mb = 3072;        ///< memory for cached clean activations
+  int threads = 1;                ///< worker threads (results do not depend on it)
+  Engine engine = Engine::kFast;  ///< campaign/engine.h
   /// Where the weight site's model, clean caches and injection live: "cpu", "cuda" or
   /// "cuda:N" (a CUDA build of LibTorch and a GPU; sampling stays on the host and only each
   /// plan's sparse list of values crosses). Not part of the campaign's identity: the rows
   /// equal the CPU's except where float rounding moves an exact logit tie.
   std::string device = "cpu";
-  /// "sparse" (count, then positions: O(faults)) or "dense" (the original Ares's one draw per
+  /// Sparse (count, then positions: O(faults)) or dense (the original Ares's one draw per
   /// bit, O(bits); a benchmark yardstick, bernoulli only, other plans for the same seed).
-  std::string sampler = "sparse";
+  Sampler sampler = Sampler::kSparse;
   /// Time the clean suffix from every stage (the floor a trial starting there must pay).
   bool measure_floor = false;
   std::vector<double> levels = {0.5, 1.0, 5.0, 10.0};  ///< degradation levels, % relative
@@ -83,6 +85,9 @@ struct CampaignSpec {
   std::string to_text() const;
   /// Parses to_text()'s output. Throws ares::InputError on unknown keys or bad values.
   static CampaignSpec from_text(const std::string& text);
+  /// Reads a TOML campaign file (campaign/spec_options.h: keys, types and defaults) and
+  /// validates it. Throws ares::InputError naming the file, line and key.
+  static CampaignSpec from_toml(const std::string& path);
   /// The lines of to_text() that decide the trial rows (checkpoints, configurations, BERs,
   /// trials, seed, targets, parameter kind, bits, semantics, fault model, site, sampler,
   /// dataset, evaluation subset): a store made under one identity never takes rows from

@@ -58,6 +58,8 @@ void register_fault_model(CustomFaultModel model);
 class FaultModel {
  public:
   enum class Kind { kFlip, kStuck0, kStuck1, kSignFlip, kZero, kUniform, kGaussian, kCustom };
+  /// "flip", the paper's model.
+  FaultModel() : FaultModel(Kind::kFlip, 0.0) {}
   /// Parses a spec from the table above or a registered model's `name[:PARAM]`. Throws
   /// ares::InputError naming the spec otherwise.
   static FaultModel parse(std::string_view spec);

@@ -10,16 +10,11 @@
 #include "ares/fault/fault_model.h"
 #include "ares/fault/sampler.h"
 #include "ares/format/format.h"
+#include "ares/inject/param_kind.h"
 #include "ares/models/staged_model.h"
 
 namespace ares::inject {
 
-/// Which kinds of parameter a weight campaign targets (`--param-kind`): a parameter is a bias
-/// when the last part of its name starts with "bias" ("fc1.bias", "gru.bias_ih"), else a
-/// weight ("fc1.weight", "gru.weight_hh").
-enum class ParamKind { kAll, kWeight, kBias };
-/// Parses "all", "weight" or "bias". Throws ares::InputError otherwise.
-ParamKind parse_param_kind(const std::string& text);
 /// True when `name` is a bias under ParamKind's rule.
 bool is_bias_name(const std::string& name);
 

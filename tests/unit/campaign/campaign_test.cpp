@@ -51,7 +51,7 @@ TEST(SpecTest, ValidSpecPasses) {
   s.bers = {1.0};
   EXPECT_NO_THROW(s.validate());
   for (const char* e : {"fast", "prefix", "reference"}) {
-    s.engine = e;
+    s.engine = parse_engine(e);
     EXPECT_NO_THROW(s.validate()) << e;
   }
 }
@@ -59,7 +59,7 @@ TEST(SpecTest, ValidSpecPasses) {
 TEST(SpecTest, DefaultsFollowThePaper) {
   CampaignSpec s;
   EXPECT_EQ(s.trials, 20);
-  EXPECT_EQ(s.engine, "fast");
+  EXPECT_EQ(s.engine, Engine::kFast);
   EXPECT_EQ(s.targets, (std::vector<std::string>{"*"}));
   EXPECT_EQ(s.semantics, fault::Semantics::kBernoulli);
   EXPECT_EQ(s.levels, (std::vector<double>{0.5, 1.0, 5.0, 10.0}));
@@ -97,7 +97,14 @@ TEST(SpecTest, InvalidFieldsAreNamed) {
       {"no BERs", [](CampaignSpec& s) { s.bers.clear(); }, "BER"},
       {"trials 0", [](CampaignSpec& s) { s.trials = 0; }, "trials"},
       {"negative trials", [](CampaignSpec& s) { s.trials = -2; }, "trials"},
-      {"unknown engine", [](CampaignSpec& s) { s.engine = "turbo"; }, "turbo"},
+      {"dense sampler, exact semantics",
+       [](CampaignSpec& s) {
+         s.sampler = Sampler::kDense;
+         s.semantics = fault::Semantics::kExact;
+       },
+       "bernoulli"},
+      {"activation site without a stage",
+       [](CampaignSpec& s) { s.site.kind = SiteRef::Kind::kActivation; }, "names no stage"},
       {"threads 0", [](CampaignSpec& s) { s.threads = 0; }, "threads"},
       {"batch 0", [](CampaignSpec& s) { s.batch = 0; }, "batch"},
       {"negative cache", [](CampaignSpec& s) { s.cache_mb = -1; }, "cache"},
@@ -439,9 +446,9 @@ TEST_F(CampaignTest, EnginesGiveTheSameRows) {
   s.configs = parse_configs({"q2.6-sm"}, {"none"});
   s.bers = {1e-6, 1e-5, 1e-4};
   s.trials = 2;
-  s.engine = "fast";
+  s.engine = Engine::kFast;
   const auto fast = run_campaign(s);
-  s.engine = "reference";
+  s.engine = Engine::kReference;
   const auto ref = run_campaign(s);
   ASSERT_EQ(fast.rows.size(), ref.rows.size());
   for (size_t i = 0; i < fast.rows.size(); ++i) {
@@ -461,10 +468,10 @@ TEST_F(CampaignTest, DeviceIsCheckedBeforeAnyWork) {
   }
   s.device = "cuda";
   for (const char* site : {"weights", "act:fc1", "hidden:0"}) {
-    s.site = site;
+    s.site = SiteRef::parse(site);
     EXPECT_NO_THROW(s.validate()) << site;
   }
-  s.site = "weights";
+  s.site = SiteRef::weights();
   if (!torch::cuda::is_available()) {
     try {
       run_campaign(s);
@@ -489,7 +496,7 @@ TEST_F(CampaignTest, CudaEnginesGiveTheCpuRows) {
   s.device = "cuda";
   for (const char* engine : {"reference", "prefix", "fast"}) {
     SCOPED_TRACE(engine);
-    s.engine = engine;
+    s.engine = parse_engine(engine);
     const auto gpu = run_campaign(s);
     ASSERT_EQ(gpu.rows.size(), cpu.rows.size());
     for (size_t i = 0; i < gpu.rows.size(); ++i) {
@@ -604,7 +611,7 @@ TEST(SpecTextTest, RoundTripAndIdentity) {
   s.eval_limit = 300;
   s.levels = {0.5, 2.5};
   s.threads = 3;
-  s.engine = "prefix";
+  s.engine = Engine::kPrefix;
   CampaignSpec t = CampaignSpec::from_text(s.to_text());
   EXPECT_EQ(t.to_text(), s.to_text());
   EXPECT_EQ(t.bers, s.bers);  // bit-exact doubles
@@ -612,7 +619,7 @@ TEST(SpecTextTest, RoundTripAndIdentity) {
   EXPECT_EQ(t.seed, s.seed);
   CampaignSpec u = s;
   u.threads = 1;
-  u.engine = "fast";
+  u.engine = Engine::kFast;
   u.levels = {10};
   u.batch = 17;
   EXPECT_EQ(u.identity_text(), s.identity_text());

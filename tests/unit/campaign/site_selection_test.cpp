@@ -84,7 +84,7 @@ class SiteSelectionTest : public ::testing::Test {
     s.bers = {1e-6, 1e-4, 1e-3, 1e-2};
     s.trials = 3;
     s.seed = 4;
-    s.site = "hidden:gru";
+    s.site = SiteRef::parse("hidden:gru");
     s.batch = 64;
     s.progress = false;
     return s;
@@ -190,17 +190,16 @@ TEST_F(SiteSelectionTest, HiddenSiteNullFaultsEqualTheBaseline) {
 
 TEST_F(SiteSelectionTest, HiddenSiteBadStages) {
   CampaignSpec s = hidden_spec();
-  s.site = "hidden:fc1";
+  s.site = SiteRef::parse("hidden:fc1");
   try {
     run_campaign(s);
     ADD_FAILURE() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("not a GRU"), std::string::npos) << e.what();
   }
-  s.site = "hidden:nosuch";
+  s.site = SiteRef::parse("hidden:nosuch");
   EXPECT_THROW(run_campaign(s), InputError);
-  s.site = "hidden:";
-  EXPECT_THROW(s.validate(), InputError);
+  EXPECT_THROW(SiteRef::parse("hidden:"), InputError);
 }
 
 // --bits 7 on q2.6: the faultable mask is bit 7 alone (none under sign protection, whose sign
@@ -301,15 +300,14 @@ TEST_F(SiteSelectionTest, ParamKindBiasTouchesOnlyBiases) {
   s.configs = parse_configs({"q2.6-sm"}, {"none"});
   s.bers = {1e-3};
   s.trials = 2;
-  s.param_kind = "bias";
+  s.param_kind = inject::ParamKind::kBias;
   s.progress = false;
   const auto r = run_campaign(s);
   EXPECT_EQ(r.summaries[0].values, biases);
   EXPECT_EQ(r.summaries[0].bits, biases * 8);
-  s.param_kind = "gates";
-  EXPECT_THROW(s.validate(), InputError);
-  s.param_kind = "weight";
-  s.site = "act:fc1";
+  EXPECT_THROW(inject::parse_param_kind("gates"), InputError);
+  s.param_kind = inject::ParamKind::kWeight;
+  s.site = SiteRef::parse("act:fc1");
   EXPECT_THROW(s.validate(), InputError);  // the activation site has no parameters
   EXPECT_FALSE(inject::is_bias_name("fc1.weight"));
   EXPECT_TRUE(inject::is_bias_name("bias"));
@@ -323,7 +321,7 @@ TEST_F(SiteSelectionTest, PerSampleSitesOnTheGpu) {
   for (const char* site : {"hidden:gru", "act:fc1"}) {
     SCOPED_TRACE(site);
     CampaignSpec s = hidden_spec();
-    s.site = site;
+    s.site = SiteRef::parse(site);
     const auto cpu = run_campaign(s);
     s.device = "cuda";
     const auto gpu = run_campaign(s);
@@ -345,10 +343,10 @@ TEST_F(SiteSelectionTest, SelectionRoundTripsThroughTheStore) {
   s.configs = parse_configs({"q2.6-2c"}, {"none", "sign"});
   s.bers = {1e-3};
   s.trials = 2;
-  s.site = "weights";
+  s.site = SiteRef::parse("weights");
   EXPECT_EQ(s.to_text().find("param_kind"), std::string::npos);
   EXPECT_EQ(s.to_text().find("bits="), std::string::npos);
-  s.param_kind = "weight";
+  s.param_kind = inject::ParamKind::kWeight;
   s.bits = {0, 1, 2, 3, 7};
   EXPECT_NE(s.to_text().find("bits=0-3,7\n"), std::string::npos) << s.to_text();
   const std::string path = (dir_ / "c.db").string();
@@ -359,7 +357,7 @@ TEST_F(SiteSelectionTest, SelectionRoundTripsThroughTheStore) {
   {
     auto ro = ResultStore::open_read_only(path);
     CampaignSpec back = ro->spec();
-    EXPECT_EQ(back.param_kind, "weight");
+    EXPECT_EQ(back.param_kind, inject::ParamKind::kWeight);
     EXPECT_EQ(back.bits, s.bits);
     EXPECT_EQ(back.to_text(), s.to_text());
     EXPECT_EQ(back.identity_text(), s.identity_text());
@@ -375,11 +373,11 @@ TEST_F(SiteSelectionTest, SelectionRoundTripsThroughTheStore) {
     EXPECT_NE(std::string(e.what()).find("bits"), std::string::npos) << e.what();
   }
   other = s;
-  other.param_kind = "all";
+  other.param_kind = inject::ParamKind::kAll;
   EXPECT_THROW(store.bind(other), InputError);
   other = s;
-  other.site = "hidden:gru";
-  other.param_kind = "all";
+  other.site = SiteRef::parse("hidden:gru");
+  other.param_kind = inject::ParamKind::kAll;
   EXPECT_THROW(store.bind(other), InputError);
 }
 

@@ -1,0 +1,44 @@
+#pragma once
+/// The small typed values of a campaign spec: engine, sampler and site
+/// (and inject/param_kind.h's parameter kind). Each
+/// parses from the text a flag or TOML key gives and prints back to that same text, so the
+/// stored spec (CampaignSpec::to_text) reads as before. Torch-free.
+
+#include <string>
+#include <string_view>
+
+#include "ares/inject/param_kind.h"
+
+namespace ares::campaign {
+
+/// How a trial is evaluated (campaign/engine.h): the same rows at different costs.
+enum class Engine { kFast, kPrefix, kReference };
+/// Parses "fast", "prefix" or "reference". Throws ares::InputError otherwise.
+Engine parse_engine(std::string_view text);
+const char* to_string(Engine engine);
+
+/// How faults are drawn: "sparse" (count, then positions: O(faults)) or "dense" (one draw per
+/// bit, as the original Ares did: a benchmark yardstick).
+enum class Sampler { kSparse, kDense };
+Sampler parse_sampler(std::string_view text);
+const char* to_string(Sampler sampler);
+
+/// Where a campaign's faults land: the target weights, the output of a stage ("act:STAGE") or
+/// the hidden state of a recurrent stage after every step ("hidden:STAGE"). STAGE is a stage
+/// name or index, kept as written: text() gives back exactly what parse() read.
+struct SiteRef {
+  enum class Kind { kWeights, kActivation, kHidden };
+  Kind kind = Kind::kWeights;
+  std::string stage;  ///< empty for the weights
+
+  /// Parses "weights", "act:STAGE" or "hidden:STAGE". Throws ares::InputError otherwise.
+  static SiteRef parse(std::string_view text);
+  static SiteRef weights() { return {}; }
+  bool is_weights() const { return kind == Kind::kWeights; }
+  /// "weights", "act:fc1", "hidden:gru".
+  std::string text() const;
+  bool operator==(const SiteRef& o) const { return kind == o.kind && stage == o.stage; }
+  bool operator!=(const SiteRef& o) const { return !(*this == o); }
+};
+
+}  // namespace ares::campaign

@@ -1,0 +1,66 @@
+#include "ares/campaign/spec_types.h"
+
+#include "ares/common/error.h"
+
+namespace ares::campaign {
+
+Engine parse_engine(std::string_view text) {
+  if (text == "fast") return Engine::kFast;
+  if (text == "prefix") return Engine::kPrefix;
+  if (text == "reference") return Engine::kReference;
+  throw InputError("unknown engine '" + std::string(text) +
+                   "' (expected fast, prefix or reference)");
+}
+
+const char* to_string(Engine engine) {
+  switch (engine) {
+    case Engine::kPrefix:
+      return "prefix";
+    case Engine::kReference:
+      return "reference";
+    case Engine::kFast:
+      break;
+  }
+  return "fast";
+}
+
+Sampler parse_sampler(std::string_view text) {
+  if (text == "sparse") return Sampler::kSparse;
+  if (text == "dense") return Sampler::kDense;
+  throw InputError("unknown sampler '" + std::string(text) + "' (expected sparse or dense)");
+}
+
+const char* to_string(Sampler sampler) { return sampler == Sampler::kDense ? "dense" : "sparse"; }
+
+SiteRef SiteRef::parse(std::string_view text) {
+  SiteRef site;
+  if (text == "weights") return site;
+  auto tail = [&text](std::string_view prefix) {
+    return text.size() > prefix.size() && text.substr(0, prefix.size()) == prefix;
+  };
+  if (tail("act:")) {
+    site.kind = Kind::kActivation;
+    site.stage = std::string(text.substr(4));
+  } else if (tail("hidden:")) {
+    site.kind = Kind::kHidden;
+    site.stage = std::string(text.substr(7));
+  } else {
+    throw InputError("site '" + std::string(text) +
+                     "' is not 'weights', 'act:STAGE' or 'hidden:STAGE'");
+  }
+  return site;
+}
+
+std::string SiteRef::text() const {
+  switch (kind) {
+    case Kind::kActivation:
+      return "act:" + stage;
+    case Kind::kHidden:
+      return "hidden:" + stage;
+    case Kind::kWeights:
+      break;
+  }
+  return "weights";
+}
+
+}  // namespace ares::campaign
