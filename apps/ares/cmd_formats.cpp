@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ares/common/error.h"
+#include "ares/common/files.h"
 #include "ares/format/format.h"
 #include "args.h"
 #include "commands.h"
@@ -67,38 +68,6 @@ std::string number_text(float x) {
 std::string limit_text(double x) {
   const float as_float = static_cast<float>(x);
   return static_cast<double>(as_float) == x ? number_text(as_float) : number_text(x);
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 // JSON has no Inf or NaN: those become the strings "inf", "-inf", "nan".

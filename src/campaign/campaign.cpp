@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -604,60 +605,65 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     for (const auto& t : s.thresholds) summary << ',' << g17(t.ber) << ',' << status_name(t.status);
     summary << '\n';
   }
-  std::ostringstream js;
-  js << "{\n  \"ares_version\": " << json_string(ares::version())
-     << ",\n  \"git_revision\": " << json_string(ares::git_revision())
-     << ",\n  \"libtorch_version\": " << json_string(TORCH_VERSION)
-     << ",\n  \"seed\": " << spec.seed << ",\n  \"trials\": " << spec.trials
-     << ",\n  \"semantics\": " << json_string(fault::to_string(spec.semantics))
-     << ",\n  \"fault_model\": " << json_string(spec.fault_model.spec())
-     << ",\n  \"engine\": " << json_string(to_string(spec.engine))
-     << ",\n  \"sampler\": " << json_string(to_string(spec.sampler))
-     << ",\n  \"site\": " << json_string(spec.site.text())
-     << ",\n  \"param_kind\": " << json_string(inject::to_string(spec.param_kind))
-     << ",\n  \"selected_bits\": "
-     << json_string(spec.bits.empty() ? "all" : bit_list_text(spec.bits))
-     << ",\n  \"eval_limit\": " << spec.eval_limit
-     << ",\n  \"threshold_rule\": \"highest grid BER before the mean error first exceeds "
-        "baseline * (1 + level/100)\",\n  \"targets\": [";
-  for (size_t i = 0; i < spec.targets.size(); ++i)
-    js << (i ? ", " : "") << json_string(spec.targets[i]);
-  js << "],\n  \"bers\": [";
-  for (size_t i = 0; i < spec.bers.size(); ++i) js << (i ? ", " : "") << g17(spec.bers[i]);
-  js << "],\n  \"levels_pct\": [";
-  for (size_t i = 0; i < spec.levels.size(); ++i) js << (i ? ", " : "") << g17(spec.levels[i]);
-  js << "],\n  \"checkpoints\": [";
-  for (size_t i = 0; i < spec.checkpoints.size(); ++i) {
-    js << (i ? ", " : "") << json_string(spec.checkpoints[i]);
-  }
-  js << "],\n  \"timing\": {\"seconds\": " << g17(res.seconds)
-     << ", \"evaluated_trials\": " << res.evaluated_trials
-     << ", \"eval_seconds\": " << g17(res.eval_seconds)
-     << ", \"clean_forward_seconds\": " << g17(res.clean_forward_seconds)
-     << ", \"threads\": " << spec.threads << "},\n  \"platform\": " << platform_json(res.platform)
-     << ",\n  \"summaries\": [\n";
-  for (size_t i = 0; i < res.summaries.size(); ++i) {
-    const auto& s = res.summaries[i];
+  // summary.json: ordered as written here. nlohmann-json writes each double in its shortest
+  // exact form, and NaN or Inf (which JSON lacks) as null.
+  using Json = nlohmann::ordered_json;
+  Json platform = Json::object();
+  for (const auto& [k, v] : res.platform) platform[k] = v;
+  Json summaries = Json::array();
+  for (const auto& s : res.summaries) {
     const Config& cfg = spec.configs[size_t(s.config)];
-    js << "    {\"instance\": " << s.instance << ", \"checkpoint\": " << json_string(s.checkpoint)
-       << ", \"model\": " << json_string(s.model) << ", \"dataset\": " << json_string(s.dataset)
-       << ", \"format\": " << json_string(cfg.format)
-       << ", \"protection\": " << json_string(cfg.protection) << ", \"values\": " << s.values
-       << ", \"bits\": " << s.bits << ", \"float_error\": " << g17(s.float_error)
-       << ", \"baseline_error\": " << g17(s.baseline_error) << ", \"mean_error\": [";
-    for (size_t b = 0; b < s.mean_error.size(); ++b) js << (b ? ", " : "") << g17(s.mean_error[b]);
-    js << "], \"thresholds\": [";
+    Json thresholds = Json::array();
     for (size_t k = 0; k < s.thresholds.size(); ++k) {
-      js << (k ? ", " : "") << "{\"level_pct\": " << g17(spec.levels[k])
-         << ", \"ber\": " << g17(s.thresholds[k].ber)
-         << ", \"status\": " << json_string(status_name(s.thresholds[k].status)) << "}";
+      thresholds.push_back({{"level_pct", spec.levels[k]},
+                            {"ber", s.thresholds[k].ber},
+                            {"status", status_name(s.thresholds[k].status)}});
     }
-    js << "]}" << (i + 1 < res.summaries.size() ? "," : "") << "\n";
+    summaries.push_back({{"instance", s.instance},
+                         {"checkpoint", s.checkpoint},
+                         {"model", s.model},
+                         {"dataset", s.dataset},
+                         {"format", cfg.format},
+                         {"protection", cfg.protection},
+                         {"values", s.values},
+                         {"bits", s.bits},
+                         {"float_error", s.float_error},
+                         {"baseline_error", s.baseline_error},
+                         {"mean_error", s.mean_error},
+                         {"thresholds", std::move(thresholds)}});
   }
-  js << "  ]\n}\n";
+  const Json js = {
+      {"ares_version", ares::version()},
+      {"git_revision", ares::git_revision()},
+      {"libtorch_version", TORCH_VERSION},
+      {"seed", spec.seed},
+      {"trials", spec.trials},
+      {"semantics", fault::to_string(spec.semantics)},
+      {"fault_model", spec.fault_model.spec()},
+      {"engine", to_string(spec.engine)},
+      {"sampler", to_string(spec.sampler)},
+      {"site", spec.site.text()},
+      {"param_kind", inject::to_string(spec.param_kind)},
+      {"selected_bits", spec.bits.empty() ? "all" : bit_list_text(spec.bits)},
+      {"eval_limit", spec.eval_limit},
+      {"threshold_rule",
+       "highest grid BER before the mean error first exceeds baseline * (1 + level/100)"},
+      {"targets", spec.targets},
+      {"bers", spec.bers},
+      {"levels_pct", spec.levels},
+      {"checkpoints", spec.checkpoints},
+      {"timing",
+       {{"seconds", res.seconds},
+        {"evaluated_trials", res.evaluated_trials},
+        {"eval_seconds", res.eval_seconds},
+        {"clean_forward_seconds", res.clean_forward_seconds},
+        {"threads", spec.threads}}},
+      {"platform", std::move(platform)},
+      {"summaries", std::move(summaries)},
+  };
   write_file_atomic((dir / "trials.csv").string(), trials.str());
   write_file_atomic((dir / "summary.csv").string(), summary.str());
-  write_file_atomic((dir / "summary.json").string(), js.str());
+  write_file_atomic((dir / "summary.json").string(), js.dump(2) + "\n");
 }
 
 std::string summary_table(const CampaignResult& res) {

@@ -1,5 +1,5 @@
 #pragma once
-/// A minimal JSON reader (RFC 8259 values; enough for summary.json).
+/// Reading JSON (RFC 8259, by nlohmann-json) into values that keep numbers as written.
 
 #include <map>
 #include <memory>
