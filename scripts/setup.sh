@@ -14,7 +14,7 @@ packages=(
   libtorch-dev libopenblas0-pthread zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist python3 clang-format
-  libsqlite3-dev gnuplot-nox chromium clang libclang-rt-14-dev
+  libsqlite3-dev gnuplot-nox chromium clang clang-tidy libclang-rt-14-dev
   python3-torch python3-torchvision libstb-dev espeak-ng pocketsphinx-testdata
   libopenmpi-dev openmpi-bin libtomlplusplus-dev
   nlohmann-json3-dev

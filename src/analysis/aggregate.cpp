@@ -124,6 +124,7 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
       slot.second.emplace_back(r.trial, r.error);
     }
     std::vector<double> bers;
+    bers.reserve(grid.size());
     for (const auto& kv : grid) bers.push_back(kv.second);
     for (size_t i = 1; i < bers.size(); ++i) {
       ARES_CHECK(bers[i] > bers[i - 1], c.dir, "/trials.csv: BERs must ascend with ber_index, got ",

@@ -70,8 +70,8 @@ CpuFeatures detect() {
   }
   if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000004) {
     char brand[49] = {};
-    for (unsigned leaf = 0; leaf < 3; ++leaf) {
-      __get_cpuid(0x80000002 + leaf, &a, &b, &c, &d);
+    for (size_t leaf = 0; leaf < 3; ++leaf) {
+      __get_cpuid(0x80000002 + unsigned(leaf), &a, &b, &c, &d);
       std::memcpy(brand + 16 * leaf, &a, 4);
       std::memcpy(brand + 16 * leaf + 4, &b, 4);
       std::memcpy(brand + 16 * leaf + 8, &c, 4);
