@@ -497,19 +497,33 @@ void summarize(CampaignResult& result) {
   for (auto& sum : result.summaries) {
     sum.mean_error.clear();
     sum.thresholds.clear();
+    sum.below_resolution.clear();
+    std::vector<std::vector<double>> errors(B);  // per BER, every trial's error rate
     for (size_t b = 0; b < B; ++b) {
       double acc = 0;
       for (size_t t = 0; t < T; ++t) {
         const TrialRow& r =
             result.rows[((size_t(sum.instance) * C + size_t(sum.config)) * B + b) * T + t];
-        acc += double(r.errors) / double(r.samples);
+        const double e = double(r.errors) / double(r.samples);
+        errors[b].push_back(e);
+        acc += e;
+        sum.samples = r.samples;
       }
       sum.mean_error.push_back(acc / double(T));
     }
     for (double level : spec.levels) {
       sum.thresholds.push_back(
           analysis::tolerable_ber(spec.bers, sum.mean_error, sum.baseline_error, level));
+      sum.below_resolution.push_back(
+          analysis::below_resolution(sum.baseline_error, sum.samples, level));
     }
+    sum.smallest_resolved_level =
+        analysis::smallest_resolved_level(sum.baseline_error, sum.samples);
+    analysis::BootstrapOptions boot;
+    boot.seed =
+        spec.seed ^ (uint64_t(sum.instance) << 32) ^ (uint64_t(sum.config) << 16) ^ 0xB0075742A9ull;
+    sum.intervals =
+        analysis::threshold_intervals(spec.bers, errors, sum.baseline_error, spec.levels, boot);
   }
   result.evaluated_trials = 0;
   result.eval_seconds = 0;
@@ -596,14 +610,27 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
   for (double l : spec.levels) {
     summary << ",ber_at_" << level_name(l) << "pct,status_at_" << level_name(l) << "pct";
   }
-  summary << '\n';
+  // After the columns of earlier versions: each threshold's 95% interval (the lower end 0 when
+  // it reaches below the grid, the upper inf when above it) and whether the level is resolved.
+  for (double l : spec.levels) {
+    summary << ",ber_at_" << level_name(l) << "pct_lo,ber_at_" << level_name(l) << "pct_hi";
+  }
+  for (double l : spec.levels) summary << ",below_resolution_at_" << level_name(l) << "pct";
+  summary << ",smallest_resolved_level_pct\n";
   for (const auto& s : res.summaries) {
     const Config& cfg = spec.configs[size_t(s.config)];
     summary << s.instance << ',' << csv_field(s.checkpoint) << ',' << s.model << ','
             << csv_field(s.dataset) << ',' << cfg.format << ',' << cfg.protection << ',' << s.values
             << ',' << s.bits << ',' << g17(s.float_error) << ',' << g17(s.baseline_error);
     for (const auto& t : s.thresholds) summary << ',' << g17(t.ber) << ',' << status_name(t.status);
-    summary << '\n';
+    for (const auto& iv : s.intervals) {
+      summary << ','
+              << (iv.lo.status == analysis::Threshold::Status::kBelowGrid ? "0" : g17(iv.lo.ber))
+              << ','
+              << (iv.hi.status == analysis::Threshold::Status::kAboveGrid ? "inf" : g17(iv.hi.ber));
+    }
+    for (bool b : s.below_resolution) summary << ',' << (b ? 1 : 0);
+    summary << ',' << g17(s.smallest_resolved_level) << '\n';
   }
   // summary.json: ordered as written here. nlohmann-json writes each double in its shortest
   // exact form, and NaN or Inf (which JSON lacks) as null.
@@ -615,9 +642,15 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     const Config& cfg = spec.configs[size_t(s.config)];
     Json thresholds = Json::array();
     for (size_t k = 0; k < s.thresholds.size(); ++k) {
+      const auto& iv = s.intervals[k];
       thresholds.push_back({{"level_pct", spec.levels[k]},
                             {"ber", s.thresholds[k].ber},
-                            {"status", status_name(s.thresholds[k].status)}});
+                            {"status", status_name(s.thresholds[k].status)},
+                            {"ber_lo", iv.lo.ber},
+                            {"status_lo", status_name(iv.lo.status)},
+                            {"ber_hi", iv.hi.ber},
+                            {"status_hi", status_name(iv.hi.status)},
+                            {"below_resolution", bool(s.below_resolution[k])}});
     }
     summaries.push_back({{"instance", s.instance},
                          {"checkpoint", s.checkpoint},
@@ -629,6 +662,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
                          {"bits", s.bits},
                          {"float_error", s.float_error},
                          {"baseline_error", s.baseline_error},
+                         {"samples", s.samples},
+                         {"smallest_resolved_level_pct", s.smallest_resolved_level},
                          {"mean_error", s.mean_error},
                          {"thresholds", std::move(thresholds)}});
   }
@@ -648,6 +683,12 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
       {"eval_limit", spec.eval_limit},
       {"threshold_rule",
        "highest grid BER before the mean error first exceeds baseline * (1 + level/100)"},
+      {"interval_rule",
+       "95% bootstrap interval: trials resampled at each BER, mean curve fitted monotone, "
+       "threshold quantiles 2.5% and 97.5%; 1000 resamples"},
+      {"resolution_rule",
+       "below_resolution: the bound allows fewer than 3 wrong samples above "
+       "the baseline"},
       {"targets", spec.targets},
       {"bers", spec.bers},
       {"levels_pct", spec.levels},
@@ -678,15 +719,36 @@ std::string summary_table(const CampaignResult& res) {
     os << buf;
   }
   os << '\n';
+  bool any_unresolved = false;
   for (const auto& s : res.summaries) {
     std::snprintf(buf, sizeof buf, "%-4d %-10s %-16s %9.4f %9.4f", s.instance, s.model.c_str(),
                   spec.configs[size_t(s.config)].label().c_str(), s.float_error, s.baseline_error);
     os << buf;
-    for (const auto& t : s.thresholds) {
-      std::snprintf(buf, sizeof buf, " %10s", t.to_string().c_str());
+    for (size_t k = 0; k < s.thresholds.size(); ++k) {
+      const std::string mark = s.below_resolution[k] ? "*" : "";
+      std::snprintf(buf, sizeof buf, " %10s", (s.thresholds[k].to_string() + mark).c_str());
+      os << buf;
+      any_unresolved = any_unresolved || s.below_resolution[k];
+    }
+    os << '\n';
+  }
+  // Each threshold's 95% interval, in the same layout.
+  os << "95% intervals (bootstrap over trials, monotone fit):\n";
+  for (const auto& s : res.summaries) {
+    std::snprintf(buf, sizeof buf, "%-4d %-10s %-16s %19s", s.instance, s.model.c_str(),
+                  spec.configs[size_t(s.config)].label().c_str(), "");
+    os << buf;
+    for (const auto& iv : s.intervals) {
+      std::snprintf(buf, sizeof buf, " %s..%s", iv.lo.to_string().c_str(),
+                    iv.hi.to_string().c_str());
       os << buf;
     }
     os << '\n';
+  }
+  if (any_unresolved) {
+    os << "* below resolution: the bound allows fewer than " << int(analysis::kResolutionSamples)
+       << " wrong test samples above the baseline (smallest resolved level: "
+          "smallest_resolved_level_pct in summary.csv)\n";
   }
   return os.str();
 }

@@ -25,6 +25,13 @@ args=(--formats q2.6-2c,q2.6-sm,q2.6-2c+sign --bers 1e-5,1e-4,1e-3,1e-2 --trials
 diff <(without_seconds "$WORK/c1/trials.csv") <(without_seconds "$WORK/c2/trials.csv") \
   || fail "trials differ between --threads 1 and 2"
 cmp "$WORK/c1/summary.csv" "$WORK/c2/summary.csv" || fail "summaries differ between thread counts"
+# Every threshold has a 95% interval (same for any thread count, by the cmp above): lo <= hi,
+# and each level says whether the test set resolves it.
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+  { lo = $col["ber_at_1pct_lo"]; hi = $col["ber_at_1pct_hi"]
+    if (lo == "" || hi == "" || (hi != "inf" && lo + 0 > hi + 0)) bad = 1
+    if ($col["below_resolution_at_1pct"] !~ /^[01]$/) bad = 1 }
+  END { exit bad }' "$WORK/c1/summary.csv" || fail "summary.csv lacks sound threshold intervals"
 grep -q "q2.6-2c+sign" "$WORK/c1.txt" || fail "table lacks the sign-protected row"
 # At BER 1e-2 over ~2M bits, every trial has faults and is evaluated.
 awk -F, 'NR > 1 && $7 == 3 && ($12 == 0 || $17 != 1) { bad = 1 } END { exit bad }' \

@@ -35,7 +35,10 @@ awk -F, 'NR > 1 && $7 == 3 && ($12 == 0 || $17 != 1 || $13 != 0) { bad = 1 } END
   "$WORK/h1/trials.csv" || fail "BER 1e-2 hidden-state trials must all be evaluated"
 # The summary: a header with the four levels, one row per format with a threshold each.
 head -1 "$WORK/h1.txt" | grep -q "+0.5%.*+1%.*+5%.*+10%" || fail "summary header: $(head -1 "$WORK/h1.txt")"
-[ "$(grep -c "fmnist_gru" "$WORK/h1.txt")" = 2 ] || fail "summary rows: $(cat "$WORK/h1.txt")"
+[ "$(sed '/^95% intervals/q' "$WORK/h1.txt" | grep -c "fmnist_gru")" = 2 ] \
+  || fail "summary rows: $(cat "$WORK/h1.txt")"
+[ "$(sed -n '/^95% intervals/,$p' "$WORK/h1.txt" | grep -c "fmnist_gru")" = 2 ] \
+  || fail "interval rows: $(cat "$WORK/h1.txt")"
 awk -F, 'NR > 1 { for (i = 12; i <= 18; i += 2) if ($i !~ /^(within|below_grid|above_grid)$/) bad = 1 }
   END { exit bad || NR != 3 }' "$WORK/h1/summary.csv" || fail "summary.csv thresholds"
 # A model better than chance degrades within the grid: some threshold is a grid BER.

@@ -46,7 +46,7 @@ import csv, sys
 camp = {}
 for r in csv.DictReader(open(sys.argv[1])):
     for k, v in r.items():
-        if k.startswith("ber_at_"):
+        if k.startswith("ber_at_") and k.endswith("pct"):
             camp[(r["instance"], r["format"], r["protection"], float(k[7:-3]))] = float(v)
 n = 0
 for r in csv.DictReader(open(sys.argv[2])):

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ares/analysis/interval.h"
 #include "ares/analysis/threshold.h"
 #include "ares/campaign/spec.h"
 #include "ares/common/platform.h"
@@ -44,6 +45,14 @@ struct ConfigSummary {
   uint64_t values = 0, bits = 0;
   std::vector<double> mean_error;               ///< per BER
   std::vector<analysis::Threshold> thresholds;  ///< per spec.levels
+  /// 95% interval of each threshold (analysis/interval.h: bootstrap over the trials at each
+  /// BER, monotone fit; seeded from the campaign seed, instance and configuration).
+  std::vector<analysis::ThresholdInterval> intervals;
+  int64_t samples = 0;  ///< test samples per trial
+  /// Per level: the bound allows fewer than analysis::kResolutionSamples wrong samples above
+  /// the baseline, so the threshold measures the test set's granularity.
+  std::vector<bool> below_resolution;
+  double smallest_resolved_level = 0;  ///< percent; +Inf for a baseline of 0
 };
 
 struct CampaignResult {
