@@ -524,6 +524,28 @@ void summarize(CampaignResult& result) {
         spec.seed ^ (uint64_t(sum.instance) << 32) ^ (uint64_t(sum.config) << 16) ^ 0xB0075742A9ull;
     sum.intervals =
         analysis::threshold_intervals(spec.bers, errors, sum.baseline_error, spec.levels, boot);
+    // Yield: per trial, whether it exceeds the level's bound; the failing share's curve has the
+    // threshold rule with bound 1 - yield/100, so the same interval method applies.
+    sum.yield_thresholds.clear();
+    sum.yield_intervals.clear();
+    if (spec.yield > 0) {
+      const double allowed = 1.0 - spec.yield / 100.0;
+      for (double level : spec.levels) {
+        const double bound = sum.baseline_error * (1.0 + level / 100.0);
+        std::vector<std::vector<double>> failed(B);
+        std::vector<double> share(B);
+        for (size_t b = 0; b < B; ++b) {
+          for (double e : errors[b]) failed[b].push_back(e > bound ? 1.0 : 0.0);
+          double n = 0;
+          for (double f : failed[b]) n += f;
+          share[b] = n / double(T);
+        }
+        sum.yield_thresholds.push_back(analysis::tolerable_ber(spec.bers, share, allowed, 0.0));
+        boot.seed ^= 0x9E3779B97F4A7C15ull;
+        sum.yield_intervals.push_back(
+            analysis::threshold_intervals(spec.bers, failed, allowed, {0.0}, boot)[0]);
+      }
+    }
   }
   result.evaluated_trials = 0;
   result.eval_seconds = 0;
@@ -616,7 +638,15 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
     summary << ",ber_at_" << level_name(l) << "pct_lo,ber_at_" << level_name(l) << "pct_hi";
   }
   for (double l : spec.levels) summary << ",below_resolution_at_" << level_name(l) << "pct";
-  summary << ",smallest_resolved_level_pct\n";
+  summary << ",smallest_resolved_level_pct";
+  if (spec.yield > 0) {
+    for (double l : spec.levels) {
+      const std::string n = level_name(l);
+      summary << ",yield_ber_at_" << n << "pct,yield_status_at_" << n << "pct,yield_ber_at_" << n
+              << "pct_lo,yield_ber_at_" << n << "pct_hi";
+    }
+  }
+  summary << '\n';
   for (const auto& s : res.summaries) {
     const Config& cfg = spec.configs[size_t(s.config)];
     summary << s.instance << ',' << csv_field(s.checkpoint) << ',' << s.model << ','
@@ -630,7 +660,16 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
               << (iv.hi.status == analysis::Threshold::Status::kAboveGrid ? "inf" : g17(iv.hi.ber));
     }
     for (bool b : s.below_resolution) summary << ',' << (b ? 1 : 0);
-    summary << ',' << g17(s.smallest_resolved_level) << '\n';
+    summary << ',' << g17(s.smallest_resolved_level);
+    for (size_t k = 0; k < s.yield_thresholds.size(); ++k) {
+      const auto& t = s.yield_thresholds[k];
+      const auto& iv = s.yield_intervals[k];
+      summary << ',' << g17(t.ber) << ',' << status_name(t.status) << ','
+              << (iv.lo.status == analysis::Threshold::Status::kBelowGrid ? "0" : g17(iv.lo.ber))
+              << ','
+              << (iv.hi.status == analysis::Threshold::Status::kAboveGrid ? "inf" : g17(iv.hi.ber));
+    }
+    summary << '\n';
   }
   // summary.json: ordered as written here. nlohmann-json writes each double in its shortest
   // exact form, and NaN or Inf (which JSON lacks) as null.
@@ -651,6 +690,14 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
                             {"ber_hi", iv.hi.ber},
                             {"status_hi", status_name(iv.hi.status)},
                             {"below_resolution", bool(s.below_resolution[k])}});
+      if (k < s.yield_thresholds.size()) {
+        const auto& yt = s.yield_thresholds[k];
+        const auto& yi = s.yield_intervals[k];
+        thresholds.back()["yield"] = {
+            {"ber", yt.ber},       {"status", status_name(yt.status)},
+            {"ber_lo", yi.lo.ber}, {"status_lo", status_name(yi.lo.status)},
+            {"ber_hi", yi.hi.ber}, {"status_hi", status_name(yi.hi.status)}};
+      }
     }
     summaries.push_back({{"instance", s.instance},
                          {"checkpoint", s.checkpoint},
@@ -681,6 +728,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
       {"param_kind", inject::to_string(spec.param_kind)},
       {"selected_bits", spec.bits.empty() ? "all" : bit_list_text(spec.bits)},
       {"eval_limit", spec.eval_limit},
+      {"yield_pct", spec.yield},
       {"threshold_rule",
        "highest grid BER before the mean error first exceeds baseline * (1 + level/100)"},
       {"interval_rule",
@@ -744,6 +792,23 @@ std::string summary_table(const CampaignResult& res) {
       os << buf;
     }
     os << '\n';
+  }
+  if (spec.yield > 0) {
+    std::snprintf(buf, sizeof buf, "%g", spec.yield);
+    os << "yield thresholds (at least " << buf
+       << "% of trials within the level) and 95% intervals:\n";
+    for (const auto& s : res.summaries) {
+      std::snprintf(buf, sizeof buf, "%-4d %-10s %-16s %19s", s.instance, s.model.c_str(),
+                    spec.configs[size_t(s.config)].label().c_str(), "");
+      os << buf;
+      for (size_t k = 0; k < s.yield_thresholds.size(); ++k) {
+        std::snprintf(buf, sizeof buf, " %s (%s..%s)", s.yield_thresholds[k].to_string().c_str(),
+                      s.yield_intervals[k].lo.to_string().c_str(),
+                      s.yield_intervals[k].hi.to_string().c_str());
+        os << buf;
+      }
+      os << '\n';
+    }
   }
   if (any_unresolved) {
     os << "* below resolution: the bound allows fewer than " << int(analysis::kResolutionSamples)

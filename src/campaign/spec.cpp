@@ -95,6 +95,10 @@ void CampaignSpec::validate() const {
   ARES_CHECK(shard_count >= 1 && shard_index >= 0 && shard_index < shard_count, "campaign: shard ",
              shard_index, "/", shard_count, " is not I/N with 0 <= I < N");
   for (double l : levels) ARES_CHECK(l >= 0, "campaign: degradation level ", l, " is negative");
+  ARES_CHECK(yield >= 0 && yield <= 100,
+             "campaign: yield must be in 0..100 (percent of trials; "
+             "0: off), got ",
+             yield);
 }
 
 uint32_t CampaignSpec::selected_bits(const format::Format& fmt) const {
@@ -223,6 +227,7 @@ std::string CampaignSpec::to_text() const {
      << "cache_mb=" << cache_mb << '\n'
      << "threads=" << threads << '\n';
   if (device != "cpu") os << "device=" << device << '\n';
+  if (yield != 0) os << "yield=" << exact(yield) << '\n';
   return os.str();
 }
 
@@ -301,6 +306,8 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
     } else if (key == "levels") {
       s.levels.clear();
       for (const auto& l : split(v)) s.levels.push_back(number(key, l));
+    } else if (key == "yield") {
+      s.yield = number(key, v);
     } else if (key == "engine") {
       s.engine = parse_engine(v);
     } else if (key == "batch") {

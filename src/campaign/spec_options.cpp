@@ -53,6 +53,9 @@ const std::vector<SpecKey> kKeys = {
     {"device", K::kText, "D", "cpu",
      "cpu, cuda or cuda:N: the model, caches and injection\non a GPU (a CUDA LibTorch build)"},
     {"levels", K::kList, "LIST", "0.5,1,5,10", "degradation levels in % relative"},
+    {"yield", K::kNumber, "Y", "0",
+     "also yield thresholds: the highest BER at which at least Y%\nof trials stay within each "
+     "level (0: off)"},
     {"out", K::kText, "DIR", "", "output directory (each command has its default)"},
 };
 
@@ -347,6 +350,7 @@ CampaignSpec build_spec(const SpecSettings& settings) {
   spec.engine = field("engine").parsed([](const std::string& t) { return parse_engine(t); });
   spec.device = field("device").text;
   spec.levels = field("levels").numbers();
+  spec.yield = field("yield").number();
   spec.validate();
   return spec;
 }

@@ -53,6 +53,10 @@ struct ConfigSummary {
   /// the baseline, so the threshold measures the test set's granularity.
   std::vector<bool> below_resolution;
   double smallest_resolved_level = 0;  ///< percent; +Inf for a baseline of 0
+  /// With spec.yield > 0, per level: the yield threshold (the last grid BER before the share of
+  /// trials above the level's bound first exceeds 1 - yield/100) and its 95% interval.
+  std::vector<analysis::Threshold> yield_thresholds;
+  std::vector<analysis::ThresholdInterval> yield_intervals;
 };
 
 struct CampaignResult {

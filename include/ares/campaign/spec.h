@@ -63,6 +63,10 @@ struct CampaignSpec {
   /// Time the clean suffix from every stage (the floor a trial starting there must pay).
   bool measure_floor = false;
   std::vector<double> levels = {0.5, 1.0, 5.0, 10.0};  ///< degradation levels, % relative
+  /// With Y > 0, also the yield threshold at each level: the highest grid BER before fewer
+  /// than Y% of the trials (chips) stay within the level's bound. 0: off. Not part of the
+  /// identity (it changes no row).
+  double yield = 0;
   /// Run only the rows whose index modulo shard_count is shard_index (Slurm job arrays, MPI
   /// ranks); a shard's store is merged with the others by `ares merge`. Not part of the
   /// spec's text: every shard of a campaign has the same identity.

@@ -631,3 +631,58 @@ TEST(SpecTextTest, RoundTripAndIdentity) {
 
 }  // namespace
 }  // namespace ares::campaign
+
+// summarize() on hand-made rows: the yield threshold is the last BER before more than
+// (100 - yield)% of the trials exceed the level's bound, whatever the mean does; intervals
+// and resolution flags come with every threshold.
+namespace ares::campaign {
+namespace {
+
+TEST(SummarizeTest, YieldThresholdsCountTrialsNotTheMean) {
+  CampaignResult res;
+  res.spec.checkpoints = {"m.ckpt"};
+  res.spec.configs = {{"q2.6-2c", "none"}};
+  res.spec.bers = {1e-6, 1e-5, 1e-4, 1e-3};
+  res.spec.trials = 20;
+  res.spec.levels = {10.0};
+  res.spec.yield = 95;
+  ConfigSummary sum;
+  sum.baseline_error = 0.1;  // bound at +10%: 0.11, i.e. 110 of 1000 samples
+  res.summaries.push_back(sum);
+  // Trials over the bound at each BER: 0, 1 (5%: still a 95% yield), 2, 20. One catastrophic
+  // trial at 1e-5 lifts the mean over the bound there, so the mean rule stops at 1e-6.
+  const int over[] = {0, 1, 2, 20};
+  for (int b = 0; b < 4; ++b) {
+    for (int t = 0; t < 20; ++t) {
+      TrialRow r;
+      r.ber_index = b;
+      r.trial = t;
+      r.samples = 1000;
+      r.errors = t < over[b] ? (b == 1 ? 900 : 120) : 100;
+      res.rows.push_back(r);
+    }
+  }
+  summarize(res);
+  const auto& s = res.summaries[0];
+  ASSERT_EQ(s.thresholds.size(), 1u);
+  EXPECT_EQ(s.thresholds[0].ber, 1e-6);  // mean at 1e-5: (19 * 0.1 + 0.9) / 20 = 0.14 > 0.11
+  ASSERT_EQ(s.yield_thresholds.size(), 1u);
+  EXPECT_EQ(s.yield_thresholds[0].ber, 1e-5);
+  EXPECT_EQ(s.yield_thresholds[0].status, analysis::Threshold::Status::kWithin);
+  ASSERT_EQ(s.yield_intervals.size(), 1u);
+  EXPECT_LE(s.yield_intervals[0].lo.ber, 1e-5);
+  EXPECT_GE(s.yield_intervals[0].hi.ber, 1e-5);
+  ASSERT_EQ(s.intervals.size(), 1u);
+  EXPECT_EQ(s.samples, 1000);
+  EXPECT_FALSE(s.below_resolution[0]);  // 10 samples of headroom
+  EXPECT_DOUBLE_EQ(s.smallest_resolved_level, 3.0);  // 3 samples of 100 wrong ones
+  res.spec.yield = 0;
+  summarize(res);
+  EXPECT_TRUE(res.summaries[0].yield_thresholds.empty());
+  res.spec.levels = {2.0};  // 2 samples of headroom: not resolved
+  summarize(res);
+  EXPECT_TRUE(res.summaries[0].below_resolution[0]);
+}
+
+}  // namespace
+}  // namespace ares::campaign
