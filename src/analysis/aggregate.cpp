@@ -11,6 +11,15 @@
 
 namespace ares::analysis {
 
+namespace {
+// FNV-1a: a string's hash that is the same on every platform (bootstrap seeds).
+uint64_t fnv1a(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+}  // namespace
+
 const char* to_string(BaselineKind kind) {
   return kind == BaselineKind::kRelative ? "relative" : "absolute";
 }
@@ -160,6 +169,7 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
         errs.reserve(tr.size());
         for (const auto& p : tr) errs.push_back(p.second);
         curve.errors.push_back(error_stats(errs));
+        curve.trial_errors.push_back(std::move(errs));
       }
       GroupKey key{s.model, s.dataset, c.targets_label(), std::get<3>(id), s.format, s.protection};
       size_t g = 0;
@@ -192,6 +202,14 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
       auto means = c.mean_errors();
       c.thresholds[0] = tolerable_bers(c.bers, means, c.baseline_error, a.levels);
       c.thresholds[1] = tolerable_bers(c.bers, means, g.worst_baseline, a.levels);
+      // Seeded by where the curve comes from: the same campaigns give the same intervals.
+      BootstrapOptions boot;
+      boot.seed = (uint64_t(c.campaign) << 40) ^ (uint64_t(c.instance) << 20) ^
+                  fnv1a(g.key.config_label()) ^ 0xA11A5ull;
+      c.intervals[0] =
+          threshold_intervals(c.bers, c.trial_errors, c.baseline_error, a.levels, boot);
+      c.intervals[1] =
+          threshold_intervals(c.bers, c.trial_errors, g.worst_baseline, a.levels, boot);
     }
     for (size_t b = 0; b < g.bers.size(); ++b) {
       std::vector<double> m;
@@ -209,6 +227,12 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
           sp.above_grid += t.status == Threshold::Status::kAboveGrid;
         }
         sp.stats = geo_stats(v);
+        std::vector<double> crossings, vars;
+        for (size_t ci : g.curves) {
+          crossings.push_back(a.curves[ci].intervals[k][l].log_crossing);
+          vars.push_back(a.curves[ci].intervals[k][l].log_var);
+        }
+        sp.split = split_spread(crossings, vars);
         g.spread[k].push_back(sp);
       }
     }

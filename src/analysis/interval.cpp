@@ -33,6 +33,21 @@ int threshold_index(const std::vector<double>& curve, double bound, bool* above)
   return int(curve.size()) - 1;
 }
 
+// Where the (monotone) curve crosses the bound, in ln BER, interpolated linearly between the
+// last grid point within the bound and the first above it; the grid's ends when it does not
+// cross inside the grid. Continuous in the curve, unlike the grid threshold.
+double log_crossing(const std::vector<double>& bers, const std::vector<double>& curve,
+                    double bound) {
+  for (size_t k = 0; k < curve.size(); ++k) {
+    if (curve[k] > bound) {
+      if (k == 0) return std::log(bers[0]);
+      const double f = (bound - curve[k - 1]) / (curve[k] - curve[k - 1]);
+      return std::log(bers[k - 1]) + f * (std::log(bers[k]) - std::log(bers[k - 1]));
+    }
+  }
+  return std::log(bers.back());
+}
+
 Threshold at_index(const std::vector<double>& bers, int index, bool above) {
   Threshold t;
   if (index < 0) {
@@ -93,10 +108,18 @@ std::vector<ThresholdInterval> threshold_intervals(const std::vector<double>& be
              "threshold interval: confidence must be in (0, 1), got ", options.confidence);
   std::vector<double> weights(B);
   for (size_t b = 0; b < B; ++b) weights[b] = double(errors[b].size());
+  std::vector<double> observed(B);
+  for (size_t b = 0; b < B; ++b) {
+    double sum = 0;
+    for (double e : errors[b]) sum += e;
+    observed[b] = sum / double(errors[b].size());
+  }
+  const auto fit_all = monotone_fit(observed, weights);
   // index[l][r]: the fitted curve's threshold index at level l in resample r; above[l][r].
   const size_t L = levels.size(), R = size_t(options.resamples);
   std::vector<std::vector<int>> index(L, std::vector<int>(R));
   std::vector<std::vector<char>> above(L, std::vector<char>(R));
+  std::vector<std::vector<double>> crossing(L, std::vector<double>(R));
   Rng rng{options.seed};
   std::vector<double> means(B);
   for (size_t r = 0; r < R; ++r) {
@@ -111,6 +134,7 @@ std::vector<ThresholdInterval> threshold_intervals(const std::vector<double>& be
       bool a = false;
       index[l][r] = threshold_index(fit, baseline * (1.0 + levels[l] / 100.0), &a);
       above[l][r] = a;
+      crossing[l][r] = log_crossing(bers, fit, baseline * (1.0 + levels[l] / 100.0));
     }
   }
   // The quantiles of the resampled thresholds; "above the grid" ranks above the last point.
@@ -126,9 +150,142 @@ std::vector<ThresholdInterval> threshold_intervals(const std::vector<double>& be
       const bool is_above = k == int(B);
       return at_index(bers, is_above ? int(B) - 1 : k, is_above);
     };
-    out.push_back({quantile(alpha / 2), quantile(1 - alpha / 2)});
+    ThresholdInterval iv;
+    iv.lo = quantile(alpha / 2);
+    iv.hi = quantile(1 - alpha / 2);
+    bool a = false;
+    const int k = threshold_index(fit_all, baseline * (1.0 + levels[l] / 100.0), &a);
+    iv.fitted = at_index(bers, k, a);
+    iv.log_crossing = log_crossing(bers, fit_all, baseline * (1.0 + levels[l] / 100.0));
+    double mean = 0, var = 0;
+    for (double y : crossing[l]) mean += y;
+    mean /= double(R);
+    for (double y : crossing[l]) var += (y - mean) * (y - mean);
+    iv.log_var = var / double(R);
+    out.push_back(iv);
   }
   return out;
+}
+
+namespace {
+
+// ln Gamma by Lanczos (g = 7, n = 9): 15 digits for x > 0.
+double log_gamma(double x) {
+  static const double c[] = {0.99999999999980993,  676.5203681218851,     -1259.1392167224028,
+                             771.32342877765313,   -176.61502916214059,   12.507343278686905,
+                             -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7};
+  if (x < 0.5) return std::log(M_PI / std::sin(M_PI * x)) - log_gamma(1 - x);
+  x -= 1;
+  double a = c[0];
+  const double t = x + 7.5;
+  for (int i = 1; i < 9; ++i) a += c[i] / (x + i);
+  return 0.5 * std::log(2 * M_PI) + (x + 0.5) * std::log(t) - t + std::log(a);
+}
+
+// Regularised upper incomplete gamma Q(s, x): the series below s + 1, Lentz's continued
+// fraction above (Numerical Recipes' gammq).
+double gamma_q(double s, double x) {
+  if (x <= 0) return 1.0;
+  const double lg = log_gamma(s);
+  if (x < s + 1) {
+    double sum = 1.0 / s, term = sum;
+    for (int n = 1; n < 1000 && std::abs(term) > std::abs(sum) * 1e-16; ++n) {
+      term *= x / (s + n);
+      sum += term;
+    }
+    return 1.0 - sum * std::exp(-x + s * std::log(x) - lg);
+  }
+  const double tiny = 1e-300;
+  double b = x + 1 - s, c = 1 / tiny, d = 1 / b, h = d;
+  for (int i = 1; i < 1000; ++i) {
+    const double an = -i * (i - s);
+    b += 2;
+    d = an * d + b;
+    if (std::abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (std::abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const double del = d * c;
+    h *= del;
+    if (std::abs(del - 1) < 1e-16) break;
+  }
+  return std::exp(-x + s * std::log(x) - lg) * h;
+}
+
+// The generalised Q of the random-effects model at between-variance tau2.
+double q_at(const std::vector<double>& y, const std::vector<double>& v, double tau2) {
+  double sw = 0, swy = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    sw += 1 / (v[i] + tau2);
+    swy += y[i] / (v[i] + tau2);
+  }
+  const double mean = swy / sw;
+  double q = 0;
+  for (size_t i = 0; i < y.size(); ++i) q += (y[i] - mean) * (y[i] - mean) / (v[i] + tau2);
+  return q;
+}
+
+// The tau2 >= 0 at which q_at falls to `target` (q_at decreases in tau2); 0 when it is below
+// the target already at 0.
+double tau2_for_q(const std::vector<double>& y, const std::vector<double>& v, double target) {
+  if (q_at(y, v, 0) <= target) return 0;
+  double lo = 0, hi = 1;
+  while (q_at(y, v, hi) > target && hi < 1e6) hi *= 2;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (q_at(y, v, mid) > target ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+}  // namespace
+
+double chi_square_upper(double x, double df) { return gamma_q(df / 2, x / 2); }
+
+double chi_square_quantile(double p, double df) {
+  double lo = 0, hi = std::max(1.0, df);
+  while (1 - chi_square_upper(hi, df) < p) hi *= 2;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (1 - chi_square_upper(mid, df) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+SpreadSplit split_spread(const std::vector<double>& log_crossings,
+                         const std::vector<double>& log_vars) {
+  ARES_CHECK(log_crossings.size() == log_vars.size(), "spread split: ", log_crossings.size(),
+             " thresholds but ", log_vars.size(), " variances");
+  SpreadSplit s;
+  s.n = int(log_crossings.size());
+  if (s.n < 2) return s;
+  std::vector<double> y, v;
+  for (size_t i = 0; i < log_crossings.size(); ++i) {
+    ARES_CHECK(std::isfinite(log_crossings[i]) && std::isfinite(log_vars[i]),
+               "spread split: threshold or variance is not finite");
+    y.push_back(log_crossings[i]);
+    // A curve every resample crosses at the same place has no sampling variance; a tiny floor
+    // keeps Cochran's weights finite.
+    v.push_back(std::max(log_vars[i], 1e-12));
+  }
+  double mean = 0;
+  for (double x : y) mean += x;
+  mean /= double(s.n);
+  for (double x : y) s.observed += (x - mean) * (x - mean);
+  s.observed /= double(s.n - 1);
+  for (double x : v) s.within += x;
+  s.within /= double(s.n);
+  s.between = s.observed - s.within;
+  s.observed_geo_std = std::exp(std::sqrt(s.observed));
+  // Paule-Mandel: the tau^2 at which the generalised Q equals its expectation, df; it lies
+  // inside the Q-profile interval below by construction.
+  s.corrected_geo_std = std::exp(std::sqrt(tau2_for_q(y, v, double(s.n - 1))));
+  const double df = double(s.n - 1);
+  s.q = q_at(y, v, 0);
+  s.p_value = chi_square_upper(s.q, df);
+  s.corrected_lo = std::exp(std::sqrt(tau2_for_q(y, v, chi_square_quantile(0.975, df))));
+  s.corrected_hi = std::exp(std::sqrt(tau2_for_q(y, v, chi_square_quantile(0.025, df))));
+  return s;
 }
 
 bool below_resolution(double baseline, int64_t samples, double level) {

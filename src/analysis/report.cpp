@@ -257,7 +257,8 @@ std::string spread_csv(const Analysis& a) {
   std::ostringstream os;
   os << kKeyHeader
      << ",baseline,level_pct,instances,geo_mean,geo_std,min,max,max_min_ratio,below_grid,"
-        "above_grid\n";
+        "above_grid,observed_log_var,sampling_log_var,between_log_var,corrected_geo_std,"
+        "corrected_geo_std_lo,corrected_geo_std_hi,cochran_q,p_value,instances_differ\n";
   for (const auto& g : a.groups) {
     for (int k = 0; k < 2; ++k) {
       for (size_t l = 0; l < a.levels.size(); ++l) {
@@ -265,7 +266,11 @@ std::string spread_csv(const Analysis& a) {
         os << key_columns_csv(g.key) << ',' << to_string(BaselineKind(k)) << ',' << g17(a.levels[l])
            << ',' << s.stats.n << ',' << g17(s.stats.geo_mean) << ',' << g17(s.stats.geo_std) << ','
            << g17(s.stats.min) << ',' << g17(s.stats.max) << ',' << g17(s.stats.max_min_ratio)
-           << ',' << s.below_grid << ',' << s.above_grid << '\n';
+           << ',' << s.below_grid << ',' << s.above_grid << ',' << g17(s.split.observed) << ','
+           << g17(s.split.within) << ',' << g17(s.split.between) << ','
+           << g17(s.split.corrected_geo_std) << ',' << g17(s.split.corrected_lo) << ','
+           << g17(s.split.corrected_hi) << ',' << g17(s.split.q) << ',' << g17(s.split.p_value)
+           << ',' << (s.split.significant() ? 1 : 0) << '\n';
       }
     }
   }
@@ -613,6 +618,32 @@ std::vector<std::string> findings(const Analysis& a) {
                "thresholds at %s: %s. Largest max/min ratio %.1fx (%s).",
                pre.c_str(), n, to_string(BaselineKind(kind)), levels.c_str(), parts.c_str(), worst,
                worst_at.c_str()));
+    }
+    // Is the spread real? Per configuration (relative baseline): the spread of the fitted
+    // crossings against the sampling noise of each (interval.h, SpreadSplit).
+    for (size_t gi : groups) {
+      const Group& g = a.groups[gi];
+      if (g.curves.size() < 2) continue;
+      std::string real, noise;
+      for (size_t l = 0; l < a.levels.size(); ++l) {
+        const SpreadSplit& sp = g.spread[0][l].split;
+        if (sp.significant()) {
+          real += strf("%s%s (corrected geometric std %.2f [%.2f, %.2f], p = %.2g)",
+                       real.empty() ? "" : ", ", level_label(a.levels[l]).c_str(),
+                       sp.corrected_geo_std, sp.corrected_lo, sp.corrected_hi, sp.p_value);
+        } else {
+          noise += strf("%s%s (p = %.2g)", noise.empty() ? "" : ", ",
+                        level_label(a.levels[l]).c_str(), sp.p_value);
+        }
+      }
+      std::string text = pre + g.key.config_label() + ": ";
+      if (!real.empty()) text += "the instances differ beyond sampling noise at " + real;
+      if (!real.empty() && !noise.empty()) text += "; ";
+      if (!noise.empty()) {
+        text += "the spread at " + noise +
+                " is within what the trials' sampling noise alone would give";
+      }
+      out.push_back(text + " (relative baseline; docs/analysis.md, \"Is the spread real\").");
     }
     // Verdict per comparison.
     for (size_t gi : groups) {

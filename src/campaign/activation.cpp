@@ -10,7 +10,7 @@
 
 namespace ares::campaign {
 
-SampleCodes::SampleCodes(const format::Format& fmt, torch::Tensor labels)
+SampleCodes::SampleCodes(const format::Format& fmt, const torch::Tensor& labels)
     : format_(fmt), labels_(labels.to(torch::kCPU)) {  // on the host whatever the device
   ARES_CHECK(labels_.size(0) > 0, "evaluation set is empty");
 }
@@ -56,6 +56,7 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
   }
   c10::InferenceMode guard;
   std::vector<int64_t> rows;
+  rows.reserve(plans.size());
   for (const auto& p : plans) rows.push_back(p.sample);
   auto index = torch::tensor(rows, torch::kInt64);
   int64_t wrong = c.baseline_errors() - c.wrong().index_select(0, index).sum().item<int64_t>();
@@ -72,7 +73,7 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
 }  // namespace detail
 
 ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
-                                 const format::Format& fmt, torch::Tensor images,
+                                 const format::Format& fmt, const torch::Tensor& images,
                                  torch::Tensor labels, int64_t batch)
     : SampleCodes(fmt, std::move(labels)), stage_(stage) {
   ARES_CHECK(stage < model.num_stages(), "activation site: model ", model.name(), " has ",

@@ -127,6 +127,7 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
   };
   std::vector<std::thread> pool;
   int n = std::max(1, std::min<int>(threads, int(jobs.size())));
+  pool.reserve(size_t(n));
   for (int i = 0; i < n; ++i) pool.emplace_back(worker);
   auto flush = [&]() {
     std::vector<size_t> batch;
@@ -445,6 +446,7 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
       auto commit = [&](const std::vector<size_t>& finished) {
         if (!store) return;
         std::vector<TrialRow> batch;
+        batch.reserve(finished.size());
         for (size_t i : finished) batch.push_back(result.rows[i]);
         store->add_trials(batch);
       };
@@ -462,9 +464,11 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
         continue;
       }
       auto make = [&]() {
-        return WeightTrials{std::make_unique<TrialEvaluator>(cache, qmodel->clone_model(), targets,
-                                                             engine, spec.batch),
-                            targets};
+        WeightTrials w;
+        w.ev = std::make_unique<TrialEvaluator>(cache, qmodel->clone_model(), targets, engine,
+                                                spec.batch);
+        w.targets = targets;
+        return w;
       };
       run_jobs(jobs, spec.threads, make, spec, result.rows, progress, commit);
       if (spec.measure_floor) {

@@ -23,7 +23,7 @@ struct HookReset {
 }  // namespace
 
 HiddenStateCache::HiddenStateCache(models::StagedModel& model, size_t stage,
-                                   const format::Format& fmt, torch::Tensor images,
+                                   const format::Format& fmt, const torch::Tensor& images,
                                    torch::Tensor labels, int64_t batch)
     : SampleCodes(fmt, std::move(labels)), stage_(stage) {
   ARES_CHECK(stage < model.num_stages(), "hidden-state site: model ", model.name(), " has ",

@@ -19,8 +19,9 @@ std::vector<double> log_grid(double lo, double hi, int n) {
   ARES_CHECK(n >= 1, "BER grid needs at least 1 point, got ", n);
   ARES_CHECK(lo > 0 && hi <= 1 && lo <= hi, "BER grid [", lo, ", ", hi,
              "] must satisfy 0 < lo <= hi <= 1");
-  std::vector<double> out;
   if (n == 1) return {lo};
+  std::vector<double> out;
+  out.reserve(size_t(n));
   double a = std::log10(lo), b = std::log10(hi);
   for (int i = 0; i < n; ++i) out.push_back(std::pow(10.0, a + (b - a) * i / (n - 1)));
   out.front() = lo;

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kImageBytes = 3 * 32 * 32;
+constexpr int64_t kImageBytes = int64_t{3} * 32 * 32;
 constexpr int64_t kRecordBytes = 1 + kImageBytes;
 constexpr int kNumClasses = 10;
 constexpr const char* kSubdir = "cifar-10-batches-bin";

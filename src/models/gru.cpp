@@ -14,7 +14,7 @@ GruImpl::GruImpl(int64_t input_size, int64_t hidden_size)
              input_size, " and ", hidden_size);
   // torch.nn.GRU's initialisation: every parameter uniform in [-1/sqrt(H), 1/sqrt(H)].
   const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-  auto init = [bound](std::vector<int64_t> shape) {
+  auto init = [bound](const std::vector<int64_t>& shape) {
     return torch::empty(shape).uniform_(-bound, bound);
   };
   weight_ih = register_parameter("weight_ih", init({3 * hidden_size, input_size}));
@@ -24,7 +24,7 @@ GruImpl::GruImpl(int64_t input_size, int64_t hidden_size)
   step_hook = register_module("step_hook", GruStepHook());
 }
 
-torch::Tensor GruImpl::forward(torch::Tensor x) {
+torch::Tensor GruImpl::forward(const torch::Tensor& x) {
   ARES_CHECK(x.dim() == 3 && x.size(1) >= 1 && x.size(2) == input_size_,
              "GRU: expected input N x T x ", input_size_, " (T >= 1), got ", x.sizes());
   const int64_t n = x.size(0), steps = x.size(1);

@@ -84,6 +84,8 @@ torch::Tensor max_pool_values(const torch::Tensor& y, int64_t k) {
 
 }  // namespace
 
+// By value on purpose: the stage owns `pre` and may overwrite it (in-place ReLU).
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 torch::Tensor StageImpl::finish_owned(torch::Tensor pre) const {
   // A module stage's body may hand back its input (or a view of it): never in place there.
   if (!options_.relu || options_.op == StageOptions::Op::kModule || pre.requires_grad()) {

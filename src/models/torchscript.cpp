@@ -18,7 +18,7 @@ namespace {
 // named_parameters() reports "features.0.weight" as TorchScript does.
 class ScriptStageImpl : public torch::nn::Module {
  public:
-  explicit ScriptStageImpl(torch::jit::Module module) : module_(std::move(module)) {
+  explicit ScriptStageImpl(const torch::jit::Module& module) : module_(module) {
     module_.eval();
     for (const auto& p : module_.named_parameters(/*recurse=*/true)) {
       auto [owner, leaf] = owner_of(p.name);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "ares/analysis/campaign_data.h"
+#include "ares/analysis/interval.h"
 #include "ares/analysis/stats.h"
 #include "ares/analysis/threshold.h"
 
@@ -55,10 +56,13 @@ struct Curve {
   double float_error = 0;
   double baseline_error = 0;  ///< its own clean quantized error (the relative baseline)
   uint64_t values = 0, bits = 0;
-  std::vector<double> bers;        ///< ascending
-  std::vector<ErrorStats> errors;  ///< per BER, over the trials
+  std::vector<double> bers;                       ///< ascending
+  std::vector<ErrorStats> errors;                 ///< per BER, over the trials
+  std::vector<std::vector<double>> trial_errors;  ///< per BER, every trial's error, by trial
   /// Thresholds per level; [0] relative, [1] absolute (index with BaselineKind).
   std::vector<Threshold> thresholds[2];
+  /// 95% intervals of those thresholds (interval.h), per level; [0] relative, [1] absolute.
+  std::vector<ThresholdInterval> intervals[2];
   /// Per-BER mean errors, the input of the thresholds.
   std::vector<double> mean_errors() const;
 };
@@ -68,6 +72,9 @@ struct Spread {
   GeoStats stats;
   int below_grid = 0;  ///< instances whose threshold is below the grid (entered as bers[0])
   int above_grid = 0;  ///< instances whose threshold is above it (entered as bers.back())
+  /// The spread split into sampling noise and real differences between instances
+  /// (interval.h); n < 2 for a single instance.
+  SpreadSplit split;
 };
 
 /// Threshold ratio of a group to its reference at one level under one baseline.

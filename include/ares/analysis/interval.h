@@ -34,6 +34,15 @@ namespace ares::analysis {
 /// BER and a status: "<1e-09" below the grid, ">=1e-03" above it).
 struct ThresholdInterval {
   Threshold lo, hi;
+  /// The threshold of the monotone fit of the curve itself (not resampled): the point the
+  /// interval is centred on, and the estimate the spread split below uses.
+  Threshold fitted;
+  /// Where the fitted curve crosses the bound, in ln BER, interpolated between its grid points
+  /// (the grid's end when it does not cross inside): a continuous estimate of the threshold,
+  /// which the spread split uses (a grid point is too coarse a statistic for variances).
+  double log_crossing = 0;
+  /// Variance of log_crossing over the resamples: its sampling variance.
+  double log_var = 0;
 };
 
 struct BootstrapOptions {
@@ -50,6 +59,41 @@ std::vector<ThresholdInterval> threshold_intervals(const std::vector<double>& be
                                                    double baseline,
                                                    const std::vector<double>& levels,
                                                    const BootstrapOptions& options = {});
+
+/// The spread of one group's thresholds across instances, split into sampling noise and real
+/// differences between instances (a random-effects model of the log-thresholds):
+///   y_i = the interpolated ln crossing of instance i's fitted curve, v_i its bootstrap
+///   variance;
+///   observed = sample variance of y (n - 1); within = mean of v_i;
+///   between = observed - within (the moment estimator: unbiased when the v_i are, so it
+///   may come out negative when there is no spread);
+///   corrected geometric SD = exp(sqrt(tau^2)) with the Paule-Mandel tau^2 (the generalised
+///   Q equals its expectation n - 1; 0 when Q is below that already);
+///   Q = sum (y_i - ybar_w)^2 / v_i with ybar_w weighted by 1 / v_i: chi-square with n - 1
+///   degrees of freedom when the instances do not differ (Cochran's Q); p its upper tail;
+///   the 95% interval of the between variance by the Q-profile method (Viechtbauer 2007):
+///   the tau^2 at which the generalised Q equals the 97.5% and 2.5% chi-square quantiles.
+struct SpreadSplit {
+  int n = 0;
+  double observed = 0, within = 0, between = 0;  ///< variances of ln(threshold)
+  double observed_geo_std = 1;                   ///< exp(sqrt(observed))
+  double corrected_geo_std = 1;  ///< exp(sqrt(tau^2)), Paule-Mandel: the instances' own spread
+  double corrected_lo = 1, corrected_hi = 1;  ///< its 95% interval (Q-profile)
+  double q = 0, p_value = 1;
+  /// p < 0.05: the instances differ by more than their sampling noise.
+  bool significant() const { return n >= 2 && p_value < 0.05; }
+};
+
+/// The split of the instances' crossings (ThresholdInterval::log_crossing) and their
+/// bootstrap variances (log_var). Needs two or more instances; with one, n = 1 and the rest
+/// stays at its defaults.
+SpreadSplit split_spread(const std::vector<double>& log_crossings,
+                         const std::vector<double>& log_vars);
+
+/// Upper-tail probability of a chi-square variable with `df` degrees of freedom above `x`.
+double chi_square_upper(double x, double df);
+/// The chi-square quantile: x with P(X <= x) = p.
+double chi_square_quantile(double p, double df);
 
 /// Isotonic (non-decreasing) fit of `y` with weights `w` by pool adjacent violators: the
 /// non-decreasing curve nearest to `y` in weighted least squares.

@@ -57,7 +57,7 @@ class GruImpl : public torch::nn::Module {
   GruImpl(int64_t input_size, int64_t hidden_size);
   /// `x`: N x T x F float (T >= 1). Returns the hidden state after the last step, N x H.
   /// Throws ares::InputError on another shape.
-  torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward(const torch::Tensor& x);
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
 

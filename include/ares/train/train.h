@@ -17,7 +17,7 @@ struct TrainOptions {
 #define ARES_ARG(T, name, init) \
   T name##_ = init;             \
   TrainOptions& name(T v) {     \
-    name##_ = v;                \
+    name##_ = std::move(v);     \
     return *this;               \
   }
   ARES_ARG(int, epochs, 5)

@@ -97,3 +97,75 @@ TEST(ThresholdIntervalTest, CoversTheTrueThresholdAtTheStatedRate) {
 
 }  // namespace
 }  // namespace ares::analysis
+
+namespace ares::analysis {
+namespace {
+
+TEST(ChiSquareTest, KnownQuantilesAndTails) {
+  EXPECT_NEAR(chi_square_upper(3.841459, 1), 0.05, 1e-6);
+  EXPECT_NEAR(chi_square_upper(18.307038, 10), 0.05, 1e-6);
+  EXPECT_NEAR(chi_square_upper(2.0, 2), std::exp(-1.0), 1e-12);  // df 2: exp(-x/2)
+  EXPECT_NEAR(chi_square_quantile(0.975, 19), 32.852327, 1e-5);
+  EXPECT_NEAR(chi_square_quantile(0.025, 19), 8.906516, 1e-5);
+  EXPECT_NEAR(chi_square_upper(100.0, 3), 1.5e-21, 1e-22);
+}
+
+// Groups of 10 instances whose true curves are shifted along the BER axis by a normal offset
+// of known standard deviation tau (in ln BER), with no spread (tau = 0) and with a geometric
+// SD of 1.8 (tau = 0.6). Measured here: the bootstrap puts the sampling variance of a crossing
+// 0.09-0.10 (ln units squared) above the spread of crossings over instances with equal true
+// curves, so the moment estimate of the between-instance variance errs low by about that much:
+// on the side of "no real spread". The test holds it to that: its mean over 60 groups within
+// [tau^2 - 0.15, tau^2 + 0.03]; the test of "instances differ" rejects at most 15% of groups
+// without spread (5% nominal; a loose Monte Carlo bound for 60 groups) and at least 60% with.
+TEST(SpreadSplitTest, BetweenInstanceVarianceErrsLowByAStatedAmount) {
+  const int B = 16, T = 20, n = 10, groups = 60;
+  const int64_t N = 10000;
+  const double step = std::log(10.0) / 4;  // four BERs a decade
+  std::vector<double> bers;
+  for (int b = 0; b < B; ++b) bers.push_back(1e-8 * std::exp(step * b));
+  for (double tau : {0.0, 0.6}) {
+    SCOPED_TRACE(tau);
+    double sum_between = 0;
+    int significant = 0;
+    std::mt19937_64 gen(uint64_t(tau * 100) + 7);
+    std::normal_distribution<double> offset(0.0, 1.0);
+    for (int g = 0; g < groups; ++g) {
+      std::vector<double> fitted, vars;
+      for (int i = 0; i < n; ++i) {
+        // The error excess grows as 1e-3 * BER / BER* around a threshold BER* near grid point 8.
+        const double ln_star = std::log(bers[8]) + 0.37 * step + tau * offset(gen);
+        std::vector<std::vector<double>> errors(B);
+        for (int b = 0; b < B; ++b) {
+          const double p = 0.1 + 1e-3 * std::exp(std::log(bers[size_t(b)]) - ln_star);
+          std::binomial_distribution<int64_t> draw(N, std::min(p, 1.0));
+          for (int t = 0; t < T; ++t) errors[size_t(b)].push_back(double(draw(gen)) / double(N));
+        }
+        BootstrapOptions opt;
+        opt.resamples = 200;
+        opt.seed = uint64_t(g * n + i) + 1;
+        const auto iv = threshold_intervals(bers, errors, 0.1, {1.0}, opt)[0];
+        fitted.push_back(iv.log_crossing);
+        vars.push_back(iv.log_var);
+      }
+      const auto s = split_spread(fitted, vars);
+      sum_between += s.between;
+      significant += s.significant();
+      EXPECT_LE(s.corrected_lo, s.corrected_geo_std * (1 + 1e-9));
+      EXPECT_GE(s.corrected_hi, s.corrected_geo_std * (1 - 1e-9));
+    }
+    const double mean_between = sum_between / groups;
+    std::printf("tau %.2f: mean between-variance %.4f (true %.4f), significant in %d of %d\n", tau,
+                mean_between, tau * tau, significant, groups);
+    EXPECT_GE(mean_between, tau * tau - 0.15);
+    EXPECT_LE(mean_between, tau * tau + 0.03);
+    if (tau == 0) {
+      EXPECT_LE(significant, groups * 15 / 100);
+    } else {
+      EXPECT_GE(significant, groups * 60 / 100);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ares::analysis
