@@ -235,7 +235,8 @@ std::string curves_csv(const Analysis& a) {
 std::string thresholds_csv(const Analysis& a) {
   std::ostringstream os;
   os << "campaign," << kKeyHeader
-     << ",instance,checkpoint,baseline,baseline_error,level_pct,ber,status\n";
+     << ",instance,checkpoint,baseline,baseline_error,level_pct,ber,status,ber_lo,status_lo,"
+        "ber_hi,status_hi\n";
   for (const auto& g : a.groups) {
     for (size_t ci : g.curves) {
       const Curve& c = a.curves[ci];
@@ -245,7 +246,10 @@ std::string thresholds_csv(const Analysis& a) {
           const Threshold& t = c.thresholds[k][l];
           os << c.campaign << ',' << key_columns_csv(g.key) << ',' << c.instance << ','
              << csv_field(c.checkpoint) << ',' << to_string(BaselineKind(k)) << ',' << g17(base)
-             << ',' << g17(a.levels[l]) << ',' << g17(t.ber) << ',' << to_string(t.status) << '\n';
+             << ',' << g17(a.levels[l]) << ',' << g17(t.ber) << ',' << to_string(t.status);
+          const ThresholdInterval& iv = c.intervals[k][l];
+          os << ',' << g17(iv.lo.ber) << ',' << to_string(iv.lo.status) << ',' << g17(iv.hi.ber)
+             << ',' << to_string(iv.hi.status) << '\n';
         }
       }
     }
@@ -432,6 +436,9 @@ Table per_instance_table(const Analysis& a, const std::vector<size_t>& groups, i
   Table t;
   t.title = std::string("Per-instance thresholds, ") + to_string(BaselineKind(kind)) + " baseline" +
             (subject.empty() ? "" : ": " + subject);
+  t.note =
+      "Each threshold with its 95% interval [lo, hi] (bootstrap over the trials, "
+      "monotone fit; docs/analysis.md).";
   t.header = {"instance", "checkpoint"};
   for (size_t gi : groups) {
     for (double l : a.levels)
@@ -462,7 +469,13 @@ Table per_instance_table(const Analysis& a, const std::vector<size_t>& groups, i
         }
       }
       for (size_t l = 0; l < a.levels.size(); ++l) {
-        row.push_back(c ? threshold_cell(c->thresholds[kind][l]) : "-");
+        if (!c) {
+          row.push_back("-");
+          continue;
+        }
+        const ThresholdInterval& iv = c->intervals[kind][l];
+        row.push_back(threshold_cell(c->thresholds[kind][l]) + " [" + threshold_cell(iv.lo) + ", " +
+                      threshold_cell(iv.hi) + "]");
       }
     }
     t.rows.push_back(row);

@@ -74,8 +74,8 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
 
 ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
                                  const format::Format& fmt, const torch::Tensor& images,
-                                 torch::Tensor labels, int64_t batch)
-    : SampleCodes(fmt, std::move(labels)), stage_(stage) {
+                                 const torch::Tensor& labels, int64_t batch)
+    : SampleCodes(fmt, labels), stage_(stage) {
   ARES_CHECK(stage < model.num_stages(), "activation site: model ", model.name(), " has ",
              model.num_stages(), " stages, no stage ", stage);
   c10::InferenceMode guard;

@@ -70,7 +70,7 @@ class ActivationCache : public SampleCodes {
   /// activations stay on that device, their codes on the host (where plans are drawn). Throws
   /// ares::InputError when `stage` is out of range.
   ActivationCache(models::StagedModel& model, size_t stage, const format::Format& fmt,
-                  const torch::Tensor& images, torch::Tensor labels, int64_t batch);
+                  const torch::Tensor& images, const torch::Tensor& labels, int64_t batch);
   size_t stage() const { return stage_; }
   /// Stored (quantized) activations, N x values_per_sample, on the model's device.
   const torch::Tensor& stored() const { return stored_; }
