@@ -45,6 +45,30 @@ void clean_up(const std::string& db, bool db_existed, const std::string& out, bo
 
 }  // namespace
 
+namespace {
+
+// Merges `shards` into OUT/campaign.db; when it then holds every trial, writes the results and
+// prints the table (`ares merge`, and rank 0 after an MPI campaign).
+int merge_into(const std::string& out, const std::vector<std::string>& shards) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  ARES_CHECK(!ec, out, ": cannot create output directory");
+  const std::string db = (fs::path(out) / "campaign.db").string();
+  const auto merged = campaign::merge_stores(db, shards);
+  if (!merged.complete()) {
+    std::fprintf(stderr, "merge: %s holds %zu of %zu trials; merge the missing shards too\n",
+                 db.c_str(), merged.trials, merged.expected);
+    return 0;
+  }
+  auto store = campaign::ResultStore::open_read_only(db);
+  auto result = campaign::load_result(*store);
+  campaign::write_results(result, out);
+  std::fputs(campaign::summary_table(result).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
 int cmd_campaign(const std::vector<std::string>& argv) {
   auto flags = campaign_flags();
   flags.insert({"store", "resume", "shard"});
@@ -123,13 +147,13 @@ int cmd_campaign(const std::vector<std::string>& argv) {
     if (result.partial && mpi_active()) {
       mpi_barrier();  // every shard is stored
       if (mpi_rank() != 0) return 0;
-      std::vector<std::string> merge_args = {"--out", out};
+      std::vector<std::string> shards;
       for (int r = 0; r < mpi_size(); ++r) {
-        merge_args.push_back((fs::path(out) / ("campaign.shard-" + std::to_string(r) + "-of-" +
-                                               std::to_string(mpi_size()) + ".db"))
-                                 .string());
+        shards.push_back((fs::path(out) / ("campaign.shard-" + std::to_string(r) + "-of-" +
+                                           std::to_string(mpi_size()) + ".db"))
+                             .string());
       }
-      return cmd_merge(merge_args);
+      return merge_into(out, shards);
     }
     if (result.partial) {
       std::fprintf(stderr,
@@ -180,38 +204,7 @@ int cmd_merge(const std::vector<std::string>& argv) {
     return 0;
   }
   ARES_CHECK(args.has("out"), "merge: --out DIR is required");
-  ARES_CHECK(!args.positional().empty(), "merge: no shard store given");
-  std::string out = *args.get("out");
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  ARES_CHECK(!ec, out, ": cannot create output directory");
-  std::string db = (fs::path(out) / "campaign.db").string();
-  {
-    campaign::ResultStore merged(db);
-    for (const auto& path : args.positional()) {
-      ARES_CHECK(fs::absolute(path) != fs::absolute(db), path, ": is the merge target itself");
-      auto shard = campaign::ResultStore::open_read_only(path);
-      std::string identity = shard->identity();
-      ARES_CHECK(!identity.empty(), path, ": holds no campaign");
-      merged.bind_identity(identity, shard->spec());
-      merged.add_trials(shard->trials());
-      for (const auto& b : shard->baselines()) merged.put_baseline(b);
-    }
-  }
-  auto store = campaign::ResultStore::open_read_only(db);
-  auto total = store->trials().size();
-  auto spec = store->spec();
-  size_t expected =
-      spec.checkpoints.size() * spec.configs.size() * spec.bers.size() * size_t(spec.trials);
-  if (total < expected) {
-    std::fprintf(stderr, "merge: %s holds %zu of %zu trials; merge the missing shards too\n",
-                 db.c_str(), total, expected);
-    return 0;
-  }
-  auto result = campaign::load_result(*store);
-  campaign::write_results(result, out);
-  std::fputs(campaign::summary_table(result).c_str(), stdout);
-  return 0;
+  return merge_into(*args.get("out"), args.positional());
 }
 
 }  // namespace ares::cli

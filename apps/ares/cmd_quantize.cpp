@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ares/analysis/csv.h"
+#include "ares/campaign/instance.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "ares/common/version.h"
@@ -213,25 +214,12 @@ int cmd_quantize(const std::vector<std::string>& argv) {
     if (!fs::is_regular_file(ckpt)) {
       if (!quiet) std::fprintf(stderr, "quantize: %s missing; training it first\n", ckpt.c_str());
       auto split = data::load_dataset(ds);
-      torch::manual_seed(1);
-      auto model = models::create(name);
-      long long epochs = args.get_int("epochs", name == "mnist_fc" ? 10 : 2);
+      long long epochs = args.get_int("epochs", campaign::default_epochs(name));
       ARES_CHECK(epochs >= 1, "quantize: --epochs must be >= 1, got ", epochs);
-      auto r = train::train_model(
-          *model, split, train::TrainOptions().epochs(int(epochs)).seed(1).progress(!quiet));
-      models::Metadata meta = {{"dataset", ds},
-                               {"seed", "1"},
-                               {"epochs", std::to_string(epochs)},
-                               {"batch", "64"},
-                               {"learning_rate", std::to_string(1e-3)},
-                               {"train_limit", "0"},
-                               {"threads", std::to_string(threads)},
-                               {"test_error", std::to_string(r.test_error)},
-                               {"ares_version", ares::version()},
-                               {"git_revision", ares::git_revision()},
-                               {"libtorch_version", TORCH_VERSION}};
-      campaign::add_platform(meta, campaign::describe_platform(0));
-      models::save_checkpoint(ckpt, *model, meta);
+      const auto inst = campaign::train_instance(
+          name, ds, split, train::TrainOptions().epochs(int(epochs)).seed(1).progress(!quiet),
+          threads, ckpt);
+      ARES_CHECK(inst.written, "quantize: ", campaign::describe(inst));
     }
   }
   ARES_CHECK(fs::is_regular_file(ckpt), ckpt, ": no such checkpoint file");

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "ares/campaign/campaign.h"
+#include "ares/campaign/instance.h"
 #include "ares/campaign/store.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
@@ -112,7 +113,7 @@ int cmd_study(const std::vector<std::string>& argv) {
   ARES_CHECK(instances >= 1 && instances <= 10000, "study: --instances must be in 1..10000, got ",
              instances);
   ARES_CHECK(seed >= 0, "study: --seed must be >= 0, got ", seed);
-  const long long epochs = args.get_int("epochs", model_name == "mnist_fc" ? 10 : 2);
+  const long long epochs = args.get_int("epochs", campaign::default_epochs(model_name));
   ARES_CHECK(epochs >= 1 && epochs <= 100000, "study: --epochs must be >= 1, got ", epochs);
   const long long threads = args.get_int("threads", campaign::available_cores());
   ARES_CHECK(threads >= 1 && threads <= 1024, "study: --threads must be in 1..1024, got ", threads);
@@ -165,8 +166,6 @@ int cmd_study(const std::vector<std::string>& argv) {
       data = data::load_dataset(dataset);
       loaded = true;
     }
-    torch::manual_seed(s);
-    auto model = models::create(model_name);
     auto opts = train::TrainOptions()
                     .epochs(int(epochs))
                     .batch_size(train_batch)
@@ -174,35 +173,10 @@ int cmd_study(const std::vector<std::string>& argv) {
                     .seed(s)
                     .limit(limit)
                     .progress(!quiet);
-    auto r = train::train_model(*model, data, opts);
-    models::Metadata meta = {
-        {"dataset", dataset},
-        {"seed", std::to_string(s)},
-        {"epochs", std::to_string(epochs)},
-        {"batch", std::to_string(train_batch)},
-        {"learning_rate", std::to_string(lr)},
-        {"train_limit", std::to_string(limit)},
-        {"threads", std::to_string(threads)},
-        {"test_error", std::to_string(r.test_error)},
-        {"ares_version", ares::version()},
-        {"git_revision", ares::git_revision()},
-        {"libtorch_version", TORCH_VERSION},
-    };
-    if (r.nonfinite_parameters > 0) {
-      // Ares refuses NaN/Inf weights on load: such an instance has no checkpoint.
-      std::printf(
-          "%s  seed %llu  test error %.4f  (%.1fs)  not written: %lld parameters are "
-          "NaN or Inf\n",
-          path.c_str(), (unsigned long long)s, r.test_error, r.seconds,
-          (long long)r.nonfinite_parameters);
-      diverged.push_back(s);
-      continue;
-    }
-    campaign::add_platform(meta, campaign::describe_platform(0));
-    models::save_checkpoint(path, *model, meta);
-    std::printf("%s  seed %llu  test error %.4f  (%.1fs)\n", path.c_str(), (unsigned long long)s,
-                r.test_error, r.seconds);
+    const auto inst = campaign::train_instance(model_name, dataset, data, opts, int(threads), path);
+    std::printf("%s\n", campaign::describe(inst).c_str());
     std::fflush(stdout);
+    if (!inst.written) diverged.push_back(s);
   }
   data = data::Split();
   if (!diverged.empty()) {

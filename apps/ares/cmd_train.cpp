@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "ares/campaign/instance.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "ares/common/version.h"
@@ -80,8 +81,7 @@ int cmd_train(const std::vector<std::string>& argv) {
   ARES_CHECK(seed >= 0, "train: --seed must be >= 0, got ", seed);
   ARES_CHECK(instances >= 1 && instances <= 10000, "train: --instances must be in 1..10000, got ",
              instances);
-  int default_epochs = model_name == "mnist_fc" ? 10 : 2;
-  long long epochs = args.get_int("epochs", default_epochs);
+  long long epochs = args.get_int("epochs", campaign::default_epochs(model_name));
   ARES_CHECK(epochs >= 1 && epochs <= 100000, "train: --epochs must be >= 1, got ", epochs);
   int threads = int(args.get_int("threads", campaign::available_cores()));
   ARES_CHECK(threads >= 1, "train: --threads must be >= 1, got ", threads);
@@ -97,8 +97,6 @@ int cmd_train(const std::vector<std::string>& argv) {
   std::vector<uint64_t> diverged;  // seeds whose checkpoint could not be written
   for (long long k = 0; k < instances; ++k) {
     uint64_t s = uint64_t(seed + k);
-    torch::manual_seed(s);
-    auto model = models::create(model_name);
     auto opts = train::TrainOptions()
                     .epochs(int(epochs))
                     .batch_size(args.get_int("batch", 64))
@@ -108,48 +106,13 @@ int cmd_train(const std::vector<std::string>& argv) {
                     .progress(!args.has("quiet"))
                     .injections(injections)
                     .device(device);
-    auto r = train::train_model(*model, data, opts);
-    models::Metadata meta = {
-        {"dataset", dataset},
-        {"seed", std::to_string(s)},
-        {"epochs", std::to_string(epochs)},
-        {"batch", std::to_string(opts.batch_size_)},
-        {"learning_rate", std::to_string(opts.learning_rate_)},
-        {"train_limit", std::to_string(opts.limit_)},
-        {"threads", std::to_string(threads)},
-        {"test_error", std::to_string(r.test_error)},
-        {"ares_version", ares::version()},
-        {"git_revision", ares::git_revision()},
-        {"libtorch_version", TORCH_VERSION},
-    };
-    // What was injected, per site: "inject.N" = canonical spec, then its counts.
-    for (size_t i = 0; i < r.injections.size(); ++i) {
-      const auto& st = r.injections[i];
-      std::string key = "inject." + std::to_string(i);
-      meta[key] = st.spec;
-      meta[key + ".rounds"] = std::to_string(st.rounds);
-      meta[key + ".hits"] = std::to_string(st.hits);
-      meta[key + ".faults"] = std::to_string(st.faults);
-      meta[key + ".nonfinite"] = std::to_string(st.nonfinite);
-    }
-    campaign::add_platform(meta, campaign::describe_platform(0));
-    if (device != "cpu") meta["device"] = device;  // CPU checkpoints keep their bytes
-    if (!r.injections.empty()) meta["final_loss"] = std::to_string(r.final_loss);
-    std::string path =
+    const std::string path =
         (std::filesystem::path(out) / (model_name + "-s" + std::to_string(s) + ".ckpt")).string();
-    if (r.nonfinite_parameters == 0) {
-      models::save_checkpoint(path, *model, meta);
-      std::printf("%s  seed %llu  test error %.4f  (%.1fs)\n", path.c_str(), (unsigned long long)s,
-                  r.test_error, r.seconds);
-    } else {
-      // Ares refuses NaN/Inf weights on load, so such a checkpoint would be of no use.
-      std::printf(
-          "%s  seed %llu  test error %.4f  (%.1fs)  not written: %lld parameters are NaN "
-          "or Inf after training with faults\n",
-          path.c_str(), (unsigned long long)s, r.test_error, r.seconds,
-          (long long)r.nonfinite_parameters);
-      diverged.push_back(s);
-    }
+    const auto inst = campaign::train_instance(model_name, dataset, data, opts, threads, path);
+    const auto& r = inst.result;
+    std::printf("%s%s\n", campaign::describe(inst).c_str(),
+                inst.written ? "" : " after training with faults");
+    if (!inst.written) diverged.push_back(s);
     if (!r.injections.empty()) std::printf("  final training loss %.6g\n", r.final_loss);
     for (const auto& st : r.injections) {
       std::printf("  inject %s: %llu faults (%llu hits, %llu NaN/Inf) in %llu rounds\n",

@@ -67,6 +67,30 @@ std::string first_difference(const std::string& stored, const std::string& now) 
 
 }  // namespace
 
+MergeResult merge_stores(const std::string& target, const std::vector<std::string>& shards) {
+  ARES_CHECK(!shards.empty(), "merge: no shard store given");
+  {
+    ResultStore merged(target);
+    for (const auto& path : shards) {
+      ARES_CHECK(std::filesystem::absolute(path) != std::filesystem::absolute(target), path,
+                 ": is the merge target itself");
+      auto shard = ResultStore::open_read_only(path);
+      const std::string identity = shard->identity();
+      ARES_CHECK(!identity.empty(), path, ": holds no campaign");
+      merged.bind_identity(identity, shard->spec());
+      merged.add_trials(shard->trials());
+      for (const auto& b : shard->baselines()) merged.put_baseline(b);
+    }
+  }
+  auto store = ResultStore::open_read_only(target);
+  const auto spec = store->spec();
+  MergeResult out;
+  out.trials = store->trials().size();
+  out.expected =
+      spec.checkpoints.size() * spec.configs.size() * spec.bers.size() * size_t(spec.trials);
+  return out;
+}
+
 std::string checkpoint_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in || in.tellg() < 8) return "missing";

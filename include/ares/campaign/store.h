@@ -78,4 +78,17 @@ class ResultStore {
 /// any other file (TorchScript); "missing" if unreadable.
 std::string checkpoint_hash(const std::string& path);
 
+/// What merge_stores left in its target.
+struct MergeResult {
+  size_t trials = 0;    ///< trials the target holds
+  size_t expected = 0;  ///< trials the campaign has
+  bool complete() const { return trials >= expected; }
+};
+
+/// Joins the result stores of a campaign's shards (`ares campaign --shard I/N`, MPI ranks) into
+/// `target`, created when missing. Throws ares::InputError when a shard holds no campaign or
+/// another campaign than the target (or the others), or is the target itself. Rows already in
+/// the target are kept; merging a shard twice changes nothing.
+MergeResult merge_stores(const std::string& target, const std::vector<std::string>& shards);
+
 }  // namespace ares::campaign

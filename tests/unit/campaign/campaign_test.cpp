@@ -523,6 +523,45 @@ TEST_F(CampaignTest, SeedAndEvalLimit) {
   for (size_t i = 0; i < a.rows.size(); ++i) EXPECT_NE(a.rows[i].stream, b.rows[i].stream);
 }
 
+// merge_stores, in-process: two shards' stores joined give the unsharded campaign's rows; a
+// store of another campaign and the target itself are refused; merging again changes nothing.
+TEST_F(CampaignTest, MergeStoresJoinsShardsIntoTheWholeCampaign) {
+  const auto whole = run_campaign(spec());
+  std::vector<std::string> shards;
+  for (int i = 0; i < 2; ++i) {
+    CampaignSpec s = spec();
+    s.shard_index = i;
+    s.shard_count = 2;
+    shards.push_back((dir_ / ("shard" + std::to_string(i) + ".db")).string());
+    ResultStore store(shards.back());
+    EXPECT_TRUE(run_campaign(s, &store).partial);
+  }
+  const std::string target = (dir_ / "merged.db").string();
+  auto half = merge_stores(target, {shards[0]});
+  EXPECT_FALSE(half.complete());
+  EXPECT_EQ(half.expected, whole.rows.size());
+  auto merged = merge_stores(target, shards);
+  ASSERT_TRUE(merged.complete());
+  EXPECT_EQ(merged.trials, whole.rows.size());
+  EXPECT_EQ(merge_stores(target, shards).trials, whole.rows.size());
+  auto store = ResultStore::open_read_only(target);
+  const auto result = load_result(*store);
+  ASSERT_EQ(result.rows.size(), whole.rows.size());
+  for (size_t i = 0; i < whole.rows.size(); ++i) {
+    EXPECT_EQ(result.rows[i].errors, whole.rows[i].errors) << i;
+    EXPECT_EQ(result.rows[i].stream, whole.rows[i].stream) << i;
+  }
+  expect_input_error([&] { merge_stores(target, {target}); }, {"merge target itself"});
+  CampaignSpec other = spec();
+  other.seed = 6;
+  const std::string other_db = (dir_ / "other.db").string();
+  {
+    ResultStore o(other_db);
+    run_campaign(other, &o);
+  }
+  EXPECT_THROW(merge_stores(target, {other_db}), InputError);
+}
+
 TEST_F(CampaignTest, WritesResultFiles) {
   CampaignSpec s = spec();
   s.bers = {1e-8, 1e-5};
@@ -674,7 +713,7 @@ TEST(SummarizeTest, YieldThresholdsCountTrialsNotTheMean) {
   EXPECT_GE(s.yield_intervals[0].hi.ber, 1e-5);
   ASSERT_EQ(s.intervals.size(), 1u);
   EXPECT_EQ(s.samples, 1000);
-  EXPECT_FALSE(s.below_resolution[0]);  // 10 samples of headroom
+  EXPECT_FALSE(s.below_resolution[0]);               // 10 samples of headroom
   EXPECT_DOUBLE_EQ(s.smallest_resolved_level, 3.0);  // 3 samples of 100 wrong ones
   res.spec.yield = 0;
   summarize(res);
