@@ -8,6 +8,7 @@
 namespace ares::cli {
 int cmd_formats(const std::vector<std::string>& argv);
 int cmd_models(const std::vector<std::string>& argv);
+int cmd_plan(const std::vector<std::string>& argv);
 int cmd_train(const std::vector<std::string>& argv);
 int cmd_campaign(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);

@@ -35,6 +35,7 @@ const char* kUsage =
     "  report     tables, plots and an HTML page from campaign results\n"
     "  study      train N instances, run their campaigns, write the report\n"
     "  quantize   clean error over a grid of formats; recommend the smallest\n"
+    "  plan       trials needed: fault sample size, or from a pilot campaign\n"
     "  version    print the Ares version, git revision, LibTorch, CPU, BLAS kernel, threads\n"
     "\n"
     "'ares <command> --help' describes each command's options.\n";
@@ -88,6 +89,7 @@ int run(int argc, char** argv) {
     if (cmd == "report") return ares::cli::cmd_report(rest);
     if (cmd == "study") return ares::cli::cmd_study(rest);
     if (cmd == "quantize") return ares::cli::cmd_quantize(rest);
+    if (cmd == "plan") return ares::cli::cmd_plan(rest);
     if (cmd == "version" || cmd == "--version") {
 #ifdef ARES_WITH_MPI
       const char* mpi = "with MPI";
