@@ -107,6 +107,12 @@ expect_input_error "missing checkpoint" "$ARES" campaign "$WORK/none.ckpt" --out
 head -c 5000 "$ckpt" > "$WORK/trunc.ckpt"
 expect_input_error "truncated checkpoint" "$ARES" campaign "$WORK/trunc.ckpt" --out "$WORK/x8"
 expect_input_error "unknown flag" "$ARES" campaign "$ckpt" --bogus 1
+# Planning: the fault sample size, and trials from this campaign as a pilot.
+"$ARES" plan --population 100 --margin 0.01 | grep -q "^99 faults" || fail "plan: sample size"
+"$ARES" plan "$WORK/c1" --factor 2 | grep -q "trials per BER for every interval" \
+  || fail "plan: pilot"
+expect_input_error "plan factor" "$ARES" plan "$WORK/c1" --factor 1
+expect_input_error "plan margin" "$ARES" plan --population 100 --margin 2
 expect_input_error "bad protection" "$ARES" campaign "$ckpt" --formats q2.6-2c+msb:9
 for d in x1 x2 x3 x4 x5 x6 x7 x8 x9 x10; do
   [ ! -e "$WORK/$d" ] || fail "bad input left $WORK/$d behind"
