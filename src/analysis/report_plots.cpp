@@ -211,13 +211,16 @@ void fig3_panel(Figure& f, const Analysis& a, const std::vector<size_t>& groups,
       double center = double(l * (S + 1) + s + 1);
       for (size_t i = 0; i < n; ++i) {
         const Threshold& t = a.curves[grp.curves[i]].thresholds[kind][l];
+        const ThresholdInterval& iv = a.curves[grp.curves[i]].intervals[kind][l];
         double x = center + (n > 1 ? -0.32 + 0.64 * double(i) / double(n - 1) : 0.0);
         int pt = t.status == Threshold::Status::kWithin
                      ? 7
                      : (t.status == Threshold::Status::kAboveGrid ? 9 : 11);
-        pts += g(x) + " " + g(t.ber) + " " + std::to_string(pt) + "\n";
-        lo = std::min(lo, t.ber);
-        hi = std::max(hi, t.ber);
+        // x, threshold, point type, and the 95% interval's ends (error bars).
+        pts += g(x) + " " + g(t.ber) + " " + std::to_string(pt) + " " + g(iv.lo.ber) + " " +
+               g(iv.hi.ber) + "\n";
+        lo = std::min({lo, t.ber, iv.lo.ber});
+        hi = std::max({hi, t.ber, iv.hi.ber});
       }
       gm += g(center - 0.4) + " " + g(grp.spread[kind][l].stats.geo_mean) + "\n";
     }
@@ -242,7 +245,8 @@ void fig3_panel(Figure& f, const Analysis& a, const std::vector<size_t>& groups,
     cmd << (s ? ", \\\n     " : "") << m
         << " using 1:2:(0.8):(0) with vectors nohead lw 2.5 lc rgb \"black\" "
         << (s == 0 ? "title \"geometric mean\"" : "notitle") << ", \\\n     " << p
-        << " using 1:2:3 with points pt variable ps 0.7 lc rgb " << q(c)
+        << " using 1:2:4:5 with yerrorbars ps 0 lw 0.7 lc rgb " << q(c) << " notitle, \\\n     "
+        << p << " using 1:2:3 with points pt variable ps 0.7 lc rgb " << q(c)
         << " notitle, \\\n     NaN with points pt 7 lc rgb " << q(c) << " title "
         << q(grp.key.config_label());
   }
@@ -258,8 +262,9 @@ Figure fig3(const Analysis& a, const std::vector<size_t>& groups, const std::str
   f.caption =
       "Each point is one instance's threshold BER at +X% degradation; left: relative to the "
       "instance's own clean error, right: relative to the worst clean error of all instances "
-      "(absolute). Black bars: geometric means. Triangles: outside the BER grid (up: at least "
-      "the highest BER, down: below the lowest).";
+      "(absolute), with its 95% interval as an error bar (bootstrap over the trials; "
+      "docs/analysis.md). Black bars: geometric means. Triangles: outside the BER grid (up: at "
+      "least the highest BER, down: below the lowest).";
   f.width = 1300;
   f.commands = "set multiplot layout 1,2\n";
   fig3_panel(f, a, groups, 0, "relative baseline (own clean error)");
