@@ -56,6 +56,7 @@ struct Job {
   size_t row;
   uint32_t mask;
   double ber;
+  uint32_t sample_mask;  // paired encodings: the bits drawn over (mask is among them)
 };
 
 // One worker's weight-fault trials: sample a plan over the target's codes, evaluate it.
@@ -70,6 +71,12 @@ struct WeightTrials {
       r.faults = flips.size();
       r.errors = ev->errors(flips);
       changed = !flips.empty();
+    } else if (spec.paired) {
+      auto codes = fault::sample_paired_faults(rng, targets->codes(), targets->num_values(),
+                                               targets->format(), job.sample_mask, job.mask,
+                                               job.ber, spec.semantics, model, &r.faults);
+      r.errors = ev->errors(codes);
+      changed = !codes.empty();
     } else {
       auto codes =
           fault::sample_faults(rng, targets->codes(), targets->num_values(), targets->format(),
@@ -414,6 +421,7 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
         const Config& cfg = spec.configs[ci];
         if (cfg.format != fmt_spec) continue;
         uint32_t mask = spec.faultable_mask(cfg);  // the selected bits the protection leaves
+        const uint32_t sample_mask = spec.selected_bits(fmt);  // before protection
         ConfigSummary sum;
         sum.instance = int(inst);
         sum.config = int(ci);
@@ -437,9 +445,14 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
             r.trial = int(t);
             r.bits = sum.bits;
             r.samples = samples;
-            r.stream = fault::stream_key(
-                spec.seed, {inst, fnv64(cfg.format), fnv64(cfg.protection), site_key, b, t});
-            jobs.push_back({row, mask, spec.bers[b]});
+            // Paired encodings: one stream per word width, so that every configuration of
+            // that width sees the same faulty cells.
+            r.stream = spec.paired
+                           ? fault::stream_key(spec.seed, {inst, fnv64("paired"),
+                                                           uint64_t(fmt.width()), site_key, b, t})
+                           : fault::stream_key(spec.seed, {inst, fnv64(cfg.format),
+                                                           fnv64(cfg.protection), site_key, b, t});
+            jobs.push_back({row, mask, spec.bers[b], sample_mask});
           }
         }
       }

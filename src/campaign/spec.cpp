@@ -74,6 +74,12 @@ void CampaignSpec::validate() const {
   ARES_CHECK(batch >= 1, "campaign: batch must be >= 1, got ", batch);
   ARES_CHECK(eval_limit >= 0, "campaign: eval limit must be >= 0, got ", eval_limit);
   ARES_CHECK(cache_mb >= 0, "campaign: cache-mb must be >= 0, got ", cache_mb);
+  ARES_CHECK(!paired || (site.is_weights() && sampler == Sampler::kSparse &&
+                         semantics == fault::Semantics::kBernoulli),
+             "campaign: --pairing paired needs the weight site, the sparse sampler and bernoulli "
+             "semantics (site ",
+             site.text(), ", sampler ", to_string(sampler), ", semantics ",
+             fault::to_string(semantics), ")");
   ARES_CHECK(sampler == Sampler::kSparse || semantics == fault::Semantics::kBernoulli,
              "campaign: the dense sampler implements bernoulli semantics only");
   ARES_CHECK(site.is_weights() || !site.stage.empty(), "campaign: site '", site.text(),
@@ -197,8 +203,8 @@ std::vector<std::string> split(const std::string& s) {
 
 // Keys deciding the rows, in to_text() order; the rest follow.
 const char* const kIdentityKeys[] = {
-    "checkpoints", "configs",   "bers",        "trials", "seed",    "targets", "param_kind",
-    "bits",        "semantics", "fault_model", "site",   "sampler", "dataset", "eval_limit"};
+    "checkpoints", "configs",   "bers",        "trials", "seed",    "targets", "param_kind", "bits",
+    "pairing",     "semantics", "fault_model", "site",   "sampler", "dataset", "eval_limit"};
 
 }  // namespace
 
@@ -216,6 +222,7 @@ std::string CampaignSpec::to_text() const {
     os << "param_kind=" << inject::to_string(param_kind) << '\n';
   }
   if (!bits.empty()) os << "bits=" << bit_list_text(bits) << '\n';
+  if (paired) os << "pairing=paired\n";
   os << "semantics=" << fault::to_string(semantics) << '\n'
      << "fault_model=" << fault_model.spec() << '\n'
      << "site=" << site.text() << '\n'
@@ -307,6 +314,9 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
     } else if (key == "levels") {
       s.levels.clear();
       for (const auto& l : split(v)) s.levels.push_back(number(key, l));
+    } else if (key == "pairing") {
+      ARES_CHECK(v == "paired" || v == "independent", "stored spec: bad pairing '", v, "'");
+      s.paired = v == "paired";
     } else if (key == "yield") {
       s.yield = number(key, v);
     } else if (key == "engine") {

@@ -38,6 +38,9 @@ const std::vector<SpecKey> kKeys = {
      "bit indices of the stored word that may be faulted, e.g. 7 or\n0-3,7 (0 = LSB; default "
      "all); protected bits stay protected,\nand the BER applies to values x selected bits"},
     {"semantics", K::kText, "S", "bernoulli", "bernoulli or exact"},
+    {"pairing", K::kText, "P", "independent",
+     "independent, or paired: configurations of one width fault\nthe same cells in each trial "
+     "(protected bits dropped)"},
     {"site", K::kText, "S", "weights",
      "weights; act:STAGE (the stage's output, stored in each\nformat, faulted at every "
      "inference); hidden:STAGE (a GRU\nstage's hidden state after every step, likewise)"},
@@ -336,6 +339,12 @@ CampaignSpec build_spec(const SpecSettings& settings) {
   if (auto bits = field("bits"); bits.given) {
     spec.bits = bits.parsed([](const std::string& t) { return parse_bit_list(t); });
   }
+  spec.paired = field("pairing").parsed([](const std::string& t) {
+    if (t != "paired" && t != "independent") {
+      throw InputError("expected independent or paired, got '" + t + "'");
+    }
+    return t == "paired";
+  });
   spec.semantics =
       field("semantics").parsed([](const std::string& t) { return fault::parse_semantics(t); });
   spec.fault_model =

@@ -207,4 +207,30 @@ std::vector<CodeChange> sample_faults(Rng& rng, const uint32_t* codes, uint64_t 
   return out;
 }
 
+std::vector<CodeChange> sample_paired_faults(Rng& rng, const uint32_t* codes, uint64_t n,
+                                             const format::Format& fmt, uint32_t sample_mask,
+                                             uint32_t faultable_mask, double rate,
+                                             Semantics semantics, const FaultModel& model,
+                                             uint64_t* hits) {
+  ARES_CHECK((faultable_mask & ~sample_mask) == 0,
+             "paired faults: the faultable bits must be among the sampled ones");
+  std::vector<CodeChange> out;
+  uint64_t drawn = 0, kept = 0;
+  for (Hit h : sample_hits(rng, n, sample_mask, rate, semantics, model, &drawn)) {
+    if (model.bit_level()) {
+      h.mask &= faultable_mask;
+      if (h.mask == 0) continue;
+      kept += uint64_t(__builtin_popcount(h.mask));
+    } else {
+      if (faultable_mask == 0) continue;
+      ++kept;
+    }
+    const uint32_t old = codes[h.index];
+    const uint32_t code = apply_hit(rng, old, h, fmt, faultable_mask, model);
+    if (code != old) out.push_back({h.index, code});
+  }
+  if (hits) *hits = kept;
+  return out;
+}
+
 }  // namespace ares::fault

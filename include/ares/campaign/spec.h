@@ -37,6 +37,12 @@ struct CampaignSpec {
   /// the selected bits its protection leaves, and the BER applies to values x those bits.
   std::vector<int> bits;
   fault::Semantics semantics = fault::Semantics::kBernoulli;
+  /// Paired encodings: every configuration of one word width draws its faults from the same
+  /// stream over all the width's (selected) bits, and drops the hits on its protected bits
+  /// (fault::sample_paired_faults): the same faulty cells, another encoding, so differences
+  /// between encodings carry no sampling noise of their own. Weight site, sparse sampler and
+  /// bernoulli semantics only; off by default (it changes every row: other plans).
+  bool paired = false;
   /// What a hit does (fault/fault_model.h): flip (default), stuck0, stuck1, signflip, zero,
   /// uniform, gaussian:S or a registered model. Bit-level models take the rate per bit,
   /// value-level ones per value.

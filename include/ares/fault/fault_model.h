@@ -121,6 +121,20 @@ std::vector<CodeChange> sample_faults(Rng& rng, const uint32_t* codes, uint64_t 
                                       double rate, Semantics semantics, const FaultModel& model,
                                       uint64_t* hits);
 
+/// sample_faults for paired encodings: the hits are drawn over `sample_mask` (every bit a
+/// configuration of this width could fault), then each bit-level hit keeps only its bits in
+/// `faultable_mask` (a protected bit's fault is dropped; a hit left with none is dropped), and
+/// value-level hits are dropped when `faultable_mask` is empty. With the same stream, two
+/// encodings of one width therefore see the same faulty cells (the same chip storing another
+/// encoding). Under bernoulli semantics each faultable bit is still hit independently with
+/// probability `rate`: the distribution of sample_faults over `faultable_mask`, another plan.
+/// `hits` receives the bits (bit-level) or values (value-level) kept.
+std::vector<CodeChange> sample_paired_faults(Rng& rng, const uint32_t* codes, uint64_t n,
+                                             const format::Format& fmt, uint32_t sample_mask,
+                                             uint32_t faultable_mask, double rate,
+                                             Semantics semantics, const FaultModel& model,
+                                             uint64_t* hits);
+
 /// The code a value-level model gives a hit value (exposed for tests). Protected bits (those
 /// outside `faultable_mask`) keep their old state.
 uint32_t value_fault(Rng& rng, uint32_t code, const format::Format& fmt, uint32_t faultable_mask,

@@ -523,6 +523,34 @@ TEST_F(CampaignTest, SeedAndEvalLimit) {
   for (size_t i = 0; i < a.rows.size(); ++i) EXPECT_NE(a.rows[i].stream, b.rows[i].stream);
 }
 
+// Paired encodings: configurations of one width share each trial's stream and faulty cells,
+// so two's complement and sign-magnitude count the same faults; sign protection drops some;
+// a protected configuration never sees more. Unpaired campaigns keep their streams.
+TEST_F(CampaignTest, PairedEncodingsShareTheFaultyCells) {
+  CampaignSpec s = spec();
+  s.configs = parse_configs({"q2.6-2c", "q2.6-sm", "q2.6-2c+sign"}, {"none"});
+  const auto independent = run_campaign(s);
+  s.paired = true;
+  const auto paired = run_campaign(s);
+  const size_t per_config = s.bers.size() * size_t(s.trials);
+  ASSERT_EQ(paired.rows.size(), 3 * per_config);
+  size_t differ_independent = 0, dropped = 0;
+  for (size_t i = 0; i < per_config; ++i) {
+    const auto &tc = paired.rows[i], &sm = paired.rows[per_config + i],
+               &sign = paired.rows[2 * per_config + i];
+    EXPECT_EQ(tc.stream, sm.stream);
+    EXPECT_EQ(tc.stream, sign.stream);
+    EXPECT_EQ(tc.faults, sm.faults) << i;
+    EXPECT_LE(sign.faults, tc.faults) << i;
+    dropped += sign.faults < tc.faults;
+    differ_independent += independent.rows[i].stream != independent.rows[per_config + i].stream;
+  }
+  EXPECT_GT(dropped, 0u);  // at 1e-3 over 266,610 values some sign bits are hit
+  EXPECT_EQ(differ_independent, per_config);
+  s.semantics = fault::Semantics::kExact;
+  expect_input_error([&] { s.validate(); }, {"pairing", "bernoulli"});
+}
+
 // merge_stores, in-process: two shards' stores joined give the unsharded campaign's rows; a
 // store of another campaign and the target itself are refused; merging again changes nothing.
 TEST_F(CampaignTest, MergeStoresJoinsShardsIntoTheWholeCampaign) {

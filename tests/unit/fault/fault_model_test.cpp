@@ -257,3 +257,66 @@ TEST(FaultModelTest, CustomModelsRegisterParseAndKeepProtectedBits) {
 
 }  // namespace
 }  // namespace ares::fault
+
+// Paired encodings (sample_paired_faults): with one stream, two's complement and sign-magnitude
+// codes of the same values see exactly the same faulty cells (checked cell by cell, as the
+// XOR of the old and new codes for bit flips); a protected bit never flips; and under bernoulli
+// semantics the kept faults have the rate of an unpaired draw over the faultable bits.
+namespace ares::fault {
+namespace {
+
+TEST(PairedFaultsTest, SameCellsAcrossEncodingsAndProtectedBitsNeverFlip) {
+  const Format tc = Format::parse("q2.6-2c"), sm = Format::parse("q2.6-sm");
+  const uint64_t n = 4000;
+  std::vector<uint32_t> codes_tc(n), codes_sm(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    const float x = float(int64_t(i % 255) - 127) / 64.0f;
+    codes_tc[i] = tc.encode(x);
+    codes_sm[i] = sm.encode(x);
+  }
+  const FaultModel flip = FaultModel::parse("flip");
+  const uint32_t all = 0xFF, sign_protected = 0x7F;
+  double kept_total = 0;
+  const int trials = 400;
+  const double rate = 1e-3;
+  for (int t = 0; t < trials; ++t) {
+    const uint64_t key = stream_key(9, {uint64_t(t)});
+    Rng a(key), b(key), c(key);
+    uint64_t ha = 0, hb = 0, hc = 0;
+    const auto fa = sample_paired_faults(a, codes_tc.data(), n, tc, all, all, rate,
+                                         Semantics::kBernoulli, flip, &ha);
+    const auto fb = sample_paired_faults(b, codes_sm.data(), n, sm, all, all, rate,
+                                         Semantics::kBernoulli, flip, &hb);
+    const auto fc = sample_paired_faults(c, codes_tc.data(), n, tc, all, sign_protected, rate,
+                                         Semantics::kBernoulli, flip, &hc);
+    ASSERT_EQ(fa.size(), fb.size()) << t;
+    EXPECT_EQ(ha, hb);
+    for (size_t k = 0; k < fa.size(); ++k) {
+      EXPECT_EQ(fa[k].index, fb[k].index);
+      EXPECT_EQ(fa[k].code ^ codes_tc[fa[k].index], fb[k].code ^ codes_sm[fb[k].index]);
+    }
+    // Sign protection: the same cells less the sign bit's.
+    size_t j = 0;
+    for (const auto& f : fa) {
+      const uint32_t cells = (f.code ^ codes_tc[f.index]) & sign_protected;
+      if (!cells) continue;
+      ASSERT_LT(j, fc.size());
+      EXPECT_EQ(fc[j].index, f.index);
+      EXPECT_EQ(fc[j].code ^ codes_tc[f.index], cells);
+      ++j;
+    }
+    EXPECT_EQ(j, fc.size());
+    for (const auto& f : fc) EXPECT_EQ((f.code ^ codes_tc[f.index]) & 0x80u, 0u);
+    kept_total += double(hc);
+  }
+  // Expected kept faults: n * 7 bits * rate * trials = 11,200; Poisson sd 106: within 4 sd.
+  const double expected = double(n) * 7 * rate * trials;
+  EXPECT_NEAR(kept_total, expected, 4 * std::sqrt(expected));
+  Rng r(1);
+  EXPECT_THROW(sample_paired_faults(r, codes_tc.data(), n, tc, 0x7F, 0xFF, rate,
+                                    Semantics::kBernoulli, flip, nullptr),
+               InputError);
+}
+
+}  // namespace
+}  // namespace ares::fault
