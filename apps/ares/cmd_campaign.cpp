@@ -148,6 +148,7 @@ int cmd_campaign(const std::vector<std::string>& argv) {
       mpi_barrier();  // every shard is stored
       if (mpi_rank() != 0) return 0;
       std::vector<std::string> shards;
+      shards.reserve(size_t(mpi_size()));
       for (int r = 0; r < mpi_size(); ++r) {
         shards.push_back((fs::path(out) / ("campaign.shard-" + std::to_string(r) + "-of-" +
                                            std::to_string(mpi_size()) + ".db"))
