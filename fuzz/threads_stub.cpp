@@ -1,4 +1,4 @@
-// campaign_options.cpp asks for the core count (the default --threads), which lives in the
+// spec_options.cpp asks for the core count (the default --threads), which lives in the
 // LibTorch module src/campaign/threads.cpp; the TOML fuzzer stays torch-free with this one.
 
 #include "ares/campaign/threads.h"
