@@ -738,6 +738,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
       {"seed", spec.seed},
       {"trials", spec.trials},
       {"semantics", fault::to_string(spec.semantics)},
+      {"pairing", spec.paired ? "paired" : "independent"},
       {"fault_model", spec.fault_model.spec()},
       {"engine", to_string(spec.engine)},
       {"sampler", to_string(spec.sampler)},

@@ -107,6 +107,13 @@ expect_input_error "missing checkpoint" "$ARES" campaign "$WORK/none.ckpt" --out
 head -c 5000 "$ckpt" > "$WORK/trunc.ckpt"
 expect_input_error "truncated checkpoint" "$ARES" campaign "$WORK/trunc.ckpt" --out "$WORK/x8"
 expect_input_error "unknown flag" "$ARES" campaign "$ckpt" --bogus 1
+# Paired encodings: recorded in summary.json, and the same faults per trial across widths.
+"$ARES" campaign "$ckpt" --formats q2.6-2c,q2.6-sm --bers 1e-3,1e-2 --trials 3 --pairing paired \
+  --quiet --out "$WORK/paired" > /dev/null
+grep -q '"pairing": "paired"' "$WORK/paired/summary.json" || fail "pairing not recorded"
+[ "$(awk -F, 'NR > 1 && $3 == "q2.6-2c" { print $7, $9, $12 }' "$WORK/paired/trials.csv")" = \
+  "$(awk -F, 'NR > 1 && $3 == "q2.6-sm" { print $7, $9, $12 }' "$WORK/paired/trials.csv")" ] \
+  || fail "paired encodings count different faults"
 # Planning: the fault sample size, and trials from this campaign as a pilot.
 "$ARES" plan --population 100 --margin 0.01 | grep -q "^99 faults" || fail "plan: sample size"
 "$ARES" plan "$WORK/c1" --factor 2 | grep -q "trials per BER for every interval" \
