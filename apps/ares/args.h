@@ -2,7 +2,6 @@
 // A small, strict command-line parser for the ares subcommands: `--name value`,
 // `--name=value`, boolean `--flag`, and positionals. Unknown flags are input errors.
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 
 namespace ares::cli {
 
@@ -96,18 +96,8 @@ class Args {
     size_t best_d = 3;
     for (const auto* flags : {&valued, &boolean}) {
       for (const auto& f : *flags) {
-        std::vector<size_t> row(f.size() + 1);
-        for (size_t j = 0; j <= f.size(); ++j) row[j] = j;
-        for (size_t i = 1; i <= name.size(); ++i) {
-          size_t diag = row[0];
-          row[0] = i;
-          for (size_t j = 1; j <= f.size(); ++j) {
-            const size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (name[i - 1] != f[j - 1])});
-            diag = up;
-          }
-        }
-        if (row[f.size()] < best_d) best_d = row[f.size()], best = f;
+        const size_t d = edit_distance(name, f);
+        if (d < best_d) best_d = d, best = f;
       }
     }
     return best.empty() ? "" : ", did you mean --" + best + "?";
@@ -120,21 +110,5 @@ class Args {
   std::map<std::string, std::vector<std::string>> all_;
   std::vector<std::string> positional_;
 };
-
-/// Splits "a,b,c" into {"a","b","c"}; empty items are dropped.
-inline std::vector<std::string> split_list(const std::string& s, char sep = ',') {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
 
 }  // namespace ares::cli

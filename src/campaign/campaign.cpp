@@ -27,6 +27,7 @@
 #include "ares/common/error.h"
 #include "ares/common/files.h"
 #include "ares/common/progress.h"
+#include "ares/common/text.h"
 #include "ares/common/version.h"
 #include "ares/data/load.h"
 #include "ares/fault/fault_model.h"
@@ -596,11 +597,7 @@ CampaignResult load_result(const ResultStore& store) {
 
 namespace {
 
-std::string g17(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
+std::string g17(double v) { return exact_number(v); }
 
 const char* status_name(analysis::Threshold::Status s) {
   switch (s) {

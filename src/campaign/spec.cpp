@@ -9,6 +9,7 @@
 
 #include "ares/common/device_name.h"
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 #include "ares/fault/fault_model.h"
 #include "ares/fault/protection.h"
 #include "ares/format/format.h"
@@ -173,12 +174,6 @@ std::string bit_list_text(const std::vector<int>& bits) {
 
 namespace {
 
-std::string exact(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 template <typename T, typename F>
 std::string join(const std::vector<T>& items, F f) {
   std::string out;
@@ -213,7 +208,7 @@ std::string CampaignSpec::to_text() const {
   std::ostringstream os;
   os << "checkpoints=" << join(checkpoints, id) << '\n'
      << "configs=" << join(configs, [](const Config& c) { return c.label(); }) << '\n'
-     << "bers=" << join(bers, exact) << '\n'
+     << "bers=" << join(bers, exact_number) << '\n'
      << "trials=" << trials << '\n'
      << "seed=" << seed << '\n'
      << "targets=" << join(targets, id) << '\n';
@@ -229,13 +224,13 @@ std::string CampaignSpec::to_text() const {
      << "sampler=" << to_string(sampler) << '\n'
      << "dataset=" << dataset << '\n'
      << "eval_limit=" << eval_limit << '\n'
-     << "levels=" << join(levels, exact) << '\n'
+     << "levels=" << join(levels, exact_number) << '\n'
      << "engine=" << to_string(engine) << '\n'
      << "batch=" << batch << '\n'
      << "cache_mb=" << cache_mb << '\n'
      << "threads=" << threads << '\n';
   if (device != "cpu") os << "device=" << device << '\n';
-  if (yield != 0) os << "yield=" << exact(yield) << '\n';
+  if (yield != 0) os << "yield=" << exact_number(yield) << '\n';
   return os.str();
 }
 

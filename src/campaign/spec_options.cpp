@@ -9,6 +9,7 @@
 
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 #include "ares/fault/fault_model.h"
 
 namespace ares::campaign {
@@ -68,21 +69,6 @@ std::string key_of(std::string_view name) {
   return k;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // " (did you mean 'trials'?)" for a near miss, else "".
 std::string suggestion(const std::string& key, bool as_flag) {
   const SpecKey* best = nullptr;
@@ -93,27 +79,6 @@ std::string suggestion(const std::string& key, bool as_flag) {
   }
   if (!best) return "";
   return std::string(" (did you mean '") + (as_flag ? "--" + flag_name(*best) : best->key) + "'?)";
-}
-
-std::vector<std::string> split_items(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ',') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
-std::string exact(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
 }
 
 // One given or default value, and the parsers that name where it came from.
@@ -146,7 +111,7 @@ struct Field {
     return x;
   }
   double number() const { return number_of(*this, text); }
-  std::vector<std::string> list() const { return split_items(text); }
+  std::vector<std::string> list() const { return split_list(text); }
   std::vector<double> numbers() const {
     std::vector<double> out;
     for (const auto& item : list()) out.push_back(number_of(*this, item));
@@ -170,7 +135,7 @@ std::string toml_text(const toml::node& node, const SpecKey& key, const std::str
   auto scalar = [&](const toml::node& n, bool in_list) -> std::string {
     if (auto s = n.as_string()) return s->get();
     if (auto i = n.as_integer()) return std::to_string(i->get());
-    if (auto f = n.as_floating_point()) return exact(f->get());
+    if (auto f = n.as_floating_point()) return exact_number(f->get());
     const char* expected = key.kind == K::kText      ? "a string"
                            : key.kind == K::kInteger ? "an integer"
                            : key.kind == K::kNumber  ? "a number"

@@ -1,0 +1,20 @@
+#pragma once
+/// Small text helpers shared by the spec readers and the command line. Torch-free.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ares {
+
+/// Splits "a,b,c" at `sep` into {"a","b","c"}; empty items are dropped.
+std::vector<std::string> split_list(std::string_view text, char sep = ',');
+
+/// Levenshtein distance (insertions, deletions, substitutions): for "did you mean" hints.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+/// A double as text that reads back to the same double ("%.17g").
+std::string exact_number(double value);
+
+}  // namespace ares
