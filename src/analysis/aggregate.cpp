@@ -206,10 +206,15 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
       BootstrapOptions boot;
       boot.seed = (uint64_t(c.campaign) << 40) ^ (uint64_t(c.instance) << 20) ^
                   fnv1a(g.key.config_label()) ^ 0xA11A5ull;
-      c.intervals[0] =
-          threshold_intervals(c.bers, c.trial_errors, c.baseline_error, a.levels, boot);
-      c.intervals[1] =
-          threshold_intervals(c.bers, c.trial_errors, g.worst_baseline, a.levels, boot);
+      // Both baselines' bounds from one set of resamples (the same seed drew them twice).
+      std::vector<double> bounds;
+      for (double base : {c.baseline_error, g.worst_baseline}) {
+        for (double l : a.levels) bounds.push_back(base * (1.0 + l / 100.0));
+      }
+      const auto both = threshold_intervals_at(c.bers, c.trial_errors, bounds, boot);
+      const auto L = std::ptrdiff_t(a.levels.size());
+      c.intervals[0].assign(both.begin(), both.begin() + L);
+      c.intervals[1].assign(both.begin() + L, both.end());
     }
     for (size_t b = 0; b < g.bers.size(); ++b) {
       std::vector<double> m;

@@ -94,6 +94,15 @@ std::vector<ThresholdInterval> threshold_intervals(const std::vector<double>& be
                                                    double baseline,
                                                    const std::vector<double>& levels,
                                                    const BootstrapOptions& options) {
+  std::vector<double> bounds;
+  bounds.reserve(levels.size());
+  for (double level : levels) bounds.push_back(baseline * (1.0 + level / 100.0));
+  return threshold_intervals_at(bers, errors, bounds, options);
+}
+
+std::vector<ThresholdInterval> threshold_intervals_at(
+    const std::vector<double>& bers, const std::vector<std::vector<double>>& errors,
+    const std::vector<double>& bounds, const BootstrapOptions& options) {
   const size_t B = bers.size();
   ARES_CHECK(B > 0 && errors.size() == B,
              "threshold interval: need equally many BERs and trial "
@@ -116,7 +125,7 @@ std::vector<ThresholdInterval> threshold_intervals(const std::vector<double>& be
   }
   const auto fit_all = monotone_fit(observed, weights);
   // index[l][r]: the fitted curve's threshold index at level l in resample r; above[l][r].
-  const size_t L = levels.size(), R = size_t(options.resamples);
+  const size_t L = bounds.size(), R = size_t(options.resamples);
   std::vector<std::vector<int>> index(L, std::vector<int>(R));
   std::vector<std::vector<char>> above(L, std::vector<char>(R));
   std::vector<std::vector<double>> crossing(L, std::vector<double>(R));
@@ -132,9 +141,9 @@ std::vector<ThresholdInterval> threshold_intervals(const std::vector<double>& be
     const auto fit = monotone_fit(means, weights);
     for (size_t l = 0; l < L; ++l) {
       bool a = false;
-      index[l][r] = threshold_index(fit, baseline * (1.0 + levels[l] / 100.0), &a);
+      index[l][r] = threshold_index(fit, bounds[l], &a);
       above[l][r] = a;
-      crossing[l][r] = log_crossing(bers, fit, baseline * (1.0 + levels[l] / 100.0));
+      crossing[l][r] = log_crossing(bers, fit, bounds[l]);
     }
   }
   // The quantiles of the resampled thresholds; "above the grid" ranks above the last point.
@@ -154,9 +163,9 @@ std::vector<ThresholdInterval> threshold_intervals(const std::vector<double>& be
     iv.lo = quantile(alpha / 2);
     iv.hi = quantile(1 - alpha / 2);
     bool a = false;
-    const int k = threshold_index(fit_all, baseline * (1.0 + levels[l] / 100.0), &a);
+    const int k = threshold_index(fit_all, bounds[l], &a);
     iv.fitted = at_index(bers, k, a);
-    iv.log_crossing = log_crossing(bers, fit_all, baseline * (1.0 + levels[l] / 100.0));
+    iv.log_crossing = log_crossing(bers, fit_all, bounds[l]);
     double mean = 0, var = 0;
     for (double y : crossing[l]) mean += y;
     mean /= double(R);

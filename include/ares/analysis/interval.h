@@ -95,6 +95,13 @@ double chi_square_upper(double x, double df);
 /// The chi-square quantile: x with P(X <= x) = p.
 double chi_square_quantile(double p, double df);
 
+/// The same for bounds given directly (an error rate each), all from one set of resamples:
+/// threshold_intervals(..., baseline, levels, o) is threshold_intervals_at with the bounds
+/// baseline * (1 + level / 100), so bounds of several baselines share their resampling.
+std::vector<ThresholdInterval> threshold_intervals_at(
+    const std::vector<double>& bers, const std::vector<std::vector<double>>& errors,
+    const std::vector<double>& bounds, const BootstrapOptions& options = {});
+
 /// Isotonic (non-decreasing) fit of `y` with weights `w` by pool adjacent violators: the
 /// non-decreasing curve nearest to `y` in weighted least squares.
 std::vector<double> monotone_fit(const std::vector<double>& y, const std::vector<double>& w);
