@@ -36,11 +36,12 @@ std::vector<SamplePlan> draw_sample_plans(const SampleCodes& c, uint64_t trial_s
   *hits = 0;
   for (int64_t i = 0; i < c.samples(); ++i) {
     fault::Rng rng(sample_stream(trial_stream, i));
-    uint64_t h = 0;
-    auto changes = fault::sample_faults(rng, c.codes(i), uint64_t(c.values_per_sample()),
-                                        c.format(), faultable_mask, ber, semantics, model, &h);
-    *hits += h;
-    if (!changes.empty()) plans.push_back({i, std::move(changes)});
+    fault::FaultPlan plan;
+    plan.changes =
+        fault::sample_faults(rng, c.codes(i), uint64_t(c.values_per_sample()), c.format(),
+                             faultable_mask, ber, semantics, model, &plan.hits);
+    *hits += plan.hits;
+    if (!plan.empty()) plans.push_back({i, std::move(plan)});
   }
   return plans;
 }
@@ -126,7 +127,7 @@ bool ActivationEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, do
     std::vector<int64_t> at;
     std::vector<float> values;
     for (size_t r = a; r < b; ++r) {
-      for (const auto& ch : plans[r].changes) {
+      for (const auto& ch : plans[r].plan.changes) {
         at.push_back(int64_t(r - a) * u + int64_t(ch.index));
         values.push_back(c.format().decode(ch.code));
       }

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -18,10 +17,8 @@
 #include <tuple>
 
 #include "ares/analysis/json.h"
-#include "ares/campaign/activation.h"
-#include "ares/campaign/engine.h"
-#include "ares/campaign/hidden_state.h"
 #include "ares/campaign/in_memory.h"
+#include "ares/campaign/site.h"
 #include "ares/campaign/store.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
@@ -33,11 +30,9 @@
 #include "ares/fault/fault_model.h"
 #include "ares/fault/rng.h"
 #include "ares/format/format.h"
-#include "ares/inject/weight_faults.h"
 #include "ares/models/checkpoint.h"
 #include "ares/models/device.h"
 #include "ares/models/evaluate.h"
-#include "ares/models/gru.h"
 #include "ares/models/torchscript.h"
 #include "ares/train/train.h"
 
@@ -53,59 +48,11 @@ uint64_t fnv64(const std::string& s) {
   return h;
 }
 
-struct Job {
-  size_t row;
-  uint32_t mask;
-  double ber;
-  uint32_t sample_mask;  // paired encodings: the bits drawn over (mask is among them)
-};
-
-// One worker's weight-fault trials: sample a plan over the target's codes, evaluate it.
-struct WeightTrials {
-  std::unique_ptr<TrialEvaluator> ev;
-  std::shared_ptr<const inject::WeightTargets> targets;
-  void run(const CampaignSpec& spec, const fault::FaultModel& model, const Job& job, TrialRow& r) {
-    fault::Rng rng(r.stream);
-    bool changed;
-    if (spec.sampler == Sampler::kDense) {
-      auto flips = fault::sample_flips_dense(rng, targets->num_values(), job.mask, job.ber);
-      r.faults = flips.size();
-      r.errors = ev->errors(flips);
-      changed = !flips.empty();
-    } else if (spec.paired) {
-      auto codes = fault::sample_paired_faults(rng, targets->codes(), targets->num_values(),
-                                               targets->format(), job.sample_mask, job.mask,
-                                               job.ber, spec.semantics, model, &r.faults);
-      r.errors = ev->errors(codes);
-      changed = !codes.empty();
-    } else {
-      auto codes =
-          fault::sample_faults(rng, targets->codes(), targets->num_values(), targets->format(),
-                               job.mask, job.ber, spec.semantics, model, &r.faults);
-      r.errors = ev->errors(codes);
-      changed = !codes.empty();
-    }
-    r.evaluated = changed;
-    r.first_stage = changed ? int(ev->last_first_stage()) : -1;
-  }
-};
-
-// One worker's activation- or hidden-state-fault trials: every sample draws its own plan.
-struct SampleTrials {
-  std::unique_ptr<SampleEvaluator> ev;
-  int stage;
-  void run(const CampaignSpec& spec, const fault::FaultModel& model, const Job& job, TrialRow& r) {
-    r.evaluated = ev->run(r.stream, job.mask, job.ber, spec.semantics, model, &r.faults, &r.errors);
-    r.first_stage = r.evaluated ? stage : -1;
-  }
-};
-
-// Runs `jobs` on `threads` workers; each worker owns the trials runner built by `make`.
-// `commit` is called from this (the calling) thread with batches of finished rows.
-template <typename Make, typename Commit>
-void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const CampaignSpec& spec,
+// Runs `jobs` on `threads` workers, each with its own trial runner from `site`. `commit` is
+// called from this (the calling) thread with batches of finished rows.
+template <typename Commit>
+void run_jobs(const std::vector<TrialJob>& jobs, int threads, const Site& site,
               std::vector<TrialRow>& rows, Progress& progress, Commit commit) {
-  const fault::FaultModel& model = spec.fault_model;
   std::atomic<size_t> next{0}, done{0};
   std::exception_ptr error;
   std::mutex error_mutex, finished_mutex;
@@ -114,12 +61,12 @@ void run_jobs(const std::vector<Job>& jobs, int threads, Make make, const Campai
   auto worker = [&]() {
     try {
       c10::InferenceMode guard;
-      auto ev = make();
+      auto trials = site.make_trials();
       for (size_t j; !stop && (j = next.fetch_add(1)) < jobs.size();) {
-        const Job& job = jobs[j];
+        const TrialJob& job = jobs[j];
         TrialRow& r = rows[job.row];
         auto t0 = std::chrono::steady_clock::now();
-        ev.run(spec, model, job, r);
+        trials->run(job, r);
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         {
           std::lock_guard<std::mutex> lock(finished_mutex);
@@ -259,246 +206,230 @@ CampaignResult run_campaign(const CampaignSpec& spec, const CampaignInputs& inpu
 
 namespace {
 
-CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const Sources& src) {
-  spec.validate();
-  const torch::Device device = models::find_device(spec.device, "campaign");
-  auto t_start = std::chrono::steady_clock::now();
-  // Parallelism is across trials; each trial runs single-threaded so that results do not
-  // depend on the thread count and the BLAS pool does not fight our workers.
-  set_compute_threads(1, 1);
-  const Engine engine = spec.engine;
-  // Weight trials keep the key they always had (0); other sites hash their name.
-  const uint64_t site_key = spec.site.is_weights() ? 0 : fnv64(spec.site.text());
-  CampaignResult result;
-  result.spec = spec;
-  result.platform = describe_platform(spec.threads);
-  const size_t C = spec.configs.size(), B = spec.bers.size(), T = size_t(spec.trials);
-  result.rows.resize(spec.checkpoints.size() * C * B * T);
-  auto row_index = [&](size_t inst, size_t ci, size_t b, size_t t) {
-    return ((inst * C + ci) * B + b) * T + t;
-  };
-  // Trials and baselines already in the store are taken as they are.
-  std::vector<char> done(result.rows.size(), 0);
-  std::map<std::pair<int, int>, ConfigSummary> stored_baselines;
-  if (store) {
-    src.bind(*store);  // refuses another campaign's store before anything is written to it
-    store->note_platform(platform_json(result.platform));
-    for (const auto& r : store->trials()) {
-      ARES_CHECK(size_t(r.instance) < spec.checkpoints.size() && size_t(r.config) < C &&
-                     size_t(r.ber_index) < B && size_t(r.trial) < T,
-                 store->path(), ": stored trial outside the campaign's grid");
-      size_t i =
-          row_index(size_t(r.instance), size_t(r.config), size_t(r.ber_index), size_t(r.trial));
-      result.rows[i] = r;
-      done[i] = 1;
-    }
-    for (const auto& s : store->baselines()) stored_baselines[{s.instance, s.config}] = s;
+// The campaign's rows, (instance, configuration, BER, trial) with the trial fastest.
+struct Grid {
+  size_t configs, bers, trials;
+  size_t row(size_t inst, size_t ci, size_t b, size_t t) const {
+    return ((inst * configs + ci) * bers + b) * trials + t;
   }
+};
+
+// What is left to run: rows and baselines already in the store, and rows of other shards,
+// are done. Stored rows are copied into `result`.
+struct Pending {
+  std::vector<char> done;                                  // per row
+  std::map<std::pair<int, int>, ConfigSummary> baselines;  // stored, by (instance, config)
   size_t stored = 0;
-  for (char d : done) stored += d ? 1 : 0;
-  // Rows of other shards are skipped like stored ones.
+
+  bool instance_done(const Grid& g, size_t inst) const {
+    for (size_t ci = 0; ci < g.configs; ++ci) {
+      if (!baselines.count({int(inst), int(ci)})) return false;
+      for (size_t i = g.row(inst, ci, 0, 0); i < g.row(inst, ci + 1, 0, 0); ++i) {
+        if (!done[i]) return false;
+      }
+    }
+    return true;
+  }
+  size_t count() const {
+    size_t n = 0;
+    for (char d : done) n += d ? 0 : 1;
+    return n;
+  }
+};
+
+Pending take_stored(const CampaignSpec& spec, const Grid& g, ResultStore* store,
+                    CampaignResult& result) {
+  Pending p;
+  p.done.assign(result.rows.size(), 0);
+  if (store) {
+    for (const auto& r : store->trials()) {
+      ARES_CHECK(size_t(r.instance) < spec.checkpoints.size() && size_t(r.config) < g.configs &&
+                     size_t(r.ber_index) < g.bers && size_t(r.trial) < g.trials,
+                 store->path(), ": stored trial outside the campaign's grid");
+      size_t i = g.row(size_t(r.instance), size_t(r.config), size_t(r.ber_index), size_t(r.trial));
+      result.rows[i] = r;
+      p.done[i] = 1;
+      ++p.stored;
+    }
+    for (const auto& s : store->baselines()) p.baselines[{s.instance, s.config}] = s;
+  }
+  // Rows of other shards are skipped like stored ones (but are not "already stored").
   if (spec.shard_count > 1) {
-    for (size_t i = 0; i < done.size(); ++i) {
-      if (int(i % size_t(spec.shard_count)) != spec.shard_index) done[i] = 1;
+    for (size_t i = 0; i < p.done.size(); ++i) {
+      if (int(i % size_t(spec.shard_count)) != spec.shard_index) p.done[i] = 1;
     }
     result.partial = true;
   }
-  size_t pending = 0;
-  for (char d : done) pending += d ? 0 : 1;
-  if (store && stored > 0) {  // (another shard's rows are not "already stored")
-    std::fprintf(stderr, "campaign: resuming %s: %zu of %zu trials already stored\n",
-                 store->path().c_str(), stored, result.rows.size());
-  }
-  Progress progress("campaign", pending, spec.progress);
-  int forward_count = 0;
-  double suffix_timing = 0;  // spent on spec.measure_floor alone, not part of the campaign
+  return p;
+}
 
-  for (size_t inst = 0; inst < spec.checkpoints.size(); ++inst) {
-    bool instance_done = true;
-    for (size_t ci = 0; ci < C; ++ci) {
-      instance_done = instance_done && stored_baselines.count({int(inst), int(ci)});
-      for (size_t i = row_index(inst, ci, 0, 0); i < row_index(inst, ci + 1, 0, 0); ++i) {
-        instance_done = instance_done && done[i];
+// The stream of trial (instance, configuration, BER, trial). Weight trials keep the key they
+// always had (site 0); other sites hash their name. Paired encodings: one stream per word
+// width, so that every configuration of that width sees the same faulty cells.
+uint64_t trial_stream(const CampaignSpec& spec, size_t inst, const Config& cfg, int width, size_t b,
+                      size_t t) {
+  const uint64_t site_key = spec.site.is_weights() ? 0 : fnv64(spec.site.text());
+  if (spec.paired) {
+    return fault::stream_key(spec.seed, {inst, fnv64("paired"), uint64_t(width), site_key, b, t});
+  }
+  return fault::stream_key(spec.seed,
+                           {inst, fnv64(cfg.format), fnv64(cfg.protection), site_key, b, t});
+}
+
+// One instance, ready for its sites: the model (batch norm folded), the evaluation set and
+// the float model's error on it.
+struct Instance {
+  models::Loaded loaded;
+  std::string dataset;
+  torch::Tensor images, labels;  // on the host
+  double float_error = 0;
+};
+
+Instance load_instance(const CampaignSpec& spec, const Sources& src, size_t inst,
+                       torch::Device device) {
+  Instance in;
+  in.loaded = src.model(inst);
+  // Inference hardware stores batch norm folded into the convolution: campaigns target the
+  // folded weights and biases (a folded copy: the caller's model stays as it is).
+  in.loaded.model = in.loaded.model->fold_batchnorm();
+  const data::Dataset test = src.test(in.loaded);
+  in.dataset = spec.dataset.empty() ? in.loaded.meta["dataset"] : spec.dataset;
+  train::check_input_shape(*in.loaded.model, test.images, test.source);
+  in.images = test.images;
+  in.labels = test.labels;
+  if (spec.eval_limit > 0 && spec.eval_limit < test.size()) {
+    in.images = in.images.slice(0, 0, spec.eval_limit);
+    in.labels = in.labels.slice(0, 0, spec.eval_limit);
+  }
+  auto float_model = in.loaded.model;  // on a GPU: an evaluation copy there
+  if (!device.is_cpu()) {
+    float_model = in.loaded.model->clone_model();
+    float_model->to(device);
+    float_model->eval();
+  }
+  in.float_error =
+      models::evaluate_error(*float_model, in.images.to(device), in.labels.to(device), spec.batch);
+  return in;
+}
+
+// The distinct formats of the configurations, in order of appearance: one site each.
+std::vector<std::string> distinct_formats(const CampaignSpec& spec) {
+  std::vector<std::string> formats;
+  for (const auto& c : spec.configs) {
+    if (std::find(formats.begin(), formats.end(), c.format) == formats.end()) {
+      formats.push_back(c.format);
+    }
+  }
+  return formats;
+}
+
+// For every configuration of format `fmt_spec`: its baseline summary (into the result and the
+// store) and the jobs of its rows still to run (their rows' keys filled in).
+std::vector<TrialJob> plan_format(const CampaignSpec& spec, const Grid& g, const Pending& pending,
+                                  size_t inst, const Instance& in, const std::string& fmt_spec,
+                                  const Site& site, CampaignResult& result, ResultStore* store) {
+  const auto fmt = format::Format::parse(fmt_spec);
+  std::vector<TrialJob> jobs;
+  for (size_t ci = 0; ci < g.configs; ++ci) {
+    const Config& cfg = spec.configs[ci];
+    if (cfg.format != fmt_spec) continue;
+    const uint32_t mask = spec.faultable_mask(cfg);        // the selected bits protection leaves
+    const uint32_t sample_mask = spec.selected_bits(fmt);  // before protection
+    ConfigSummary sum;
+    sum.instance = int(inst);
+    sum.config = int(ci);
+    sum.checkpoint = in.loaded.path;
+    sum.model = in.loaded.model->name();
+    sum.dataset = in.dataset;
+    sum.float_error = in.float_error;
+    sum.baseline_error = double(site.baseline_errors()) / double(site.samples());
+    sum.values = site.values();
+    sum.bits = sum.values * uint64_t(__builtin_popcount(mask));
+    result.summaries.push_back(sum);
+    if (store) store->put_baseline(sum);
+    for (size_t b = 0; b < g.bers; ++b) {
+      for (size_t t = 0; t < g.trials; ++t) {
+        const size_t row = g.row(inst, ci, b, t);
+        if (pending.done[row]) continue;
+        TrialRow& r = result.rows[row];
+        r.instance = int(inst);
+        r.config = int(ci);
+        r.ber_index = int(b);
+        r.trial = int(t);
+        r.bits = sum.bits;
+        r.samples = site.samples();
+        r.stream = trial_stream(spec, inst, cfg, fmt.width(), b, t);
+        jobs.push_back({row, spec.bers[b], mask, sample_mask});
       }
     }
-    if (instance_done) {  // nothing to run: the stored baselines stand
-      for (size_t ci = 0; ci < C; ++ci) {
-        result.summaries.push_back(stored_baselines[{int(inst), int(ci)}]);
+  }
+  return jobs;
+}
+
+CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const Sources& src) {
+  spec.validate();
+  const torch::Device device = models::find_device(spec.device, "campaign");
+  const auto t_start = std::chrono::steady_clock::now();
+  // Parallelism is across trials; each trial runs single-threaded so that results do not
+  // depend on the thread count and the BLAS pool does not fight our workers.
+  set_compute_threads(1, 1);
+  CampaignResult result;
+  result.spec = spec;
+  result.platform = describe_platform(spec.threads);
+  const Grid g{spec.configs.size(), spec.bers.size(), size_t(spec.trials)};
+  result.rows.resize(spec.checkpoints.size() * g.configs * g.bers * g.trials);
+  if (store) {
+    src.bind(*store);  // refuses another campaign's store before anything is written to it
+    store->note_platform(platform_json(result.platform));
+  }
+  const Pending pending = take_stored(spec, g, store, result);
+  if (store && pending.stored > 0) {
+    std::fprintf(stderr, "campaign: resuming %s: %zu of %zu trials already stored\n",
+                 store->path().c_str(), pending.stored, result.rows.size());
+  }
+  auto commit = [&](const std::vector<size_t>& finished) {
+    if (!store) return;
+    std::vector<TrialRow> batch;
+    batch.reserve(finished.size());
+    for (size_t i : finished) batch.push_back(result.rows[i]);
+    store->add_trials(batch);
+  };
+  Progress progress("campaign", pending.count(), spec.progress);
+  int timed_passes = 0;
+  double timing = 0;  // spent on spec.measure_floor alone, not part of the campaign
+
+  for (size_t inst = 0; inst < spec.checkpoints.size(); ++inst) {
+    if (pending.instance_done(g, inst)) {  // nothing to run: the stored baselines stand
+      for (size_t ci = 0; ci < g.configs; ++ci) {
+        result.summaries.push_back(pending.baselines.at({int(inst), int(ci)}));
       }
       continue;
     }
-    auto loaded = src.model(inst);
-    // Inference hardware stores batch norm folded into the convolution: campaigns target the
-    // folded weights and biases (a folded copy: the caller's model stays as it is).
-    loaded.model = loaded.model->fold_batchnorm();
-    const data::Dataset test = src.test(loaded);
-    const std::string ds_name = spec.dataset.empty() ? loaded.meta["dataset"] : spec.dataset;
-    train::check_input_shape(*loaded.model, test.images, test.source);
-    torch::Tensor images = test.images, labels = test.labels;
-    if (spec.eval_limit > 0 && spec.eval_limit < test.size()) {
-      images = images.slice(0, 0, spec.eval_limit);
-      labels = labels.slice(0, 0, spec.eval_limit);
-    }
-    auto float_model = loaded.model;  // on a GPU: an evaluation copy there
-    if (!device.is_cpu()) {
-      float_model = loaded.model->clone_model();
-      float_model->to(device);
-      float_model->eval();
-    }
-    double float_error =
-        models::evaluate_error(*float_model, images.to(device), labels.to(device), spec.batch);
-
-    std::vector<std::string> formats;  // distinct, in order of appearance
-    for (const auto& c : spec.configs) {
-      if (std::find(formats.begin(), formats.end(), c.format) == formats.end()) {
-        formats.push_back(c.format);
+    const Instance in = load_instance(spec, src, inst, device);
+    const int stage = resolve_site_stage(spec.site, *in.loaded.model);
+    for (const auto& fmt_spec : distinct_formats(spec)) {
+      const auto site = make_site(spec, stage, *in.loaded.model, format::Format::parse(fmt_spec),
+                                  in.images, in.labels, device);
+      if (site->timed_clean_pass()) {
+        result.clean_forward_seconds += site->clean_forward_seconds();
+        ++timed_passes;
       }
-    }
-    // A per-sample site's stage ("act:STAGE", "hidden:STAGE"), resolved by name or index.
-    int act_stage = -1;
-    const bool hidden_site = spec.site.kind == SiteRef::Kind::kHidden;
-    if (!spec.site.is_weights()) {
-      const std::string& name = spec.site.stage;
-      act_stage = int(loaded.model->find_stage(name));
-      // An activation site needs a stage after it; a GRU's hidden state may feed the output.
-      ARES_CHECK(act_stage >= 0 && (hidden_site || act_stage + 1 < int(loaded.model->num_stages())),
-                 "site '", spec.site.text(), "': model ", loaded.model->name(), " has no stage '",
-                 name, hidden_site ? "'" : "' before its last",
-                 " (stages: ", loaded.model->stage_list(), ")");
-      if (hidden_site) {
-        try {
-          models::gru_step_hook(*loaded.model, loaded.model->stage_name(size_t(act_stage)));
-        } catch (const InputError& e) {
-          throw InputError("site '" + spec.site.text() + "': " + e.what());
-        }
-      }
-    }
-    for (const auto& fmt_spec : formats) {
-      auto fmt = format::Format::parse(fmt_spec);
-      auto qmodel = loaded.model->clone_model();
-      qmodel->eval();
-      // Weights: quantized targets and the clean activations of every stage. Activations and
-      // hidden states: float weights, the stage's output (or the GRU's hidden state at every
-      // step) stored in the format.
-      std::shared_ptr<const inject::WeightTargets> targets;
-      std::shared_ptr<const CleanCache> cache;
-      std::shared_ptr<const ActivationCache> act;
-      std::shared_ptr<const HiddenStateCache> hid;
-      std::shared_ptr<const SampleCodes> per_sample;
-      uint64_t values = 0;
-      int64_t baseline_errors = 0, samples = 0;
-      if (act_stage < 0) {
-        targets = std::make_shared<const inject::WeightTargets>(*qmodel, spec.targets, fmt,
-                                                                spec.param_kind);
-        // Quantized on the host (the codes stay there: sampling is host-side), then the model
-        // and the evaluation set move to the device; trial models are clones, on the device.
-        if (!device.is_cpu()) qmodel->to(device);
-        cache = std::make_shared<const CleanCache>(*qmodel, images.to(device), labels.to(device),
-                                                   spec.batch, spec.cache_mb, spec.measure_floor,
-                                                   device.is_cpu() ? spec.threads : 1);
-        result.clean_forward_seconds += cache->forward_seconds();
-        for (double s : cache->suffix_seconds()) suffix_timing += s;
-        ++forward_count;
-        values = targets->num_values();
-        baseline_errors = cache->baseline_errors();
-        samples = cache->samples();
-      } else {
-        // The model and the evaluation set on the device; the codes on the host (sampling is
-        // host-side), the stored activations or states on the device.
-        if (!device.is_cpu()) qmodel->to(device);
-        if (hidden_site) {
-          per_sample = hid = std::make_shared<const HiddenStateCache>(
-              *qmodel, size_t(act_stage), fmt, images.to(device), labels, spec.batch);
-        } else {
-          per_sample = act = std::make_shared<const ActivationCache>(
-              *qmodel, size_t(act_stage), fmt, images.to(device), labels, spec.batch);
-        }
-        values = uint64_t(per_sample->samples() * per_sample->values_per_sample());
-        baseline_errors = per_sample->baseline_errors();
-        samples = per_sample->samples();
-      }
-      std::vector<Job> jobs;
-      for (size_t ci = 0; ci < C; ++ci) {
-        const Config& cfg = spec.configs[ci];
-        if (cfg.format != fmt_spec) continue;
-        uint32_t mask = spec.faultable_mask(cfg);  // the selected bits the protection leaves
-        const uint32_t sample_mask = spec.selected_bits(fmt);  // before protection
-        ConfigSummary sum;
-        sum.instance = int(inst);
-        sum.config = int(ci);
-        sum.checkpoint = loaded.path;
-        sum.model = loaded.model->name();
-        sum.dataset = ds_name;
-        sum.float_error = float_error;
-        sum.baseline_error = double(baseline_errors) / double(samples);
-        sum.values = values;
-        sum.bits = values * uint64_t(__builtin_popcount(mask));
-        result.summaries.push_back(sum);
-        if (store) store->put_baseline(sum);
-        for (size_t b = 0; b < B; ++b) {
-          for (size_t t = 0; t < T; ++t) {
-            size_t row = row_index(inst, ci, b, t);
-            if (done[row]) continue;
-            TrialRow& r = result.rows[row];
-            r.instance = int(inst);
-            r.config = int(ci);
-            r.ber_index = int(b);
-            r.trial = int(t);
-            r.bits = sum.bits;
-            r.samples = samples;
-            // Paired encodings: one stream per word width, so that every configuration of
-            // that width sees the same faulty cells.
-            r.stream = spec.paired
-                           ? fault::stream_key(spec.seed, {inst, fnv64("paired"),
-                                                           uint64_t(fmt.width()), site_key, b, t})
-                           : fault::stream_key(spec.seed, {inst, fnv64(cfg.format),
-                                                           fnv64(cfg.protection), site_key, b, t});
-            jobs.push_back({row, mask, spec.bers[b], sample_mask});
-          }
-        }
-      }
-      auto commit = [&](const std::vector<size_t>& finished) {
-        if (!store) return;
-        std::vector<TrialRow> batch;
-        batch.reserve(finished.size());
-        for (size_t i : finished) batch.push_back(result.rows[i]);
-        store->add_trials(batch);
-      };
-      if (per_sample) {
-        auto make = [&]() {
-          std::unique_ptr<SampleEvaluator> ev;
-          if (hid) {
-            ev = std::make_unique<HiddenStateEvaluator>(hid, qmodel->clone_model(), spec.batch);
-          } else {
-            ev = std::make_unique<ActivationEvaluator>(act, qmodel->clone_model(), spec.batch);
-          }
-          return SampleTrials{std::move(ev), act_stage};
-        };
-        run_jobs(jobs, spec.threads, make, spec, result.rows, progress, commit);
-        continue;
-      }
-      auto make = [&]() {
-        WeightTrials w;
-        w.ev = std::make_unique<TrialEvaluator>(cache, qmodel->clone_model(), targets, engine,
-                                                spec.batch);
-        w.targets = targets;
-        return w;
-      };
-      run_jobs(jobs, spec.threads, make, spec, result.rows, progress, commit);
+      timing += site->timing_seconds();
+      const auto jobs = plan_format(spec, g, pending, inst, in, fmt_spec, *site, result, store);
+      run_jobs(jobs, spec.threads, *site, result.rows, progress, commit);
       if (spec.measure_floor) {
         for (const auto& job : jobs) {
           const TrialRow& r = result.rows[job.row];
-          if (r.evaluated) result.floor_seconds += cache->suffix_seconds()[size_t(r.first_stage)];
+          if (r.evaluated) result.floor_seconds += site->floor_seconds(r.first_stage);
         }
       }
     }
   }
   progress.finish();
-  if (forward_count) result.clean_forward_seconds /= forward_count;
+  if (timed_passes) result.clean_forward_seconds /= timed_passes;
   if (!result.partial) summarize(result);
   result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() -
-      suffix_timing;
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() - timing;
   return result;
 }
 

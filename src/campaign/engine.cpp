@@ -155,18 +155,21 @@ TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
   }
 }
 
-int64_t TrialEvaluator::errors(const std::vector<fault::Flip>& flips) {
+int64_t TrialEvaluator::errors(const fault::FaultPlan& plan) {
   last_first_stage_ = model_->num_stages();
-  if (flips.empty()) return cache_->baseline_errors();
-  injector_.apply(flips);
+  if (plan.empty()) return cache_->baseline_errors();
+  injector_.apply_codes(plan.changes);
   return evaluate_applied();
 }
 
+int64_t TrialEvaluator::errors(const std::vector<fault::Flip>& flips) {
+  return errors(fault::plan_of_flips(flips, targets_->codes()));
+}
+
 int64_t TrialEvaluator::errors(const std::vector<fault::CodeChange>& codes) {
-  last_first_stage_ = model_->num_stages();
-  if (codes.empty()) return cache_->baseline_errors();
-  injector_.apply_codes(codes);
-  return evaluate_applied();
+  fault::FaultPlan plan;
+  plan.changes = codes;
+  return errors(plan);
 }
 
 int64_t TrialEvaluator::evaluate_applied() {

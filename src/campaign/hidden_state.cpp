@@ -177,8 +177,8 @@ bool HiddenStateEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, d
                     const torch::Tensor& idx) {
     rows_.clear();
     for (size_t r = a; r < b; ++r) {
-      rows_.push_back(
-          make_row(plans[r].sample, int64_t(plans[r].changes.front().index) / c.hidden_size()));
+      rows_.push_back(make_row(plans[r].sample,
+                               int64_t(plans[r].plan.changes.front().index) / c.hidden_size()));
     }
     return forward(idx);
   };

@@ -194,6 +194,18 @@ uint32_t apply_hit(Rng& rng, uint32_t code, const Hit& hit, const format::Format
   return value_fault(rng, code, fmt, faultable_mask, model);
 }
 
+FaultPlan plan_of_flips(const std::vector<Flip>& flips, const uint32_t* codes) {
+  FaultPlan plan;
+  plan.hits = flips.size();
+  for (size_t i = 0; i < flips.size();) {
+    const uint64_t index = flips[i].index;
+    uint32_t mask = 0;
+    for (; i < flips.size() && flips[i].index == index; ++i) mask |= 1u << flips[i].bit;
+    plan.changes.push_back({index, codes[index] ^ mask});
+  }
+  return plan;
+}
+
 std::vector<CodeChange> sample_faults(Rng& rng, const uint32_t* codes, uint64_t n,
                                       const format::Format& fmt, uint32_t faultable_mask,
                                       double rate, Semantics semantics, const FaultModel& model,

@@ -111,14 +111,7 @@ void WeightInjector::write(Value value) {
 }
 
 const std::vector<ValueChange>& WeightInjector::apply(const std::vector<fault::Flip>& flips) {
-  std::vector<fault::CodeChange> codes;
-  for (size_t i = 0; i < flips.size();) {
-    uint64_t index = flips[i].index;
-    uint32_t mask = 0;
-    for (; i < flips.size() && flips[i].index == index; ++i) mask |= 1u << flips[i].bit;
-    codes.push_back({index, targets_->code(index) ^ mask});
-  }
-  return apply_codes(codes);
+  return apply_codes(fault::plan_of_flips(flips, targets_->codes()).changes);
 }
 
 const std::vector<ValueChange>& WeightInjector::apply_codes(

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ares/campaign/spec_types.h"
+#include "ares/fault/fault_model.h"
 #include "ares/fault/sampler.h"
 #include "ares/inject/weight_faults.h"
 #include "ares/models/staged_model.h"
@@ -81,10 +82,11 @@ class TrialEvaluator {
                  std::shared_ptr<models::StagedModel> model,
                  std::shared_ptr<const inject::WeightTargets> targets, Engine engine,
                  int64_t batch);
-  /// Applies `flips`, counts wrong predictions over the evaluation set, restores the model.
+  /// Applies `plan`, counts wrong predictions over the evaluation set, restores the model.
   /// An empty plan returns the baseline without evaluating.
+  int64_t errors(const fault::FaultPlan& plan);
+  /// The same for bit flips (fault::plan_of_flips) and for bare code changes (tests, benches).
   int64_t errors(const std::vector<fault::Flip>& flips);
-  /// The same for a plan of new codes (fault::sample_faults).
   int64_t errors(const std::vector<fault::CodeChange>& codes);
   /// First stage the last plan touched (num_stages when it touched none).
   size_t last_first_stage() const { return last_first_stage_; }

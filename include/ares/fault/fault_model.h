@@ -90,6 +90,21 @@ struct CodeChange {
   uint32_t code;
 };
 
+/// One plan of faults, whatever drew it: the values whose code changes (sorted by index, one
+/// entry per value) and the hits drawn, changed or not (bits for bit-level models, values for
+/// value-level ones). What every site applies: the weight targets take one plan per trial, a
+/// stage's output or a hidden state one plan per sample (campaign/site.h).
+struct FaultPlan {
+  std::vector<CodeChange> changes;
+  uint64_t hits = 0;
+  bool empty() const { return changes.empty(); }
+};
+
+/// The plan of the bit flips `flips` (sorted by (index, bit), as sample_flips and
+/// sample_flips_dense give) over the clean codes `codes`: the flips of a value grouped into one
+/// change, hits = flips.size().
+FaultPlan plan_of_flips(const std::vector<Flip>& flips, const uint32_t* codes);
+
 /// A value that faults hit: its index, and the bits hit (bit-level models: the bits the
 /// faults hit, at least one; value-level models: every faultable bit).
 struct Hit {

@@ -15,7 +15,7 @@ namespace ares::campaign::detail {
 /// A sample whose plan changes at least one stored value.
 struct SamplePlan {
   int64_t sample;
-  std::vector<fault::CodeChange> changes;  ///< sorted by value index, as sample_faults gives
+  fault::FaultPlan plan;  ///< over the sample's stored values
 };
 
 /// Draws every sample's plan over its stored codes, each from sample_stream(trial_stream, i);

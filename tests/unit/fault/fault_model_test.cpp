@@ -87,6 +87,38 @@ TEST(FaultModelTest, FlipEqualsSampleFlips) {
   }
 }
 
+// plan_of_flips (the dense sampler's way into a FaultPlan) gives sample_faults's plan for
+// `flip` from the same stream: the same changes, value by value, and the same hit count.
+TEST(FaultModelTest, PlanOfFlipsIsSampleFaultsForFlip) {
+  const Format f = Format::parse("q2.6-2c");
+  std::vector<uint32_t> codes(4000);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = uint32_t(i * 101 + 7) & f.code_mask();
+  for (uint64_t seed : {4, 5, 6}) {
+    SCOPED_TRACE(seed);
+    Rng a(stream_key(seed, {1})), b(stream_key(seed, {1}));
+    const auto flips = sample_flips(a, codes.size(), 0xFF, 3e-2, Semantics::kBernoulli);
+    ASSERT_GT(flips.size(), 100u);
+    const FaultPlan plan = plan_of_flips(flips, codes.data());
+    FaultPlan expected;
+    expected.changes =
+        sample_faults(b, codes.data(), codes.size(), f, 0xFF, 3e-2, Semantics::kBernoulli,
+                      FaultModel::parse("flip"), &expected.hits);
+    EXPECT_EQ(plan.hits, expected.hits);
+    ASSERT_EQ(plan.changes.size(), expected.changes.size());
+    for (size_t i = 0; i < plan.changes.size(); ++i) {
+      EXPECT_EQ(plan.changes[i].index, expected.changes[i].index);
+      EXPECT_EQ(plan.changes[i].code, expected.changes[i].code);
+    }
+  }
+  // Two flips of one value are one change; none is an empty plan.
+  const FaultPlan two = plan_of_flips({{3, 0}, {3, 7}, {9, 2}}, codes.data());
+  ASSERT_EQ(two.changes.size(), 2u);
+  EXPECT_EQ(two.hits, 3u);
+  EXPECT_EQ(two.changes[0].code, codes[3] ^ 0x81u);
+  EXPECT_EQ(two.changes[1].code, codes[9] ^ 0x4u);
+  EXPECT_TRUE(plan_of_flips({}, codes.data()).empty());
+}
+
 // The sparse path (what GPU tensors use): the hits are drawn without looking at any code, and
 // applying them to the hit values' codes alone gives sample_faults's changes exactly, for
 // every model.

@@ -1,0 +1,87 @@
+#pragma once
+/// Fault sites: where a campaign's faults land, and what differs between those places.
+///
+/// A site owns, for one model whose site values are stored in one format:
+///   - what is faultable: the values (weights: the target parameters' codes; a stage's output
+///     or a GRU's hidden state: every evaluated sample's stored values) and the clean baseline;
+///   - how one trial goes: draw the trial's fault::FaultPlan from its stream (one plan over the
+///     targets, or one per sample), apply it, evaluate, undo it.
+/// run_campaign (campaign.cpp) builds one Site per (instance, format) and hands each worker
+/// thread its own SiteTrials. To add a site: a SiteRef kind (spec_types.h), a Site subclass
+/// in site.cpp, and a case in make_site and resolve_site_stage.
+///
+/// Example (one trial by hand, as the campaign does it):
+///   int stage = resolve_site_stage(spec.site, model);
+///   auto site = make_site(spec, stage, model, fmt, images, labels, torch::kCPU);
+///   auto trials = site->make_trials();
+///   TrialRow row;
+///   row.stream = fault::stream_key(spec.seed, {0, 0, 0, 0});
+///   trials->run({0, 1e-5, fmt.code_mask(), fmt.code_mask()}, row);  // row.errors, row.faults
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "ares/campaign/campaign.h"
+#include "ares/campaign/spec.h"
+#include "ares/format/format.h"
+#include "ares/models/staged_model.h"
+
+namespace ares::campaign {
+
+/// One trial to run: the row it fills and what its plan is drawn with.
+struct TrialJob {
+  size_t row = 0;            ///< index into CampaignResult::rows
+  double ber = 0;            ///< the rate (per bit or per value, as the fault model says)
+  uint32_t mask = 0;         ///< faultable bits: the selected bits the protection leaves
+  uint32_t sample_mask = 0;  ///< paired encodings: the bits drawn over (mask among them)
+};
+
+/// Runs trials on one worker thread, on that thread's own model copy. Not thread-safe.
+class SiteTrials {
+ public:
+  virtual ~SiteTrials() = default;
+  /// Draws the trial's plan from `row.stream`, applies it, evaluates the model and undoes the
+  /// plan. Fills row.faults (the hits drawn), row.errors, row.evaluated (false when the plan
+  /// changed nothing and the baseline stood) and row.first_stage (-1 when not evaluated).
+  virtual void run(const TrialJob& job, TrialRow& row) = 0;
+};
+
+/// A fault site of one model, its site values stored in one format.
+class Site {
+ public:
+  virtual ~Site() = default;
+  /// The faultable values (a configuration's faultable bits are these x its mask's bits).
+  virtual uint64_t values() const = 0;
+  /// Wrong predictions of the clean stored model over the evaluation set, and its size.
+  virtual int64_t baseline_errors() const = 0;
+  virtual int64_t samples() const = 0;
+  /// A trial runner for one worker thread (safe to call from several threads at once).
+  virtual std::unique_ptr<SiteTrials> make_trials() const = 0;
+  /// Whether building the site timed one clean forward pass, and its seconds.
+  virtual bool timed_clean_pass() const { return false; }
+  virtual double clean_forward_seconds() const { return 0; }
+  /// With spec.measure_floor (weights only): the clean pass's seconds from `first_stage` to
+  /// the logits (the floor of a trial that starts there), and the time spent measuring them.
+  virtual double floor_seconds(int /*first_stage*/) const { return 0; }
+  virtual double timing_seconds() const { return 0; }
+};
+
+/// The stage of `site` in `model`, by name or index; -1 for the weight site. Throws
+/// ares::InputError naming the site and the model's stages when there is no such stage, when
+/// an activation site names the last stage (its output is the logits), or when a hidden-state
+/// site's stage is not a GRU.
+int resolve_site_stage(const SiteRef& site, const models::StagedModel& model);
+
+/// Builds spec.site (at `stage`, from resolve_site_stage) for a copy of `model` whose site
+/// values are stored in `fmt`, evaluated on `images` and `labels` (host tensors; the copy and
+/// the data move to `device`). The weight site quantizes spec.targets (of spec.param_kind) and
+/// caches the clean activations for spec.engine; the per-sample sites store the stage's output
+/// or hidden state for every sample. `model` itself is not changed.
+std::unique_ptr<Site> make_site(const CampaignSpec& spec, int stage,
+                                const models::StagedModel& model, const format::Format& fmt,
+                                const torch::Tensor& images, const torch::Tensor& labels,
+                                torch::Device device);
+
+}  // namespace ares::campaign

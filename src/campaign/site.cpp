@@ -1,0 +1,198 @@
+#include "ares/campaign/site.h"
+
+#include <torch/torch.h>
+
+#include "ares/campaign/activation.h"
+#include "ares/campaign/engine.h"
+#include "ares/campaign/hidden_state.h"
+#include "ares/common/error.h"
+#include "ares/fault/fault_model.h"
+#include "ares/fault/rng.h"
+#include "ares/inject/weight_faults.h"
+#include "ares/models/gru.h"
+
+namespace ares::campaign {
+namespace {
+
+// The weight site: the target parameters quantized into the format, the clean activations
+// of every stage cached for the engine; a trial is one plan over all target codes.
+class WeightSite : public Site {
+ public:
+  WeightSite(const CampaignSpec& spec, const models::StagedModel& model, const format::Format& fmt,
+             const torch::Tensor& images, const torch::Tensor& labels, torch::Device device)
+      : spec_(spec), model_(model.clone_model()) {
+    model_->eval();
+    targets_ =
+        std::make_shared<const inject::WeightTargets>(*model_, spec.targets, fmt, spec.param_kind);
+    // Quantized on the host (the codes stay there: sampling is host-side), then the model and
+    // the evaluation set move to the device; trial models are clones, on the device.
+    if (!device.is_cpu()) model_->to(device);
+    cache_ = std::make_shared<const CleanCache>(*model_, images.to(device), labels.to(device),
+                                                spec.batch, spec.cache_mb, spec.measure_floor,
+                                                device.is_cpu() ? spec.threads : 1);
+  }
+  uint64_t values() const override { return targets_->num_values(); }
+  int64_t baseline_errors() const override { return cache_->baseline_errors(); }
+  int64_t samples() const override { return cache_->samples(); }
+  bool timed_clean_pass() const override { return true; }
+  double clean_forward_seconds() const override { return cache_->forward_seconds(); }
+  double floor_seconds(int first_stage) const override {
+    return cache_->suffix_seconds().at(size_t(first_stage));
+  }
+  double timing_seconds() const override {
+    double s = 0;
+    for (double t : cache_->suffix_seconds()) s += t;
+    return s;
+  }
+  std::unique_ptr<SiteTrials> make_trials() const override;
+
+ private:
+  class Trials;
+  const CampaignSpec& spec_;
+  std::shared_ptr<models::StagedModel> model_;  // quantized, on the device
+  std::shared_ptr<const inject::WeightTargets> targets_;
+  std::shared_ptr<const CleanCache> cache_;
+};
+
+class WeightSite::Trials : public SiteTrials {
+ public:
+  explicit Trials(const WeightSite& site)
+      : spec_(site.spec_),
+        targets_(site.targets_),
+        ev_(site.cache_, site.model_->clone_model(), site.targets_, site.spec_.engine,
+            site.spec_.batch) {}
+  void run(const TrialJob& job, TrialRow& r) override {
+    fault::Rng rng(r.stream);
+    const inject::WeightTargets& t = *targets_;
+    fault::FaultPlan plan;
+    if (spec_.sampler == Sampler::kDense) {  // the original Ares's draw, as a yardstick
+      auto flips = fault::sample_flips_dense(rng, t.num_values(), job.mask, job.ber);
+      plan = fault::plan_of_flips(flips, t.codes());
+    } else if (spec_.paired) {
+      plan.changes = fault::sample_paired_faults(rng, t.codes(), t.num_values(), t.format(),
+                                                 job.sample_mask, job.mask, job.ber,
+                                                 spec_.semantics, spec_.fault_model, &plan.hits);
+    } else {
+      plan.changes = fault::sample_faults(rng, t.codes(), t.num_values(), t.format(), job.mask,
+                                          job.ber, spec_.semantics, spec_.fault_model, &plan.hits);
+    }
+    r.faults = plan.hits;
+    r.errors = ev_.errors(plan);
+    r.evaluated = !plan.empty();
+    r.first_stage = r.evaluated ? int(ev_.last_first_stage()) : -1;
+  }
+
+ private:
+  const CampaignSpec& spec_;
+  std::shared_ptr<const inject::WeightTargets> targets_;
+  TrialEvaluator ev_;
+};
+
+std::unique_ptr<SiteTrials> WeightSite::make_trials() const {
+  return std::make_unique<Trials>(*this);
+}
+
+// The per-sample sites: a stage's output (act:STAGE) or a GRU's hidden state after every step
+// (hidden:STAGE), stored in the format for every sample; weights stay float. A trial draws
+// one plan per sample and re-runs the samples it changes.
+class SampleSite : public Site {
+ public:
+  SampleSite(const CampaignSpec& spec, int stage, bool hidden, const models::StagedModel& model,
+             const format::Format& fmt, const torch::Tensor& images, const torch::Tensor& labels,
+             torch::Device device)
+      : spec_(spec), stage_(stage), model_(model.clone_model()) {
+    model_->eval();
+    // The model and the evaluation set on the device; the codes on the host (sampling is
+    // host-side), the stored activations or states on the device.
+    if (!device.is_cpu()) model_->to(device);
+    if (hidden) {
+      codes_ = hidden_ = std::make_shared<const HiddenStateCache>(
+          *model_, size_t(stage), fmt, images.to(device), labels, spec.batch);
+    } else {
+      codes_ = act_ = std::make_shared<const ActivationCache>(
+          *model_, size_t(stage), fmt, images.to(device), labels, spec.batch);
+    }
+  }
+  uint64_t values() const override {
+    return uint64_t(codes_->samples() * codes_->values_per_sample());
+  }
+  int64_t baseline_errors() const override { return codes_->baseline_errors(); }
+  int64_t samples() const override { return codes_->samples(); }
+  std::unique_ptr<SiteTrials> make_trials() const override;
+
+ private:
+  class Trials;
+  const CampaignSpec& spec_;
+  int stage_;
+  std::shared_ptr<models::StagedModel> model_;  // float weights, on the device
+  std::shared_ptr<const SampleCodes> codes_;    // one of:
+  std::shared_ptr<const ActivationCache> act_;
+  std::shared_ptr<const HiddenStateCache> hidden_;
+};
+
+class SampleSite::Trials : public SiteTrials {
+ public:
+  explicit Trials(const SampleSite& site) : spec_(site.spec_), stage_(site.stage_) {
+    if (site.hidden_) {
+      ev_ = std::make_unique<HiddenStateEvaluator>(site.hidden_, site.model_->clone_model(),
+                                                   spec_.batch);
+    } else {
+      ev_ =
+          std::make_unique<ActivationEvaluator>(site.act_, site.model_->clone_model(), spec_.batch);
+    }
+  }
+  void run(const TrialJob& job, TrialRow& r) override {
+    r.evaluated = ev_->run(r.stream, job.mask, job.ber, spec_.semantics, spec_.fault_model,
+                           &r.faults, &r.errors);
+    r.first_stage = r.evaluated ? stage_ : -1;
+  }
+
+ private:
+  const CampaignSpec& spec_;
+  int stage_;
+  std::unique_ptr<SampleEvaluator> ev_;
+};
+
+std::unique_ptr<SiteTrials> SampleSite::make_trials() const {
+  return std::make_unique<Trials>(*this);
+}
+
+}  // namespace
+
+int resolve_site_stage(const SiteRef& site, const models::StagedModel& model) {
+  if (site.is_weights()) return -1;
+  const bool hidden = site.kind == SiteRef::Kind::kHidden;
+  const int stage = int(model.find_stage(site.stage));
+  // An activation site needs a stage after it; a GRU's hidden state may feed the output.
+  ARES_CHECK(stage >= 0 && (hidden || stage + 1 < int(model.num_stages())), "site '", site.text(),
+             "': model ", model.name(), " has no stage '", site.stage,
+             hidden ? "'" : "' before its last", " (stages: ", model.stage_list(), ")");
+  if (hidden) {
+    try {
+      // Only looks the hook up (gru_step_hook takes the model it may be used to change).
+      models::gru_step_hook(const_cast<models::StagedModel&>(model),
+                            model.stage_name(size_t(stage)));
+    } catch (const InputError& e) {
+      throw InputError("site '" + site.text() + "': " + e.what());
+    }
+  }
+  return stage;
+}
+
+std::unique_ptr<Site> make_site(const CampaignSpec& spec, int stage,
+                                const models::StagedModel& model, const format::Format& fmt,
+                                const torch::Tensor& images, const torch::Tensor& labels,
+                                torch::Device device) {
+  switch (spec.site.kind) {
+    case SiteRef::Kind::kWeights:
+      return std::make_unique<WeightSite>(spec, model, fmt, images, labels, device);
+    case SiteRef::Kind::kActivation:
+    case SiteRef::Kind::kHidden:
+      ARES_CHECK(stage >= 0, "site '", spec.site.text(), "': no stage resolved");
+      return std::make_unique<SampleSite>(spec, stage, spec.site.kind == SiteRef::Kind::kHidden,
+                                          model, fmt, images, labels, device);
+  }
+  throw InputError("site '" + spec.site.text() + "': unknown kind");
+}
+
+}  // namespace ares::campaign

@@ -1,0 +1,114 @@
+// The Site interface (campaign/site.h) on its own: a trial run by hand through make_site and
+// make_trials gives the campaign's row for the same stream, for the weight and activation
+// sites; resolve_site_stage names what is wrong with a site.
+
+#include "ares/campaign/site.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ares/campaign/in_memory.h"
+#include "ares/common/error.h"
+#include "ares/format/format.h"
+#include "ares/models/evaluate.h"
+#include "ares/models/registry.h"
+
+namespace ares::campaign {
+namespace {
+
+class SiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(11);
+    model_ = models::create("mnist_fc");
+    model_->eval();
+    images_ = torch::rand({80, 1, 28, 28});
+    // Labels: the model's own predictions, one in eight moved, so the baseline is not zero.
+    torch::NoGradGuard guard;
+    labels_ = model_->forward(images_).argmax(1);
+    for (int64_t i = 0; i < labels_.size(0); i += 8)
+      labels_[i] = (labels_[i].item<int64_t>() + 1) % 10;
+  }
+  CampaignSpec spec(const std::string& site) const {
+    CampaignSpec s;
+    s.checkpoints = {"in-memory"};
+    s.configs = {{"q2.6-2c", "none"}, {"q2.6-sm", "sign"}};
+    s.bers = {1e-4, 3e-3, 3e-2};
+    s.trials = 3;
+    s.site = SiteRef::parse(site);
+    s.batch = 32;
+    s.progress = false;
+    return s;
+  }
+  std::shared_ptr<models::StagedModel> model_;
+  torch::Tensor images_, labels_;
+};
+
+TEST_F(SiteTest, TrialsByHandEqualTheCampaignsRows) {
+  for (const char* site_text : {"weights", "act:fc1"}) {
+    SCOPED_TRACE(site_text);
+    const CampaignSpec s = spec(site_text);
+    const CampaignResult result = run_campaign(s, {{model_}, images_, labels_});
+    const int stage = resolve_site_stage(s.site, *model_);
+    EXPECT_EQ(stage, s.site.is_weights() ? -1 : 0);
+    size_t checked = 0, evaluated = 0;
+    for (size_t ci = 0; ci < s.configs.size(); ++ci) {
+      const auto fmt = format::Format::parse(s.configs[ci].format);
+      const auto site = make_site(s, stage, *model_, fmt, images_, labels_, torch::kCPU);
+      const ConfigSummary& sum = result.summaries[ci];
+      EXPECT_EQ(double(site->baseline_errors()) / double(site->samples()), sum.baseline_error);
+      EXPECT_EQ(site->values(), sum.values);
+      auto trials = site->make_trials();
+      const uint32_t mask = s.faultable_mask(s.configs[ci]);
+      for (const TrialRow& want : result.rows) {
+        if (want.config != int(ci)) continue;
+        TrialRow got;
+        got.stream = want.stream;
+        trials->run({0, s.bers[size_t(want.ber_index)], mask, s.selected_bits(fmt)}, got);
+        EXPECT_EQ(got.faults, want.faults);
+        EXPECT_EQ(got.errors, want.errors);
+        EXPECT_EQ(got.evaluated, want.evaluated);
+        EXPECT_EQ(got.first_stage, want.first_stage);
+        ++checked;
+        evaluated += got.evaluated ? 1 : 0;
+      }
+    }
+    EXPECT_EQ(checked, result.rows.size());
+    EXPECT_GT(evaluated, checked / 2) << "too few trials changed anything to compare";
+  }
+}
+
+// The model given to make_site stays as it was: the site quantizes its own copy.
+TEST_F(SiteTest, MakeSiteLeavesTheModelAlone) {
+  const CampaignSpec s = spec("weights");
+  const std::string before = parameter_hash(*model_);
+  const auto site =
+      make_site(s, -1, *model_, format::Format::parse("q2.6-2c"), images_, labels_, torch::kCPU);
+  EXPECT_EQ(parameter_hash(*model_), before);
+  EXPECT_EQ(site->values(), uint64_t(266610));
+}
+
+TEST_F(SiteTest, ResolveNamesWhatIsWrong) {
+  EXPECT_EQ(resolve_site_stage(SiteRef::parse("act:1"), *model_), 1);
+  EXPECT_EQ(resolve_site_stage(SiteRef::parse("act:fc2"), *model_), 1);
+  auto message = [&](const char* site) {
+    try {
+      resolve_site_stage(SiteRef::parse(site), *model_);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("act:fc3").find("no stage 'fc3' before its last"), std::string::npos)
+      << message("act:fc3");
+  EXPECT_NE(message("act:conv9").find("stages: fc1, fc2, fc3"), std::string::npos)
+      << message("act:conv9");
+  EXPECT_NE(message("hidden:fc1").find("is not a GRU"), std::string::npos) << message("hidden:fc1");
+}
+
+}  // namespace
+}  // namespace ares::campaign
