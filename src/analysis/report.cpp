@@ -12,6 +12,7 @@
 #include "ares/analysis/csv.h"
 #include "ares/common/error.h"
 #include "ares/common/version.h"
+#include "detail/document.h"
 #include "detail/report_internal.h"
 
 namespace ares::analysis {
@@ -116,79 +117,12 @@ using detail::kBaselineKinds;
 using detail::level_label;
 using detail::sci;
 using detail::strf;
+using detail::Table;
 
 std::string g17(double v) { return strf("%.17g", v); }
 
-// A table for people: rendered as Markdown and as HTML.
-struct Table {
-  std::string title;
-  std::string note;
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
-
-std::string md_cell(const std::string& s) {
-  std::string out;
-  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
-
-std::string to_markdown(const Table& t) {
-  std::ostringstream os;
-  os << "### " << t.title << "\n\n";
-  if (!t.note.empty()) os << t.note << "\n\n";
-  os << "|";
-  for (const auto& h : t.header) os << " " << md_cell(h) << " |";
-  os << "\n|";
-  for (size_t i = 0; i < t.header.size(); ++i) os << (i == 0 ? " --- |" : " ---: |");
-  os << "\n";
-  for (const auto& r : t.rows) {
-    os << "|";
-    for (const auto& c : r) os << " " << md_cell(c) << " |";
-    os << "\n";
-  }
-  return os.str() + "\n";
-}
-
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string to_html(const Table& t) {
-  std::ostringstream os;
-  os << "<h3>" << esc(t.title) << "</h3>\n";
-  if (!t.note.empty()) os << "<p class=\"note\">" << esc(t.note) << "</p>\n";
-  os << "<div class=\"scroll\"><table>\n<thead><tr>";
-  for (const auto& h : t.header) os << "<th>" << esc(h) << "</th>";
-  os << "</tr></thead>\n<tbody>\n";
-  for (const auto& r : t.rows) {
-    os << "<tr>";
-    for (size_t i = 0; i < r.size(); ++i)
-      os << (i ? "<td>" : "<td class=\"l\">") << esc(r[i]) << "</td>";
-    os << "</tr>\n";
-  }
-  os << "</tbody></table></div>\n";
-  return os.str();
-}
+// Where the figures lie, relative to the report's directory (and so to its pages).
+const char* kFigureDir = "figures";
 
 std::string threshold_cell(const Threshold& t) { return t.to_string(); }
 
@@ -808,6 +742,94 @@ window.addEventListener('load', function () {
 </script>
 )";
 
+// The tables for people, by where the report puts them.
+struct PeopleTables {
+  std::vector<Table> glance;  ///< relative thresholds, spread and encoding effect
+  std::vector<Table> main;    ///< absolute thresholds, per target, per bit
+  std::vector<Table> detail;  ///< per instance: long, so the page folds them away
+};
+
+PeopleTables people_tables(const Analysis& a, const ReportOptions& opts) {
+  PeopleTables out;
+  auto subs = detail::subjects(a);
+  for (const auto& [subject, groups] : subs) {
+    std::string shown = subs.size() > 1 ? subject : "";
+    out.glance.push_back(threshold_table(a, groups, BaselineKind::kRelative, shown));
+    out.glance.push_back(spread_table(a, groups, shown));
+    out.glance.push_back(ratio_table(a, groups, shown));
+    out.main.push_back(threshold_table(a, groups, BaselineKind::kAbsolute, shown));
+    for (BaselineKind kind : kBaselineKinds)
+      out.detail.push_back(per_instance_table(a, groups, kind, shown));
+    out.detail.push_back(instances_table(a, groups, opts, shown));
+  }
+  if (a.per_target) out.main.push_back(targets_table(a));
+  if (a.per_bit) out.main.push_back(bits_table(a));
+  return out;
+}
+
+std::string page_title(const Analysis& a, const ReportOptions& opts) {
+  if (!opts.title_.empty()) return opts.title_;
+  std::string title = "Ares report:";
+  auto subs = detail::subjects(a);
+  for (const auto& s : subs) title += " " + s.first + (&s == &subs.back() ? "" : ";");
+  return title;
+}
+
+// Figures 1-4 (ids "fig...") show the encoding effect and the spread at a glance.
+bool headline(const detail::Figure& f) { return f.id.compare(0, 3, "fig") == 0; }
+
+detail::FigureBlock figure_block(const detail::Figure& f) {
+  return {f.id, std::string(kFigureDir) + "/" + f.id, f.title, f.caption, f.width, f.drawn};
+}
+
+// The one document both report.md and index.html are rendered from. Markdown reads top to
+// bottom: findings, every figure, every table. The page puts Figures 1-4 and the summary
+// tables first, then the other figures and the remaining tables, the long ones folded.
+// make_figures lists Figures 1-4 first, so the Markdown keeps its order of the figures.
+detail::Document report_document(const Analysis& a, const std::vector<CampaignData>& campaigns,
+                                 const ReportOptions& opts,
+                                 const std::vector<detail::Figure>& figures,
+                                 const std::string& plot_problem) {
+  using detail::Audience;
+  using detail::Heading;
+  using detail::Paragraph;
+  const PeopleTables tables = people_tables(a, opts);
+  detail::Document doc;
+  doc.title = page_title(a, opts);
+  doc.html_style = kStyle;
+  doc.add(Paragraph{lead_line(a, campaigns), "lead"});
+  doc.add(Heading{2, "Findings"});
+  doc.add(detail::BulletList{findings(a), "findings"});
+
+  doc.add(Heading{2, "Figures"}, Audience::kMarkdown);
+  doc.add(Heading{2, "Figures 1-4"}, Audience::kHtml);
+  if (!plot_problem.empty()) doc.add(detail::Notice{plot_problem + "."});
+  for (const auto& f : figures) {
+    if (headline(f)) doc.add(figure_block(f));
+  }
+  doc.add(Heading{2, "Summary tables"}, Audience::kHtml);
+  for (const auto& t : tables.glance) doc.add(t, Audience::kHtml);
+  doc.add(Heading{2, "Error curves and further figures"}, Audience::kHtml);
+  for (const auto& f : figures) {
+    if (!headline(f)) doc.add(figure_block(f));
+  }
+
+  doc.add(Heading{2, "Tables"});
+  doc.add(Paragraph{"Machine-readable: `tables/*.csv`.", ""}, Audience::kMarkdown);
+  doc.add(Paragraph{"The same data as CSV: tables/curves.csv (mean, min, max and 95% CI of the "
+                    "error per BER and instance), thresholds.csv, spread.csv, ratios.csv, "
+                    "instances.csv.",
+                    "note"},
+          Audience::kHtml);
+  for (const auto& t : tables.glance) doc.add(t, Audience::kMarkdown);
+  for (const auto& t : tables.main) doc.add(t);
+  for (const auto& t : tables.detail) doc.add(detail::Details{t});
+  doc.add(Heading{2, "Settings"});
+  doc.add(settings_table(a, campaigns, opts));
+  doc.add(detail::RawHtml{kLoadCheck});
+  return doc;
+}
+
 }  // namespace
 
 std::string base64(const std::string& bytes) {
@@ -869,7 +891,7 @@ ReportResult write_report(const Analysis& a, const std::vector<CampaignData>& ca
                           const std::string& dir, const ReportOptions& opts) {
   ReportResult res;
   std::error_code ec;
-  const fs::path root(dir), tables = root / "tables", figdir = root / "figures";
+  const fs::path root(dir), tables = root / "tables", figdir = root / kFigureDir;
   for (const auto& d : {root, tables, figdir}) {
     fs::create_directories(d, ec);
     ARES_CHECK(fs::is_directory(d), d.string(), ": cannot create report directory");
@@ -903,101 +925,13 @@ ReportResult write_report(const Analysis& a, const std::vector<CampaignData>& ca
     res.figures.push_back((figdir / (f.id + ".svg")).string());
   }
 
-  // Tables and findings for people.
-  // At a glance: relative thresholds, spread and encoding effect; then the rest.
-  std::vector<Table> glance_tables, main_tables, detail_tables;
-  auto subs = detail::subjects(a);
-  for (const auto& [subject, groups] : subs) {
-    std::string shown = subs.size() > 1 ? subject : "";
-    glance_tables.push_back(threshold_table(a, groups, BaselineKind::kRelative, shown));
-    glance_tables.push_back(spread_table(a, groups, shown));
-    glance_tables.push_back(ratio_table(a, groups, shown));
-    main_tables.push_back(threshold_table(a, groups, BaselineKind::kAbsolute, shown));
-    for (BaselineKind kind : kBaselineKinds)
-      detail_tables.push_back(per_instance_table(a, groups, kind, shown));
-    detail_tables.push_back(instances_table(a, groups, opts, shown));
-  }
-  if (a.per_target) main_tables.push_back(targets_table(a));
-  if (a.per_bit) main_tables.push_back(bits_table(a));
-  Table settings = settings_table(a, campaigns, opts);
-  std::vector<std::string> facts = findings(a);
-  std::string title = opts.title_;
-  if (title.empty()) {
-    title = "Ares report:";
-    for (const auto& s : subs) title += " " + s.first + (&s == &subs.back() ? "" : ";");
-  }
-  std::string lead = lead_line(a, campaigns);
-
-  // Markdown.
-  std::ostringstream md;
-  md << "# " << title << "\n\n" << lead << "\n\n## Findings\n\n";
-  for (const auto& f : facts) md << "- " << f << "\n";
-  md << "\n## Figures\n\n";
-  if (!res.plot_problem.empty()) md << "Note: " << res.plot_problem << ".\n\n";
-  for (const auto& f : figures) {
-    md << "**" << f.title << ".** " << f.caption << "\n\n";
-    if (f.drawn) {
-      md << "![" << f.title << "](figures/" << f.id << ".png) ([SVG](figures/" << f.id
-         << ".svg))\n\n";
-    } else {
-      md << "(figure unavailable)\n\n";
-    }
-  }
-  md << "## Tables\n\nMachine-readable: `tables/*.csv`.\n\n";
-  for (const auto& t : glance_tables) md << to_markdown(t);
-  for (const auto& t : main_tables) md << to_markdown(t);
-  for (const auto& t : detail_tables) md << to_markdown(t);
-  md << "## Settings\n\n" << to_markdown(settings);
+  detail::Document doc = report_document(a, campaigns, opts, figures, res.plot_problem);
   res.markdown = (root / "report.md").string();
-  write_file_atomic(res.markdown, md.str());
-
-  // HTML: one file, every figure embedded as a data URI.
-  std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>"
-    << esc(title) << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n";
-  h << "<h1>" << esc(title) << "</h1>\n<p class=\"lead\">" << esc(lead) << "</p>\n";
-  h << "<h2>Findings</h2>\n<ul class=\"findings\">\n";
-  for (const auto& f : facts) h << "<li>" << esc(f) << "</li>\n";
-  h << "</ul>\n";
-  auto figure_html = [&](const detail::Figure& f) {
-    h << "<figure id=\"" << esc(f.id) << "\">\n";
-    if (f.drawn) {
-      std::string svg = read_file(figdir / (f.id + ".svg"));
-      h << "<img class=\"figure\" alt=\"" << esc(f.title) << "\" width=\"" << f.width
-        << "\" src=\"data:image/svg+xml;base64," << base64(svg) << "\">\n";
-    } else {
-      h << "<div class=\"missing\">" << esc(f.title) << ": figure unavailable.</div>\n";
-    }
-    h << "<figcaption><b>" << esc(f.title) << ".</b> " << esc(f.caption) << "</figcaption>\n"
-      << "</figure>\n";
-  };
-  // Figures 1-4 first (the encoding effect and the spread at a glance), then the summary
-  // tables, then the per-configuration curves and any per-target or per-bit figures.
-  auto headline = [](const detail::Figure& f) { return f.id.compare(0, 3, "fig") == 0; };
-  h << "<h2>Figures 1-4</h2>\n";
-  if (!res.plot_problem.empty()) {
-    h << "<p class=\"missing\">" << esc(res.plot_problem) << ".</p>\n";
-  }
-  for (const auto& f : figures) {
-    if (headline(f)) figure_html(f);
-  }
-  h << "<h2>Summary tables</h2>\n";
-  for (const auto& t : glance_tables) h << to_html(t);
-  h << "<h2>Error curves and further figures</h2>\n";
-  for (const auto& f : figures) {
-    if (!headline(f)) figure_html(f);
-  }
-  h << "<h2>Tables</h2>\n<p class=\"note\">The same data as CSV: tables/curves.csv (mean, min, "
-       "max and 95% CI of the error per BER and instance), thresholds.csv, spread.csv, "
-       "ratios.csv, instances.csv.</p>\n";
-  for (const auto& t : main_tables) h << to_html(t);
-  for (const auto& t : detail_tables) {
-    h << "<details><summary>" << esc(t.title) << "</summary>\n" << to_html(t) << "</details>\n";
-  }
-  h << "<h2>Settings</h2>\n" << to_html(settings);
-  h << kLoadCheck << "</body>\n</html>\n";
+  write_file_atomic(res.markdown, detail::render_markdown(doc));
   res.html = (root / "index.html").string();
-  write_file_atomic(res.html, h.str());
+  write_file_atomic(res.html, detail::render_html(doc, [&root](const std::string& path) {
+                      return read_file(root / path);
+                    }));
   return res;
 }
 

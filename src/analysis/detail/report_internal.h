@@ -1,5 +1,5 @@
 #pragma once
-// Pieces shared by report.cpp (tables, Markdown, HTML) and report_plots.cpp (gnuplot).
+// Pieces shared by report.cpp (tables, findings, the document) and report_plots.cpp (gnuplot).
 
 #include <cstddef>
 #include <string>
