@@ -12,6 +12,7 @@
 #include "ares/analysis/csv.h"
 #include "ares/common/error.h"
 #include "ares/common/version.h"
+#include "detail/document.h"
 #include "detail/report_internal.h"
 
 namespace ares::analysis {
@@ -111,82 +112,17 @@ std::string level_label(double pct) { return strf("+%g%%", pct); }
 namespace {
 
 namespace fs = std::filesystem;
+using detail::by_kind;
+using detail::kBaselineKinds;
 using detail::level_label;
 using detail::sci;
 using detail::strf;
+using detail::Table;
 
 std::string g17(double v) { return strf("%.17g", v); }
 
-// A table for people: rendered as Markdown and as HTML.
-struct Table {
-  std::string title;
-  std::string note;
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
-
-std::string md_cell(const std::string& s) {
-  std::string out;
-  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
-
-std::string to_markdown(const Table& t) {
-  std::ostringstream os;
-  os << "### " << t.title << "\n\n";
-  if (!t.note.empty()) os << t.note << "\n\n";
-  os << "|";
-  for (const auto& h : t.header) os << " " << md_cell(h) << " |";
-  os << "\n|";
-  for (size_t i = 0; i < t.header.size(); ++i) os << (i == 0 ? " --- |" : " ---: |");
-  os << "\n";
-  for (const auto& r : t.rows) {
-    os << "|";
-    for (const auto& c : r) os << " " << md_cell(c) << " |";
-    os << "\n";
-  }
-  return os.str() + "\n";
-}
-
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string to_html(const Table& t) {
-  std::ostringstream os;
-  os << "<h3>" << esc(t.title) << "</h3>\n";
-  if (!t.note.empty()) os << "<p class=\"note\">" << esc(t.note) << "</p>\n";
-  os << "<div class=\"scroll\"><table>\n<thead><tr>";
-  for (const auto& h : t.header) os << "<th>" << esc(h) << "</th>";
-  os << "</tr></thead>\n<tbody>\n";
-  for (const auto& r : t.rows) {
-    os << "<tr>";
-    for (size_t i = 0; i < r.size(); ++i)
-      os << (i ? "<td>" : "<td class=\"l\">") << esc(r[i]) << "</td>";
-    os << "</tr>\n";
-  }
-  os << "</tbody></table></div>\n";
-  return os.str();
-}
+// Where the figures lie, relative to the report's directory (and so to its pages).
+const char* kFigureDir = "figures";
 
 std::string threshold_cell(const Threshold& t) { return t.to_string(); }
 
@@ -240,14 +176,14 @@ std::string thresholds_csv(const Analysis& a) {
   for (const auto& g : a.groups) {
     for (size_t ci : g.curves) {
       const Curve& c = a.curves[ci];
-      for (int k = 0; k < 2; ++k) {
-        double base = k == 0 ? c.baseline_error : g.worst_baseline;
+      for (BaselineKind kind : kBaselineKinds) {
+        double base = kind == BaselineKind::kRelative ? c.baseline_error : g.worst_baseline;
         for (size_t l = 0; l < a.levels.size(); ++l) {
-          const Threshold& t = c.thresholds[k][l];
+          const Threshold& t = by_kind(c.thresholds, kind)[l];
           os << c.campaign << ',' << key_columns_csv(g.key) << ',' << c.instance << ','
-             << csv_field(c.checkpoint) << ',' << to_string(BaselineKind(k)) << ',' << g17(base)
-             << ',' << g17(a.levels[l]) << ',' << g17(t.ber) << ',' << to_string(t.status);
-          const ThresholdInterval& iv = c.intervals[k][l];
+             << csv_field(c.checkpoint) << ',' << to_string(kind) << ',' << g17(base) << ','
+             << g17(a.levels[l]) << ',' << g17(t.ber) << ',' << to_string(t.status);
+          const ThresholdInterval& iv = by_kind(c.intervals, kind)[l];
           os << ',' << g17(iv.lo.ber) << ',' << to_string(iv.lo.status) << ',' << g17(iv.hi.ber)
              << ',' << to_string(iv.hi.status) << '\n';
         }
@@ -264,11 +200,11 @@ std::string spread_csv(const Analysis& a) {
         "above_grid,observed_log_var,sampling_log_var,between_log_var,corrected_geo_std,"
         "corrected_geo_std_lo,corrected_geo_std_hi,cochran_q,p_value,instances_differ\n";
   for (const auto& g : a.groups) {
-    for (int k = 0; k < 2; ++k) {
+    for (BaselineKind kind : kBaselineKinds) {
       for (size_t l = 0; l < a.levels.size(); ++l) {
-        const Spread& s = g.spread[k][l];
-        os << key_columns_csv(g.key) << ',' << to_string(BaselineKind(k)) << ',' << g17(a.levels[l])
-           << ',' << s.stats.n << ',' << g17(s.stats.geo_mean) << ',' << g17(s.stats.geo_std) << ','
+        const Spread& s = by_kind(g.spread, kind)[l];
+        os << key_columns_csv(g.key) << ',' << to_string(kind) << ',' << g17(a.levels[l]) << ','
+           << s.stats.n << ',' << g17(s.stats.geo_mean) << ',' << g17(s.stats.geo_std) << ','
            << g17(s.stats.min) << ',' << g17(s.stats.max) << ',' << g17(s.stats.max_min_ratio)
            << ',' << s.below_grid << ',' << s.above_grid << ',' << g17(s.split.observed) << ','
            << g17(s.split.within) << ',' << g17(s.split.between) << ','
@@ -281,6 +217,13 @@ std::string spread_csv(const Analysis& a) {
   return os.str();
 }
 
+// The geometric std of `g`'s thresholds over that of its reference `r` at one level: below 1,
+// the encoding spreads less.
+double gsd_ratio(const Group& g, const Group& r, BaselineKind kind, size_t level) {
+  return by_kind(g.spread, kind)[level].stats.geo_std /
+         by_kind(r.spread, kind)[level].stats.geo_std;
+}
+
 std::string ratios_csv(const Analysis& a) {
   std::ostringstream os;
   os << kKeyHeader
@@ -289,14 +232,13 @@ std::string ratios_csv(const Analysis& a) {
   for (const auto& g : a.groups) {
     if (g.reference < 0) continue;
     const Group& r = a.groups[size_t(g.reference)];
-    for (int k = 0; k < 2; ++k) {
+    for (BaselineKind kind : kBaselineKinds) {
       for (size_t l = 0; l < a.levels.size(); ++l) {
-        const Ratio& q = g.ratio[k][l];
+        const Ratio& q = by_kind(g.ratio, kind)[l];
         os << key_columns_csv(g.key) << ',' << csv_field(r.key.format) << ','
-           << csv_field(r.key.protection) << ',' << to_string(BaselineKind(k)) << ','
-           << g17(a.levels[l]) << ',' << q.pairs << ',' << g17(q.geo_mean) << ',' << g17(q.min)
-           << ',' << g17(q.max) << ','
-           << g17(g.spread[k][l].stats.geo_std / r.spread[k][l].stats.geo_std) << '\n';
+           << csv_field(r.key.protection) << ',' << to_string(kind) << ',' << g17(a.levels[l])
+           << ',' << q.pairs << ',' << g17(q.geo_mean) << ',' << g17(q.min) << ',' << g17(q.max)
+           << ',' << g17(gsd_ratio(g, r, kind, l)) << '\n';
       }
     }
   }
@@ -324,7 +266,7 @@ std::string bits_csv(const Analysis& a) {
   for (const auto& g : a.groups) {
     if (g.single_bit < 0) continue;
     for (size_t l = 0; l < a.levels.size(); ++l) {
-      const GeoStats& s = g.spread[0][l].stats;
+      const GeoStats& s = by_kind(g.spread, BaselineKind::kRelative)[l].stats;
       os << key_columns_csv(g.key) << ',' << g.single_bit << ',' << g.bit_role << ','
          << g17(a.levels[l]) << ',' << s.n << ',' << g17(s.geo_mean) << ',' << g17(s.geo_std) << ','
          << g17(s.min) << ',' << g17(s.max) << '\n';
@@ -347,26 +289,27 @@ double mean_baseline(const Analysis& a, const Group& g) {
   return g.curves.empty() ? 0 : s / double(g.curves.size());
 }
 
-Table threshold_table(const Analysis& a, const std::vector<size_t>& groups, int kind,
+Table threshold_table(const Analysis& a, const std::vector<size_t>& groups, BaselineKind kind,
                       const std::string& subject) {
+  const bool relative = kind == BaselineKind::kRelative;
   Table t;
-  t.title = std::string("Tolerable BER, ") + (kind == 0 ? "relative" : "absolute") + " baseline" +
+  t.title = std::string("Tolerable BER, ") + to_string(kind) + " baseline" +
             (subject.empty() ? "" : ": " + subject);
-  t.note = kind == 0 ? "Geometric mean over instances [min, max] of the highest BER whose mean "
-                       "error stays within +X% of the instance's own clean error."
-                     : "The same against the worst clean error of all instances of the "
-                       "configuration.";
+  t.note = relative ? "Geometric mean over instances [min, max] of the highest BER whose mean "
+                      "error stays within +X% of the instance's own clean error."
+                    : "The same against the worst clean error of all instances of the "
+                      "configuration.";
   t.note +=
       " * marks statistics that include thresholds outside the BER grid (entered at the "
       "grid's edge).";
-  t.header = {"configuration", "instances", kind == 0 ? "clean error (mean)" : "worst clean error"};
+  t.header = {"configuration", "instances", relative ? "clean error (mean)" : "worst clean error"};
   for (auto& h : level_headers(a)) t.header.push_back(h);
   for (size_t gi : groups) {
     const Group& g = a.groups[gi];
     std::vector<std::string> row = {
         g.key.config_label(), std::to_string(g.curves.size()),
-        strf("%.4f", kind == 0 ? mean_baseline(a, g) : g.worst_baseline)};
-    for (size_t l = 0; l < a.levels.size(); ++l) row.push_back(gm_cell(g.spread[kind][l]));
+        strf("%.4f", relative ? mean_baseline(a, g) : g.worst_baseline)};
+    for (size_t l = 0; l < a.levels.size(); ++l) row.push_back(gm_cell(by_kind(g.spread, kind)[l]));
     t.rows.push_back(row);
   }
   return t;
@@ -381,12 +324,12 @@ Table spread_table(const Analysis& a, const std::vector<size_t>& groups,
       "more predictable encoding.";
   t.header = {"configuration", "baseline"};
   for (auto& h : level_headers(a)) t.header.push_back(h);
-  for (int kind = 0; kind < 2; ++kind) {
+  for (BaselineKind kind : kBaselineKinds) {
     for (size_t gi : groups) {
       const Group& g = a.groups[gi];
-      std::vector<std::string> row = {g.key.config_label(), to_string(BaselineKind(kind))};
+      std::vector<std::string> row = {g.key.config_label(), to_string(kind)};
       for (size_t l = 0; l < a.levels.size(); ++l) {
-        const Spread& s = g.spread[kind][l];
+        const Spread& s = by_kind(g.spread, kind)[l];
         std::string cell = strf("%.2f / %.1fx", s.stats.geo_std, s.stats.max_min_ratio);
         if (s.below_grid || s.above_grid) {
           cell += strf(" (%d below, %d above grid)", s.below_grid, s.above_grid);
@@ -409,21 +352,20 @@ Table ratio_table(const Analysis& a, const std::vector<size_t>& groups,
       "ratio of the geometric standard deviations (below 1: a smaller spread).";
   t.header = {"configuration", "reference", "baseline"};
   for (auto& h : level_headers(a)) t.header.push_back(h);
-  for (int kind = 0; kind < 2; ++kind) {
+  for (BaselineKind kind : kBaselineKinds) {
     for (size_t gi : groups) {
       const Group& g = a.groups[gi];
       if (g.reference < 0) continue;
       const Group& r = a.groups[size_t(g.reference)];
-      std::vector<std::string> row = {g.key.config_label(), r.key.config_label(),
-                                      to_string(BaselineKind(kind))};
+      std::vector<std::string> row = {g.key.config_label(), r.key.config_label(), to_string(kind)};
       for (size_t l = 0; l < a.levels.size(); ++l) {
-        const Ratio& q = g.ratio[kind][l];
+        const Ratio& q = by_kind(g.ratio, kind)[l];
         if (q.pairs == 0) {
           row.push_back("-");
           continue;
         }
         row.push_back(strf("x%.2f [%.2f, %.2f]; gsd x%.2f", q.geo_mean, q.min, q.max,
-                           g.spread[kind][l].stats.geo_std / r.spread[kind][l].stats.geo_std));
+                           gsd_ratio(g, r, kind, l)));
       }
       t.rows.push_back(row);
     }
@@ -431,10 +373,10 @@ Table ratio_table(const Analysis& a, const std::vector<size_t>& groups,
   return t;
 }
 
-Table per_instance_table(const Analysis& a, const std::vector<size_t>& groups, int kind,
+Table per_instance_table(const Analysis& a, const std::vector<size_t>& groups, BaselineKind kind,
                          const std::string& subject) {
   Table t;
-  t.title = std::string("Per-instance thresholds, ") + to_string(BaselineKind(kind)) + " baseline" +
+  t.title = std::string("Per-instance thresholds, ") + to_string(kind) + " baseline" +
             (subject.empty() ? "" : ": " + subject);
   t.note =
       "Each threshold with its 95% interval [lo, hi] (bootstrap over the trials, "
@@ -473,9 +415,9 @@ Table per_instance_table(const Analysis& a, const std::vector<size_t>& groups, i
           row.push_back("-");
           continue;
         }
-        const ThresholdInterval& iv = c->intervals[kind][l];
-        row.push_back(threshold_cell(c->thresholds[kind][l]) + " [" + threshold_cell(iv.lo) + ", " +
-                      threshold_cell(iv.hi) + "]");
+        const ThresholdInterval& iv = by_kind(c->intervals, kind)[l];
+        row.push_back(threshold_cell(by_kind(c->thresholds, kind)[l]) + " [" +
+                      threshold_cell(iv.lo) + ", " + threshold_cell(iv.hi) + "]");
       }
     }
     t.rows.push_back(row);
@@ -545,7 +487,8 @@ Table targets_table(const Analysis& a) {
         g.key.model + (g.key.dataset.empty() ? "" : " on " + g.key.dataset), g.key.targets,
         g.key.config_label(),
         g.curves.empty() ? "-" : std::to_string(a.curves[g.curves[0]].values)};
-    for (size_t l = 0; l < a.levels.size(); ++l) row.push_back(gm_cell(g.spread[0][l]));
+    for (size_t l = 0; l < a.levels.size(); ++l)
+      row.push_back(gm_cell(by_kind(g.spread, BaselineKind::kRelative)[l]));
     t.rows.push_back(row);
   }
   return t;
@@ -569,7 +512,8 @@ Table bits_table(const Analysis& a) {
   for (const Group* g : gs) {
     std::vector<std::string> row = {g->key.subject(), g->key.format, std::to_string(g->single_bit),
                                     g->bit_role};
-    for (size_t l = 0; l < a.levels.size(); ++l) row.push_back(gm_cell(g->spread[0][l]));
+    for (size_t l = 0; l < a.levels.size(); ++l)
+      row.push_back(gm_cell(by_kind(g->spread, BaselineKind::kRelative)[l]));
     t.rows.push_back(row);
   }
   return t;
@@ -598,8 +542,8 @@ std::vector<std::string> findings(const Analysis& a) {
       const Group& r = a.groups[size_t(g.reference)];
       std::vector<double> rel, abs;
       for (size_t l = 0; l < a.levels.size(); ++l) {
-        rel.push_back(g.ratio[0][l].geo_mean);
-        abs.push_back(g.ratio[1][l].geo_mean);
+        rel.push_back(by_kind(g.ratio, BaselineKind::kRelative)[l].geo_mean);
+        abs.push_back(by_kind(g.ratio, BaselineKind::kAbsolute)[l].geo_mean);
       }
       out.push_back(
           strf("%sEncoding: %s tolerates %s the BER of %s at %s (geometric mean of "
@@ -608,7 +552,7 @@ std::vector<std::string> findings(const Analysis& a) {
                r.key.config_label().c_str(), levels.c_str(), per_level(abs, "x%.2f").c_str()));
     }
     // Spread across instances.
-    for (int kind = 0; kind < 2; ++kind) {
+    for (BaselineKind kind : kBaselineKinds) {
       std::string parts;
       double worst = 0;
       std::string worst_at;
@@ -616,7 +560,7 @@ std::vector<std::string> findings(const Analysis& a) {
         const Group& g = a.groups[gi];
         std::vector<double> gsd;
         for (size_t l = 0; l < a.levels.size(); ++l) {
-          const GeoStats& st = g.spread[kind][l].stats;
+          const GeoStats& st = by_kind(g.spread, kind)[l].stats;
           gsd.push_back(st.geo_std);
           if (st.max_min_ratio > worst) {
             worst = st.max_min_ratio;
@@ -626,11 +570,10 @@ std::vector<std::string> findings(const Analysis& a) {
         parts += (parts.empty() ? "" : "; ") + g.key.config_label() + " " + per_level(gsd, "%.2f");
       }
       size_t n = groups.empty() ? 0 : a.groups[groups[0]].curves.size();
-      out.push_back(
-          strf("%sSpread over %zu instances (%s baseline): geometric std of the "
-               "thresholds at %s: %s. Largest max/min ratio %.1fx (%s).",
-               pre.c_str(), n, to_string(BaselineKind(kind)), levels.c_str(), parts.c_str(), worst,
-               worst_at.c_str()));
+      out.push_back(strf(
+          "%sSpread over %zu instances (%s baseline): geometric std of the "
+          "thresholds at %s: %s. Largest max/min ratio %.1fx (%s).",
+          pre.c_str(), n, to_string(kind), levels.c_str(), parts.c_str(), worst, worst_at.c_str()));
     }
     // Is the spread real? Per configuration (relative baseline): the spread of the fitted
     // crossings against the sampling noise of each (interval.h, SpreadSplit).
@@ -639,7 +582,7 @@ std::vector<std::string> findings(const Analysis& a) {
       if (g.curves.size() < 2) continue;
       std::string real, noise;
       for (size_t l = 0; l < a.levels.size(); ++l) {
-        const SpreadSplit& sp = g.spread[0][l].split;
+        const SpreadSplit& sp = by_kind(g.spread, BaselineKind::kRelative)[l].split;
         if (sp.significant()) {
           real += strf("%s%s (corrected geometric std %.2f [%.2f, %.2f], p = %.2g)",
                        real.empty() ? "" : ", ", level_label(a.levels[l]).c_str(),
@@ -664,23 +607,26 @@ std::vector<std::string> findings(const Analysis& a) {
       if (g.reference < 0) continue;
       const Group& r = a.groups[size_t(g.reference)];
       std::string parts;
-      for (int kind = 0; kind < 2; ++kind) {
+      for (BaselineKind kind : kBaselineKinds) {
         int higher = 0, tighter = 0;
         for (size_t l = 0; l < a.levels.size(); ++l) {
-          higher += g.ratio[kind][l].pairs > 0 && g.ratio[kind][l].geo_mean > 1.0;
-          tighter += g.spread[kind][l].stats.geo_std < r.spread[kind][l].stats.geo_std;
+          const Ratio& q = by_kind(g.ratio, kind)[l];
+          higher += q.pairs > 0 && q.geo_mean > 1.0;
+          tighter +=
+              by_kind(g.spread, kind)[l].stats.geo_std < by_kind(r.spread, kind)[l].stats.geo_std;
         }
         parts += strf("%s%d of %zu levels higher threshold, %d of %zu smaller spread (%s)",
-                      kind ? "; " : "", higher, a.levels.size(), tighter, a.levels.size(),
-                      to_string(BaselineKind(kind)));
+                      parts.empty() ? "" : "; ", higher, a.levels.size(), tighter, a.levels.size(),
+                      to_string(kind));
       }
       out.push_back(strf("%s%s vs %s: %s.", pre.c_str(), g.key.config_label().c_str(),
                          r.key.config_label().c_str(), parts.c_str()));
     }
     int censored = 0;
     for (size_t gi : groups) {
-      for (int k = 0; k < 2; ++k) {
-        for (const auto& sp : a.groups[gi].spread[k]) censored += sp.below_grid + sp.above_grid;
+      for (BaselineKind kind : kBaselineKinds) {
+        for (const auto& sp : by_kind(a.groups[gi].spread, kind))
+          censored += sp.below_grid + sp.above_grid;
       }
     }
     if (censored) {
@@ -796,6 +742,94 @@ window.addEventListener('load', function () {
 </script>
 )";
 
+// The tables for people, by where the report puts them.
+struct PeopleTables {
+  std::vector<Table> glance;  ///< relative thresholds, spread and encoding effect
+  std::vector<Table> main;    ///< absolute thresholds, per target, per bit
+  std::vector<Table> detail;  ///< per instance: long, so the page folds them away
+};
+
+PeopleTables people_tables(const Analysis& a, const ReportOptions& opts) {
+  PeopleTables out;
+  auto subs = detail::subjects(a);
+  for (const auto& [subject, groups] : subs) {
+    std::string shown = subs.size() > 1 ? subject : "";
+    out.glance.push_back(threshold_table(a, groups, BaselineKind::kRelative, shown));
+    out.glance.push_back(spread_table(a, groups, shown));
+    out.glance.push_back(ratio_table(a, groups, shown));
+    out.main.push_back(threshold_table(a, groups, BaselineKind::kAbsolute, shown));
+    for (BaselineKind kind : kBaselineKinds)
+      out.detail.push_back(per_instance_table(a, groups, kind, shown));
+    out.detail.push_back(instances_table(a, groups, opts, shown));
+  }
+  if (a.per_target) out.main.push_back(targets_table(a));
+  if (a.per_bit) out.main.push_back(bits_table(a));
+  return out;
+}
+
+std::string page_title(const Analysis& a, const ReportOptions& opts) {
+  if (!opts.title_.empty()) return opts.title_;
+  std::string title = "Ares report:";
+  auto subs = detail::subjects(a);
+  for (const auto& s : subs) title += " " + s.first + (&s == &subs.back() ? "" : ";");
+  return title;
+}
+
+// Figures 1-4 (ids "fig...") show the encoding effect and the spread at a glance.
+bool headline(const detail::Figure& f) { return f.id.compare(0, 3, "fig") == 0; }
+
+detail::FigureBlock figure_block(const detail::Figure& f) {
+  return {f.id, std::string(kFigureDir) + "/" + f.id, f.title, f.caption, f.width, f.drawn};
+}
+
+// The one document both report.md and index.html are rendered from. Markdown reads top to
+// bottom: findings, every figure, every table. The page puts Figures 1-4 and the summary
+// tables first, then the other figures and the remaining tables, the long ones folded.
+// make_figures lists Figures 1-4 first, so the Markdown keeps its order of the figures.
+detail::Document report_document(const Analysis& a, const std::vector<CampaignData>& campaigns,
+                                 const ReportOptions& opts,
+                                 const std::vector<detail::Figure>& figures,
+                                 const std::string& plot_problem) {
+  using detail::Audience;
+  using detail::Heading;
+  using detail::Paragraph;
+  const PeopleTables tables = people_tables(a, opts);
+  detail::Document doc;
+  doc.title = page_title(a, opts);
+  doc.html_style = kStyle;
+  doc.add(Paragraph{lead_line(a, campaigns), "lead"});
+  doc.add(Heading{2, "Findings"});
+  doc.add(detail::BulletList{findings(a), "findings"});
+
+  doc.add(Heading{2, "Figures"}, Audience::kMarkdown);
+  doc.add(Heading{2, "Figures 1-4"}, Audience::kHtml);
+  if (!plot_problem.empty()) doc.add(detail::Notice{plot_problem + "."});
+  for (const auto& f : figures) {
+    if (headline(f)) doc.add(figure_block(f));
+  }
+  doc.add(Heading{2, "Summary tables"}, Audience::kHtml);
+  for (const auto& t : tables.glance) doc.add(t, Audience::kHtml);
+  doc.add(Heading{2, "Error curves and further figures"}, Audience::kHtml);
+  for (const auto& f : figures) {
+    if (!headline(f)) doc.add(figure_block(f));
+  }
+
+  doc.add(Heading{2, "Tables"});
+  doc.add(Paragraph{"Machine-readable: `tables/*.csv`.", ""}, Audience::kMarkdown);
+  doc.add(Paragraph{"The same data as CSV: tables/curves.csv (mean, min, max and 95% CI of the "
+                    "error per BER and instance), thresholds.csv, spread.csv, ratios.csv, "
+                    "instances.csv.",
+                    "note"},
+          Audience::kHtml);
+  for (const auto& t : tables.glance) doc.add(t, Audience::kMarkdown);
+  for (const auto& t : tables.main) doc.add(t);
+  for (const auto& t : tables.detail) doc.add(detail::Details{t});
+  doc.add(Heading{2, "Settings"});
+  doc.add(settings_table(a, campaigns, opts));
+  doc.add(detail::RawHtml{kLoadCheck});
+  return doc;
+}
+
 }  // namespace
 
 std::string base64(const std::string& bytes) {
@@ -826,11 +860,11 @@ std::string spread_text(const Analysis& a) {
   std::ostringstream os;
   for (const auto& [subject, groups] : detail::subjects(a)) {
     os << subject << "\n";
-    for (int kind = 0; kind < 2; ++kind) {
+    for (BaselineKind kind : kBaselineKinds) {
       os << strf(
           "  %s baseline: geometric-mean threshold BER / geometric std / max-min ratio "
           "[/ ratio to reference]\n",
-          to_string(BaselineKind(kind)));
+          to_string(kind));
       os << strf("  %-18s", "config");
       for (double l : a.levels) os << strf(" %30s", level_label(l).c_str());
       os << "\n";
@@ -838,13 +872,12 @@ std::string spread_text(const Analysis& a) {
         const Group& g = a.groups[gi];
         os << strf("  %-18s", g.key.config_label().c_str());
         for (size_t l = 0; l < a.levels.size(); ++l) {
-          const Spread& s = g.spread[kind][l];
+          const Spread& s = by_kind(g.spread, kind)[l];
           std::string cell =
               strf("%s%s/%.2f/%.1f", s.above_grid == s.stats.n ? ">=" : "",
                    sci(s.stats.geo_mean).c_str(), s.stats.geo_std, s.stats.max_min_ratio);
-          if (g.reference >= 0 && g.ratio[kind][l].pairs) {
-            cell += strf("/x%.2f", g.ratio[kind][l].geo_mean);
-          }
+          const Ratio& q = by_kind(g.ratio, kind)[l];
+          if (g.reference >= 0 && q.pairs) cell += strf("/x%.2f", q.geo_mean);
           os << strf(" %30s", cell.c_str());
         }
         os << "\n";
@@ -858,7 +891,7 @@ ReportResult write_report(const Analysis& a, const std::vector<CampaignData>& ca
                           const std::string& dir, const ReportOptions& opts) {
   ReportResult res;
   std::error_code ec;
-  const fs::path root(dir), tables = root / "tables", figdir = root / "figures";
+  const fs::path root(dir), tables = root / "tables", figdir = root / kFigureDir;
   for (const auto& d : {root, tables, figdir}) {
     fs::create_directories(d, ec);
     ARES_CHECK(fs::is_directory(d), d.string(), ": cannot create report directory");
@@ -892,101 +925,13 @@ ReportResult write_report(const Analysis& a, const std::vector<CampaignData>& ca
     res.figures.push_back((figdir / (f.id + ".svg")).string());
   }
 
-  // Tables and findings for people.
-  // At a glance: relative thresholds, spread and encoding effect; then the rest.
-  std::vector<Table> glance_tables, main_tables, detail_tables;
-  auto subs = detail::subjects(a);
-  for (const auto& [subject, groups] : subs) {
-    std::string shown = subs.size() > 1 ? subject : "";
-    glance_tables.push_back(threshold_table(a, groups, 0, shown));
-    glance_tables.push_back(spread_table(a, groups, shown));
-    glance_tables.push_back(ratio_table(a, groups, shown));
-    main_tables.push_back(threshold_table(a, groups, 1, shown));
-    detail_tables.push_back(per_instance_table(a, groups, 0, shown));
-    detail_tables.push_back(per_instance_table(a, groups, 1, shown));
-    detail_tables.push_back(instances_table(a, groups, opts, shown));
-  }
-  if (a.per_target) main_tables.push_back(targets_table(a));
-  if (a.per_bit) main_tables.push_back(bits_table(a));
-  Table settings = settings_table(a, campaigns, opts);
-  std::vector<std::string> facts = findings(a);
-  std::string title = opts.title_;
-  if (title.empty()) {
-    title = "Ares report:";
-    for (const auto& s : subs) title += " " + s.first + (&s == &subs.back() ? "" : ";");
-  }
-  std::string lead = lead_line(a, campaigns);
-
-  // Markdown.
-  std::ostringstream md;
-  md << "# " << title << "\n\n" << lead << "\n\n## Findings\n\n";
-  for (const auto& f : facts) md << "- " << f << "\n";
-  md << "\n## Figures\n\n";
-  if (!res.plot_problem.empty()) md << "Note: " << res.plot_problem << ".\n\n";
-  for (const auto& f : figures) {
-    md << "**" << f.title << ".** " << f.caption << "\n\n";
-    if (f.drawn) {
-      md << "![" << f.title << "](figures/" << f.id << ".png) ([SVG](figures/" << f.id
-         << ".svg))\n\n";
-    } else {
-      md << "(figure unavailable)\n\n";
-    }
-  }
-  md << "## Tables\n\nMachine-readable: `tables/*.csv`.\n\n";
-  for (const auto& t : glance_tables) md << to_markdown(t);
-  for (const auto& t : main_tables) md << to_markdown(t);
-  for (const auto& t : detail_tables) md << to_markdown(t);
-  md << "## Settings\n\n" << to_markdown(settings);
+  detail::Document doc = report_document(a, campaigns, opts, figures, res.plot_problem);
   res.markdown = (root / "report.md").string();
-  write_file_atomic(res.markdown, md.str());
-
-  // HTML: one file, every figure embedded as a data URI.
-  std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>"
-    << esc(title) << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n";
-  h << "<h1>" << esc(title) << "</h1>\n<p class=\"lead\">" << esc(lead) << "</p>\n";
-  h << "<h2>Findings</h2>\n<ul class=\"findings\">\n";
-  for (const auto& f : facts) h << "<li>" << esc(f) << "</li>\n";
-  h << "</ul>\n";
-  auto figure_html = [&](const detail::Figure& f) {
-    h << "<figure id=\"" << esc(f.id) << "\">\n";
-    if (f.drawn) {
-      std::string svg = read_file(figdir / (f.id + ".svg"));
-      h << "<img class=\"figure\" alt=\"" << esc(f.title) << "\" width=\"" << f.width
-        << "\" src=\"data:image/svg+xml;base64," << base64(svg) << "\">\n";
-    } else {
-      h << "<div class=\"missing\">" << esc(f.title) << ": figure unavailable.</div>\n";
-    }
-    h << "<figcaption><b>" << esc(f.title) << ".</b> " << esc(f.caption) << "</figcaption>\n"
-      << "</figure>\n";
-  };
-  // Figures 1-4 first (the encoding effect and the spread at a glance), then the summary
-  // tables, then the per-configuration curves and any per-target or per-bit figures.
-  auto headline = [](const detail::Figure& f) { return f.id.compare(0, 3, "fig") == 0; };
-  h << "<h2>Figures 1-4</h2>\n";
-  if (!res.plot_problem.empty()) {
-    h << "<p class=\"missing\">" << esc(res.plot_problem) << ".</p>\n";
-  }
-  for (const auto& f : figures) {
-    if (headline(f)) figure_html(f);
-  }
-  h << "<h2>Summary tables</h2>\n";
-  for (const auto& t : glance_tables) h << to_html(t);
-  h << "<h2>Error curves and further figures</h2>\n";
-  for (const auto& f : figures) {
-    if (!headline(f)) figure_html(f);
-  }
-  h << "<h2>Tables</h2>\n<p class=\"note\">The same data as CSV: tables/curves.csv (mean, min, "
-       "max and 95% CI of the error per BER and instance), thresholds.csv, spread.csv, "
-       "ratios.csv, instances.csv.</p>\n";
-  for (const auto& t : main_tables) h << to_html(t);
-  for (const auto& t : detail_tables) {
-    h << "<details><summary>" << esc(t.title) << "</summary>\n" << to_html(t) << "</details>\n";
-  }
-  h << "<h2>Settings</h2>\n" << to_html(settings);
-  h << kLoadCheck << "</body>\n</html>\n";
+  write_file_atomic(res.markdown, detail::render_markdown(doc));
   res.html = (root / "index.html").string();
-  write_file_atomic(res.html, h.str());
+  write_file_atomic(res.html, detail::render_html(doc, [&root](const std::string& path) {
+                      return read_file(root / path);
+                    }));
   return res;
 }
 

@@ -135,7 +135,7 @@ Figure fig1(const Analysis& a) {
         const Group& grp = a.groups[gi];
         size_t s = size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) -
                           labels.begin());
-        const GeoStats& st = grp.spread[0][l].stats;
+        const GeoStats& st = by_kind(grp.spread, BaselineKind::kRelative)[l].stats;
         row[s] = {true, st.geo_mean, st.min, st.max, ""};
       }
       bars.push_back(row);
@@ -196,13 +196,13 @@ Figure fig2(const Analysis& a, const std::vector<size_t>& groups, const std::str
 
 // Figure 3 panel: every instance's threshold per level and configuration, and the geometric
 // mean; censored thresholds drawn as triangles.
-void fig3_panel(Figure& f, const Analysis& a, const std::vector<size_t>& groups, int kind,
+void fig3_panel(Figure& f, const Analysis& a, const std::vector<size_t>& groups, BaselineKind kind,
                 const std::string& title) {
   auto labels = config_labels(a);
   const size_t S = groups.size(), L = a.levels.size();
   double lo = 1e300, hi = -1e300;
   std::ostringstream cmd;
-  std::string prefix = "$f3k" + std::to_string(kind);
+  std::string prefix = "$f3k" + std::to_string(kind_index(kind));
   for (size_t s = 0; s < S; ++s) {
     const Group& grp = a.groups[groups[s]];
     std::string pts, gm;
@@ -210,8 +210,9 @@ void fig3_panel(Figure& f, const Analysis& a, const std::vector<size_t>& groups,
     for (size_t l = 0; l < L; ++l) {
       double center = double(l * (S + 1) + s + 1);
       for (size_t i = 0; i < n; ++i) {
-        const Threshold& t = a.curves[grp.curves[i]].thresholds[kind][l];
-        const ThresholdInterval& iv = a.curves[grp.curves[i]].intervals[kind][l];
+        const Curve& c = a.curves[grp.curves[i]];
+        const Threshold& t = by_kind(c.thresholds, kind)[l];
+        const ThresholdInterval& iv = by_kind(c.intervals, kind)[l];
         double x = center + (n > 1 ? -0.32 + 0.64 * double(i) / double(n - 1) : 0.0);
         int pt = t.status == Threshold::Status::kWithin
                      ? 7
@@ -222,7 +223,7 @@ void fig3_panel(Figure& f, const Analysis& a, const std::vector<size_t>& groups,
         lo = std::min({lo, t.ber, iv.lo.ber});
         hi = std::max({hi, t.ber, iv.hi.ber});
       }
-      gm += g(center - 0.4) + " " + g(grp.spread[kind][l].stats.geo_mean) + "\n";
+      gm += g(center - 0.4) + " " + g(by_kind(grp.spread, kind)[l].stats.geo_mean) + "\n";
     }
     f.data += prefix + "p" + std::to_string(s) + " << EOD\n" + pts + "EOD\n";
     f.data += prefix + "m" + std::to_string(s) + " << EOD\n" + gm + "EOD\n";
@@ -267,8 +268,8 @@ Figure fig3(const Analysis& a, const std::vector<size_t>& groups, const std::str
       "least the highest BER, down: below the lowest).";
   f.width = 1300;
   f.commands = "set multiplot layout 1,2\n";
-  fig3_panel(f, a, groups, 0, "relative baseline (own clean error)");
-  fig3_panel(f, a, groups, 1, "absolute baseline (worst clean error)");
+  fig3_panel(f, a, groups, BaselineKind::kRelative, "relative baseline (own clean error)");
+  fig3_panel(f, a, groups, BaselineKind::kAbsolute, "absolute baseline (worst clean error)");
   f.commands += "unset multiplot\n";
   return f;
 }
@@ -295,18 +296,18 @@ Figure fig4(const Analysis& a, const std::vector<size_t>& groups, const std::str
   }
   for (double l : a.levels) clusters.push_back(level_label(l));
   f.commands = "set multiplot layout 1,2\n";
-  for (int kind = 0; kind < 2; ++kind) {
+  for (BaselineKind kind : kBaselineKinds) {
     std::vector<std::vector<Bar>> bars(a.levels.size(), std::vector<Bar>(groups.size()));
     for (size_t l = 0; l < a.levels.size(); ++l) {
       for (size_t s = 0; s < groups.size(); ++s) {
-        const Spread& sp = a.groups[groups[s]].spread[kind][l];
+        const Spread& sp = by_kind(a.groups[groups[s]].spread, kind)[l];
         double v = sp.stats.geo_std;
         bars[l][s] = {true, v, v, v, strf("%.2f%s", v, sp.below_grid + sp.above_grid ? "*" : "")};
       }
     }
-    bar_panel(f, "f4k" + std::to_string(kind),
-              kind == 0 ? "relative baseline" : "absolute baseline",
-              "geometric std of threshold BER", clusters, series, colors, bars, false, 1.0, false);
+    bar_panel(f, "f4k" + std::to_string(kind_index(kind)),
+              std::string(to_string(kind)) + " baseline", "geometric std of threshold BER",
+              clusters, series, colors, bars, false, 1.0, false);
   }
   f.commands += "unset multiplot\n";
   return f;
@@ -380,7 +381,7 @@ Figure targets_figure(const Analysis& a) {
         if (grp.key.targets != t || !shown(a, gi)) continue;
         size_t s = size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) -
                           labels.begin());
-        const GeoStats& st = grp.spread[0][l].stats;
+        const GeoStats& st = by_kind(grp.spread, BaselineKind::kRelative)[l].stats;
         row[s] = {true, st.geo_mean, st.min, st.max, ""};
       }
       bars.push_back(row);
@@ -422,7 +423,7 @@ Figure bits_figure(const Analysis& a, const std::string& format, const std::stri
     clusters.push_back(strf("bit %d (%s)", grp.single_bit, grp.bit_role.c_str()));
     std::vector<Bar> row;
     for (size_t l = 0; l < a.levels.size(); ++l) {
-      const GeoStats& st = grp.spread[0][l].stats;
+      const GeoStats& st = by_kind(grp.spread, BaselineKind::kRelative)[l].stats;
       row.push_back({true, st.geo_mean, st.min, st.max, ""});
     }
     bars.push_back(row);

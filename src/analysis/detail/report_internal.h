@@ -1,12 +1,24 @@
 #pragma once
-// Pieces shared by report.cpp (tables, Markdown, HTML) and report_plots.cpp (gnuplot).
+// Pieces shared by report.cpp (tables, findings, the document) and report_plots.cpp (gnuplot).
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "ares/analysis/aggregate.h"
 
 namespace ares::analysis::detail {
+
+/// Both baselines, in the order the report shows them.
+inline constexpr BaselineKind kBaselineKinds[] = {BaselineKind::kRelative, BaselineKind::kAbsolute};
+/// The position of `kind` in aggregate.h's per-baseline arrays ([0] relative, [1] absolute):
+/// the one place that turns a BaselineKind into a number.
+constexpr size_t kind_index(BaselineKind kind) { return static_cast<size_t>(kind); }
+/// `per_kind[kind]`, e.g. by_kind(group.spread, BaselineKind::kRelative)[level].
+template <class T>
+const T& by_kind(const T (&per_kind)[2], BaselineKind kind) {
+  return per_kind[kind_index(kind)];
+}
 
 /// printf into a std::string.
 std::string strf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "analysis/detail/document.h"
 #include "ares/analysis/csv.h"
 #include "fake_campaign.h"
 
@@ -113,6 +114,70 @@ TEST(ReportTest, PerBitCampaignsGetTheirTable) {
   EXPECT_EQ(bits.at(0, bits.column("bit")), "7");
   EXPECT_EQ(bits.at(0, bits.column("role")), "sign");
   EXPECT_NE(slurp(r.html).find("Per-bit vulnerability"), std::string::npos);
+}
+
+// One small document with every kind of block, rendered both ways. Exact strings: a change
+// to either rendering changes report.md or index.html and should be seen here first.
+TEST(DocumentTest, RendersEachBlockAsMarkdownAndHtml) {
+  using namespace detail;
+  Document doc;
+  doc.title = "T <1>";
+  doc.html_style = "p {}";
+  doc.add(Heading{2, "Intro & more"});
+  doc.add(Paragraph{"Plain `code`.", "lead"});
+  doc.add(BulletList{{"a < b", "c"}, "findings"});
+  doc.add(Table{"Tab", "A note.", {"name", "value"}, {{"x|y", "<&"}, {"z", "1"}}});
+  doc.add(Details{Table{"More", "", {"k"}, {{"v"}}}});
+  doc.add(Notice{"no figures."});
+  doc.add(FigureBlock{"f1", "figures/f1", "Figure \"1\"", "Cap.", 300, true});
+  doc.add(FigureBlock{"f2", "figures/f2", "Figure 2", "Gone.", 300, false});
+  doc.add(Paragraph{"md only", ""}, Audience::kMarkdown);
+  doc.add(Paragraph{"html only", ""}, Audience::kHtml);
+  doc.add(RawHtml{"<script></script>\n"});
+
+  EXPECT_EQ(render_markdown(doc),
+            "# T <1>\n\n"
+            "## Intro & more\n\n"
+            "Plain `code`.\n\n"
+            "- a < b\n- c\n\n"
+            "### Tab\n\nA note.\n\n"
+            "| name | value |\n| --- | ---: |\n| x\\|y | <& |\n| z | 1 |\n\n"
+            "### More\n\n| k |\n| --- |\n| v |\n\n"
+            "Note: no figures.\n\n"
+            "**Figure \"1\".** Cap.\n\n![Figure \"1\"](figures/f1.png) ([SVG](figures/f1.svg))\n\n"
+            "**Figure 2.** Gone.\n\n(figure unavailable)\n\n"
+            "md only\n\n");
+
+  std::vector<std::string> read;
+  std::string html = render_html(doc, [&read](const std::string& path) {
+    read.push_back(path);
+    return std::string("<svg/>");
+  });
+  EXPECT_EQ(html,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<title>T &lt;1&gt;</title>\n<style>p {}</style>\n</head>\n<body>\n"
+            "<h1>T &lt;1&gt;</h1>\n"
+            "<h2>Intro &amp; more</h2>\n"
+            "<p class=\"lead\">Plain `code`.</p>\n"
+            "<ul class=\"findings\">\n<li>a &lt; b</li>\n<li>c</li>\n</ul>\n"
+            "<h3>Tab</h3>\n<p class=\"note\">A note.</p>\n"
+            "<div class=\"scroll\"><table>\n<thead><tr><th>name</th><th>value</th></tr></thead>\n"
+            "<tbody>\n<tr><td class=\"l\">x|y</td><td>&lt;&amp;</td></tr>\n"
+            "<tr><td class=\"l\">z</td><td>1</td></tr>\n</tbody></table></div>\n"
+            "<details><summary>More</summary>\n<h3>More</h3>\n"
+            "<div class=\"scroll\"><table>\n<thead><tr><th>k</th></tr></thead>\n"
+            "<tbody>\n<tr><td class=\"l\">v</td></tr>\n</tbody></table></div>\n</details>\n"
+            "<p class=\"missing\">no figures.</p>\n"
+            "<figure id=\"f1\">\n<img class=\"figure\" alt=\"Figure &quot;1&quot;\" width=\"300\" "
+            "src=\"data:image/svg+xml;base64,PHN2Zy8+\">\n"
+            "<figcaption><b>Figure &quot;1&quot;.</b> Cap.</figcaption>\n</figure>\n"
+            "<figure id=\"f2\">\n<div class=\"missing\">Figure 2: figure unavailable.</div>\n"
+            "<figcaption><b>Figure 2.</b> Gone.</figcaption>\n</figure>\n"
+            "<p>html only</p>\n"
+            "<script></script>\n"
+            "</body>\n</html>\n");
+  // Only the drawn figure is read, by its path relative to the page.
+  EXPECT_EQ(read, std::vector<std::string>{"figures/f1.svg"});
 }
 
 }  // namespace
