@@ -159,12 +159,27 @@ TEST(Args, Numbers) {
             "cmd: the rate expects a number, got '2x'");
 }
 
-TEST(Args, EmptyValues) {
-  EXPECT_EQ(parse_error({"--flag="}), "cmd: flag --flag takes no value");
-  EXPECT_EQ(parse_error({"--flag=true"}), "cmd: flag --flag takes no value");
-  const Args args = parse({"--a=", "x"});
+// `--name=` is the empty value, as before CLI11 (which by itself reads it as `--name` and
+// takes the next argument as the value): a valued flag gets "", a boolean is an error.
+TEST(Args, EmptyValueAfterEquals) {
+  const Args args = parse({"--a=", "x", "--out", "--n=", "y=", "--x=k="});
   EXPECT_EQ(args.get("a"), "");
-  EXPECT_EQ(args.positional(), Strings{"x"});
+  EXPECT_EQ(args.get("out"), "--n=");
+  EXPECT_EQ(args.get("x"), "k=");
+  EXPECT_EQ(args.positional(), (Strings{"x", "y="}));
+  EXPECT_EQ(parse({"--a", ""}).get("a"), "");
+  EXPECT_EQ(parse_error({"--flag="}), "cmd: flag --flag takes no value");
+  EXPECT_EQ(parse_error({"--zzzzzz="}), "cmd: unknown flag --zzzzzz (see 'ares cmd --help')");
+}
+
+// The one change from the parser before CLI11: CLI11 hands `--flag=true` and `--flag={}` to
+// us exactly as a bare `--flag`, so they are now accepted (they used to be "takes no value"
+// errors). Any other value (`--flag=false`, `--flag=1`) is still an error.
+TEST(Args, BooleanGivenTrueIsAccepted) {
+  EXPECT_TRUE(parse({"--flag=true"}).has("flag"));
+  EXPECT_TRUE(parse({"--flag={}"}).has("flag"));
+  EXPECT_EQ(parse_error({"--flag=false"}), "cmd: flag --flag takes no value");
+  EXPECT_EQ(parse({"--a={}", "--a", "{}"}).get_all("a"), (Strings{"{}", "{}"}));
 }
 
 TEST(Args, NoArguments) {
