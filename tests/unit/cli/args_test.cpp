@@ -84,15 +84,15 @@ TEST(Args, DashArgumentsThatAreNotLongFlagsArePositionals) {
   EXPECT_TRUE(args.has("flag"));
 }
 
-// "--" is a positional like any other and flags after it are still flags (as before CLI11,
-// which by itself would make everything after "--" positional).
-TEST(Args, DoubleDashIsAPositional) {
-  const Args args = parse({"a", "--", "b", "--flag", "--a", "1", "--", "c"});
-  EXPECT_EQ(args.positional(), (Strings{"a", "--", "b", "--", "c"}));
+// "--" ends the flags, as it does for most Unix tools (a change: before CLI11 it was a
+// positional and flags after it still counted): every argument after it is a positional.
+TEST(Args, DoubleDashEndsTheFlags) {
+  const Args args = parse({"a", "--flag", "--", "b", "--a", "1", "--", "--trails"});
+  EXPECT_EQ(args.positional(), (Strings{"a", "b", "--a", "1", "--", "--trails"}));
   EXPECT_TRUE(args.has("flag"));
-  EXPECT_EQ(args.get("a"), "1");
-  EXPECT_EQ(parse({"--"}).positional(), Strings{"--"});
-  EXPECT_EQ(parse_error({"--", "--trails", "5"}),
+  EXPECT_FALSE(args.has("a"));
+  EXPECT_TRUE(parse({"--"}).positional().empty());
+  EXPECT_EQ(parse_error({"--trails", "5", "--", "x"}),
             "cmd: unknown flag --trails, did you mean --trials? (see 'ares cmd --help')");
 }
 
@@ -159,25 +159,25 @@ TEST(Args, Numbers) {
             "cmd: the rate expects a number, got '2x'");
 }
 
-// `--name=` is the empty value, as before CLI11 (which by itself reads it as `--name` and
-// takes the next argument as the value): a valued flag gets "", a boolean is an error.
-TEST(Args, EmptyValueAfterEquals) {
-  const Args args = parse({"--a=", "x", "--out", "--n=", "y=", "--x=k="});
-  EXPECT_EQ(args.get("a"), "");
+// `--name=` is refused (a change: before CLI11 it was the empty value; CLI11 by itself would
+// take the next argument as the value, silently). An empty value is still `--name ""`.
+TEST(Args, NothingAfterEqualsNeedsAValue) {
+  EXPECT_EQ(parse_error({"--a=", "x"}), "cmd: flag --a needs a value");
+  const Args args = parse({"--out", "--n=", "y=", "--x=k="});
   EXPECT_EQ(args.get("out"), "--n=");
   EXPECT_EQ(args.get("x"), "k=");
-  EXPECT_EQ(args.positional(), (Strings{"x", "y="}));
+  EXPECT_EQ(args.positional(), (Strings{"y="}));
   EXPECT_EQ(parse({"--a", ""}).get("a"), "");
-  EXPECT_EQ(parse_error({"--flag="}), "cmd: flag --flag takes no value");
   EXPECT_EQ(parse_error({"--zzzzzz="}), "cmd: unknown flag --zzzzzz (see 'ares cmd --help')");
 }
 
-// The one change from the parser before CLI11: CLI11 hands `--flag=true` and `--flag={}` to
-// us exactly as a bare `--flag`, so they are now accepted (they used to be "takes no value"
-// errors). Any other value (`--flag=false`, `--flag=1`) is still an error.
+// A third change from the parser before CLI11: CLI11 hands `--flag=true`, `--flag={}` and
+// `--flag=` to us exactly as a bare `--flag`, so they are now accepted (they used to be "takes no
+// value" errors). Any other value (`--flag=false`, `--flag=1`) is still an error.
 TEST(Args, BooleanGivenTrueIsAccepted) {
   EXPECT_TRUE(parse({"--flag=true"}).has("flag"));
   EXPECT_TRUE(parse({"--flag={}"}).has("flag"));
+  EXPECT_TRUE(parse({"--flag="}).has("flag"));
   EXPECT_EQ(parse_error({"--flag=false"}), "cmd: flag --flag takes no value");
   EXPECT_EQ(parse({"--a={}", "--a", "{}"}).get_all("a"), (Strings{"{}", "{}"}));
 }
