@@ -8,14 +8,13 @@
 
 #include "ares/analysis/csv.h"
 #include "ares/campaign/instance.h"
+#include "ares/campaign/quantize.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "ares/common/version.h"
 #include "ares/data/load.h"
 #include "ares/format/format.h"
-#include "ares/inject/weight_faults.h"
 #include "ares/models/checkpoint.h"
-#include "ares/models/evaluate.h"
 #include "ares/models/registry.h"
 #include "ares/train/train.h"
 #include "args.h"
@@ -85,42 +84,9 @@ std::string loss_text(double error, double float_error) {
   return buf;
 }
 
-struct Row {
-  std::string scope;  // "model" or a stage name
-  format::Format fmt;
-  double error = 0;
-  double max_qerror = 0;
-  bool within = false;
-};
-
-// Clean error with the matching parameters of a copy of `model` stored in `fmt`.
-Row evaluate(const models::StagedModel& model, const std::vector<std::string>& globs,
-             const format::Format& fmt, const torch::Tensor& images, const torch::Tensor& labels,
-             int64_t batch) {
-  auto q = model.clone_model();
-  q->eval();
-  inject::WeightTargets targets(*q, globs, fmt);
-  Row r{"", fmt, models::evaluate_error(*q, images, labels, batch),
-        targets.max_quantization_error(), false};
-  return r;
-}
-
-// The recommendation among rows within the bound: smallest width, then lowest error, then
-// two's complement, then fewer integer bits. nullptr when none is within.
-const Row* recommend(const std::vector<Row>& rows) {
-  const Row* best = nullptr;
-  auto key = [](const Row& r) {
-    return std::make_tuple(r.fmt.width(), r.error, r.fmt.kind() != format::Kind::kFixed2c,
-                           r.fmt.int_bits());
-  };
-  for (const auto& r : rows) {
-    if (r.within && (!best || key(r) < key(*best))) best = &r;
-  }
-  return best;
-}
-
-std::string grid_text(const std::vector<Row>& rows, format::Kind kind, const char* name,
-                      const std::vector<int>& widths, const std::vector<int>& ints) {
+std::string grid_text(const std::vector<campaign::QuantizeRow>& rows, format::Kind kind,
+                      const char* name, const std::vector<int>& widths,
+                      const std::vector<int>& ints) {
   std::ostringstream os;
   char buf[64];
   os << name << ": error by total bits (rows) and integer bits I (columns); * within the bound\n";
@@ -174,23 +140,8 @@ int cmd_quantize(const std::vector<std::string>& argv) {
     ARES_CHECK(e == "2c" || e == "sm", "quantize: --encodings takes 2c and sm, got '", e, "'");
     sm_flags.push_back(e == "sm");
   }
-  std::vector<format::Format> formats;
-  for (bool sm : sm_flags) {
-    for (int w : widths) {
-      ARES_CHECK(w >= 2 && w <= 32, "quantize: --bits must be in 2..32, got ", w);
-      for (int i : ints) {
-        ARES_CHECK(i >= 1, "quantize: --int-bits must be >= 1, got ", i);
-        if (i <= w) formats.push_back(format::Format::fixed(i, w - i, sm));
-      }
-    }
-  }
-  for (const auto& f : split_list(args.get_or("floats", "fp16,bf16"))) {
-    if (f == "none") continue;
-    auto fmt = format::Format::parse(f);
-    ARES_CHECK(!fmt.is_fixed(), "quantize: --floats takes fp16, bf16, fp32, got '", f, "'");
-    formats.push_back(fmt);
-  }
-  ARES_CHECK(!formats.empty(), "quantize: the format grid is empty");
+  const auto formats = campaign::quantize_grid(widths, ints, sm_flags,
+                                               split_list(args.get_or("floats", "fp16,bf16")));
   const double max_loss = args.get_double("max-loss", 1.0);
   ARES_CHECK(max_loss >= 0, "quantize: --max-loss must be >= 0, got ", max_loss);
   const int64_t batch = args.get_int("batch", 1000);
@@ -239,29 +190,22 @@ int cmd_quantize(const std::vector<std::string>& argv) {
     images = images.slice(0, 0, eval_limit);
     labels = labels.slice(0, 0, eval_limit);
   }
-  c10::InferenceMode guard;
-  const double float_error = models::evaluate_error(*model, images, labels, batch);
-  const double bound = float_error * (1 + max_loss / 100);
-
-  auto sweep = [&](const std::string& scope, const std::vector<std::string>& g) {
-    std::vector<Row> rows;
-    for (const auto& fmt : formats) {
-      Row r = evaluate(*model, g, fmt, images, labels, batch);
-      r.scope = scope;
-      r.within = r.error <= bound;
-      rows.push_back(r);
-      if (!quiet) {
-        std::fprintf(stderr, "\rquantize: %s %zu/%zu formats", scope.c_str(), rows.size(),
-                     formats.size());
-      }
-    }
-    if (!quiet) std::fputc('\n', stderr);
-    return rows;
-  };
-  std::vector<Row> all = sweep("model", globs);
+  auto options =
+      campaign::QuantizeOptions().max_loss(max_loss).targets(globs).batch(batch).per_layer(
+          args.has("per-layer"));
+  if (!quiet) {
+    options.progress([](const std::string& scope, size_t done, size_t total) {
+      std::fprintf(stderr, "\rquantize: %s %zu/%zu formats%s", scope.c_str(), done, total,
+                   done == total ? "\n" : "");
+    });
+  }
+  const campaign::QuantizeResult res =
+      campaign::quantize_sweep(*model, images, labels, formats, options);
+  const double float_error = res.float_error;
+  const auto& all = res.rows;
   std::printf("%s (%s) on %s, %lld test samples: float error %.4f; bound %.4f (+%g%%)\n\n",
-              model->name().c_str(), ckpt.c_str(), ds.c_str(), (long long)images.size(0),
-              float_error, bound, max_loss);
+              model->name().c_str(), ckpt.c_str(), ds.c_str(), (long long)res.samples, float_error,
+              res.bound, max_loss);
   if (std::count(sm_flags.begin(), sm_flags.end(), false)) {
     std::printf("%s\n",
                 grid_text(all, format::Kind::kFixed2c, "two's complement", widths, ints).c_str());
@@ -275,61 +219,36 @@ int cmd_quantize(const std::vector<std::string>& argv) {
       std::printf("%-6s %.4f%s\n", r.fmt.spec().c_str(), r.error, r.within ? "*" : "");
     }
   }
-  const Row* best = recommend(all);
-  if (best) {
+  if (const auto* best = res.recommended()) {
     std::printf("\nrecommended: %s (%d bits): error %.4f, %s\n", best->fmt.spec().c_str(),
                 best->fmt.width(), best->error, loss_text(best->error, float_error).c_str());
   } else {
     auto it = std::min_element(all.begin(), all.end(),
-                               [](const Row& a, const Row& b) { return a.error < b.error; });
+                               [](const auto& a, const auto& b) { return a.error < b.error; });
     std::printf("\nno format of the grid is within +%g%%; the lowest error is %s (%.4f)\n",
                 max_loss, it->fmt.spec().c_str(), it->error);
   }
-
-  std::vector<Row> layer_rows;
   if (args.has("per-layer")) {
     std::printf("\nper layer (the others float):\n");
-    auto combined = model->clone_model();
-    combined->eval();
-    bool all_found = true;
-    for (size_t s = 0; s < model->num_stages(); ++s) {
-      const std::string stage = model->stage_name(s);
-      auto rows = sweep(stage, {stage + ".*"});
-      const Row* b = recommend(rows);
-      if (b) {
-        std::printf("  %-8s %-10s (%2d bits) error %.4f\n", stage.c_str(), b->fmt.spec().c_str(),
-                    b->fmt.width(), b->error);
-        inject::WeightTargets(*combined, {stage + ".*"}, b->fmt);
+    for (const auto& l : res.layers) {
+      if (l.fmt) {
+        std::printf("  %-8s %-10s (%2d bits) error %.4f\n", l.stage.c_str(), l.fmt->spec().c_str(),
+                    l.fmt->width(), l.error);
       } else {
-        std::printf("  %-8s no format within the bound\n", stage.c_str());
-        all_found = false;
+        std::printf("  %-8s no format within the bound\n", l.stage.c_str());
       }
-      layer_rows.insert(layer_rows.end(), rows.begin(), rows.end());
     }
-    if (all_found) {
-      double e = models::evaluate_error(*combined, images, labels, batch);
+    if (res.combined_error) {
+      const double e = *res.combined_error;
       std::printf("  together: error %.4f, %s (%s the bound)\n", e,
-                  loss_text(e, float_error).c_str(), e <= bound ? "within" : "outside");
+                  loss_text(e, float_error).c_str(), e <= res.bound ? "within" : "outside");
     }
   }
 
   if (auto out = args.get("out")) {
     fs::create_directories(*out);
-    std::ostringstream csv;
-    csv << "checkpoint,model,dataset,scope,format,bits,int_bits,frac_bits,error,float_error,"
-           "bound,within,max_quantization_error\n";
-    for (const auto* rows : {&all, &layer_rows}) {
-      for (const auto& r : *rows) {
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "%s,%d,%d,%d,%.17g,%.17g,%.17g,%d,%.17g\n",
-                      r.fmt.spec().c_str(), r.fmt.width(), r.fmt.int_bits(), r.fmt.frac_bits(),
-                      r.error, float_error, bound, r.within ? 1 : 0, r.max_qerror);
-        csv << analysis::csv_field(ckpt) << ',' << model->name() << ',' << analysis::csv_field(ds)
-            << ',' << r.scope << ',' << buf;
-      }
-    }
     std::string path = (fs::path(*out) / "quantize.csv").string();
-    analysis::write_file_atomic(path, csv.str());
+    analysis::write_file_atomic(path, campaign::quantize_csv(res, ckpt, model->name(), ds));
     if (!quiet) std::fprintf(stderr, "quantize: wrote %s\n", path.c_str());
   }
   return 0;
