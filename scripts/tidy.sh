@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # clang-tidy (the checked-in .clang-tidy) over the project's own sources; exits 1 on any
 # warning in them.
-#   scripts/tidy.sh          the torch-free modules (common, format, fault, analysis): about a
+#   scripts/tidy.sh          the torch-free modules (common, format, fault, analysis) and the
+#                            argument parser (apps/ares/args.cpp): about a
 #                            minute on 2 cores (CI)
 #   scripts/tidy.sh --all    every source file, the LibTorch ones too: clang-tidy spends
 #                            about 50 s on each (torch/torch.h), so 15-20 minutes on 2 cores
@@ -17,7 +18,7 @@ if [ "${1:-}" = --all ]; then
 else
   dir="$root/build-tidy-core"
   cmake -S . -B "$dir" -G Ninja -DARES_WITH_TORCH=OFF > /dev/null
-  files=(src/common/*.cpp src/format/*.cpp src/fault/*.cpp src/analysis/*.cpp)
+  files=(src/common/*.cpp src/format/*.cpp src/fault/*.cpp src/analysis/*.cpp apps/ares/args.cpp)
 fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -3,15 +3,11 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "ares/campaign/campaign.h"
 #include "ares/campaign/instance.h"
-#include "ares/campaign/store.h"
+#include "ares/campaign/study.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "ares/common/version.h"
-#include "ares/data/load.h"
-#include "ares/format/format.h"
-#include "ares/models/checkpoint.h"
 #include "ares/models/registry.h"
 #include "ares/train/train.h"
 #include "args.h"
@@ -62,32 +58,6 @@ bool study_own(const std::string& key) {
   return key == "seed" || key == "dataset" || key == "out" || key == "checkpoint";
 }
 
-bool reusable(const std::string& path, const std::string& dataset, long long epochs,
-              uint64_t seed) {
-  if (!fs::is_regular_file(path)) return false;
-  try {
-    auto meta = models::load_checkpoint(path).meta;
-    return meta["dataset"] == dataset && meta["epochs"] == std::to_string(epochs) &&
-           meta["seed"] == std::to_string(seed);
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-void run_one_campaign(const campaign::CampaignSpec& spec, const std::string& out, bool quiet) {
-  fs::create_directories(out);
-  campaign::CampaignResult result;
-  {
-    campaign::ResultStore store((fs::path(out) / "campaign.db").string());
-    result = campaign::run_campaign(spec, &store);
-  }
-  campaign::write_results(result, out);
-  if (!quiet) {
-    std::fprintf(stderr, "study: campaign %s: %zu trials in %.1fs\n", out.c_str(),
-                 result.rows.size(), result.seconds);
-  }
-}
-
 }  // namespace
 
 int cmd_study(const std::vector<std::string>& argv) {
@@ -106,7 +76,7 @@ int cmd_study(const std::vector<std::string>& argv) {
              "study: --checkpoint is not taken: the study trains its "
              "instances (use 'ares campaign' and 'ares report')");
   const std::string model_name = args.get_or("model", "");
-  auto probe = models::create(model_name);  // validates the name before any work
+  models::create(model_name);  // validates the name before any work
   const std::string dataset = args.get_or("dataset", "fashion-mnist");
   const long long instances = args.get_int("instances", 20);
   const long long seed = args.get_int("seed", 1);
@@ -133,118 +103,67 @@ int cmd_study(const std::vector<std::string>& argv) {
     if (auto v = args.get(flag); v && !study_own(k.key)) camp.set(k.key, *v, "--" + flag);
   }
   camp.set("seed", args.get_or("campaign-seed", "1"), "--campaign-seed");
-  const fs::path ckdir = fs::path(out) / "checkpoints";
-  std::vector<std::string> ckpts;
-  std::string ckpt_list;
-  for (long long k = 0; k < instances; ++k) {
-    ckpts.push_back((ckdir / (model_name + "-s" + std::to_string(seed + k) + ".ckpt")).string());
-    ckpt_list += (k ? "," : "") + ckpts.back();
-  }
-  camp.set("checkpoint", ckpt_list, "the study's checkpoints");
+  campaign::StudyOptions study;
+  study.model = model_name;
+  study.dataset = dataset;
+  study.instances = int(instances);
+  study.seed = uint64_t(seed);
+  study.threads = int(threads);
+  study.out = out;
+  study.per_layer = args.has("per-layer");
+  study.per_bit = args.has("per-bit");
+  study.progress = !quiet;
   // Validate the campaign settings (and the TOML file) before training anything.
-  campaign::CampaignSpec spec = campaign::build_spec(camp);
-  spec.progress = !quiet;
+  std::string ckpt_list;
+  for (const auto& c : campaign::study_checkpoints(study))
+    ckpt_list += (ckpt_list.empty() ? "" : ",") + c;
+  camp.set("checkpoint", ckpt_list, "the study's checkpoints");
+  study.campaign = campaign::build_spec(camp);
+  study.campaign.progress = !quiet;
   const int64_t train_batch = args.get_int("train-batch", 64);
   const double lr = args.get_double("lr", 1e-3);
   const int64_t limit = args.get_int("limit", 0);
   ARES_CHECK(train_batch >= 1, "study: --train-batch must be >= 1, got ", train_batch);
   ARES_CHECK(lr > 0, "study: --lr must be > 0, got ", lr);
-
-  // 1. Train the instances (reusing finished ones).
-  campaign::set_compute_threads(int(threads), 1);
-  data::Split data;
-  bool loaded = false;
-  std::vector<uint64_t> diverged;  // seeds whose training ended in NaN or Inf parameters
-  for (long long k = 0; k < instances; ++k) {
-    const uint64_t s = uint64_t(seed + k);
-    const std::string& path = ckpts[size_t(k)];
-    if (reusable(path, dataset, epochs, s)) {
-      if (!quiet) std::fprintf(stderr, "study: reusing %s\n", path.c_str());
-      continue;
-    }
-    if (!loaded) {
-      data = data::load_dataset(dataset);
-      loaded = true;
-    }
-    auto opts = train::TrainOptions()
-                    .epochs(int(epochs))
-                    .batch_size(train_batch)
-                    .learning_rate(lr)
-                    .seed(s)
-                    .limit(limit)
-                    .progress(!quiet);
-    const auto inst = campaign::train_instance(model_name, dataset, data, opts, int(threads), path);
+  study.training = train::TrainOptions()
+                       .epochs(int(epochs))
+                       .batch_size(train_batch)
+                       .learning_rate(lr)
+                       .limit(limit)
+                       .progress(!quiet);
+  study.on_trained = [](const campaign::TrainedInstance& inst) {
     std::printf("%s\n", campaign::describe(inst).c_str());
     std::fflush(stdout);
-    if (!inst.written) diverged.push_back(s);
-  }
-  data = data::Split();
-  if (!diverged.empty()) {
-    std::string seeds;
-    for (uint64_t d : diverged) seeds += (seeds.empty() ? "" : ", ") + std::to_string(d);
-    std::fprintf(
-        stderr,
-        "ares: study: %zu of %lld instances diverged (NaN or Inf parameters after "
-        "training): seed %s; no campaign was run%s\n",
-        diverged.size(), instances, seeds.c_str(),
-        (long long)diverged.size() < instances ? " (the others' checkpoints are kept)" : "");
-    return 1;
-  }
-
-  // 2. The campaigns.
-  std::vector<std::string> campaigns;
-  const std::string main_dir = (fs::path(out) / "campaign").string();
-  run_one_campaign(spec, main_dir, quiet);
-  campaigns.push_back(main_dir);
-  if (args.has("per-layer")) {
-    for (size_t st = 0; st < probe->num_stages(); ++st) {
-      campaign::CampaignSpec layer = spec;
-      layer.targets = {probe->stage_name(st) + ".*"};
-      std::string dir = (fs::path(out) / "layers" / probe->stage_name(st)).string();
-      run_one_campaign(layer, dir, quiet);
-      campaigns.push_back(dir);
-    }
-  }
-  if (args.has("per-bit")) {
-    campaign::CampaignSpec bits = spec;
-    bits.configs.clear();
-    std::vector<std::string> seen;
-    for (const auto& c : spec.configs) {
-      if (std::find(seen.begin(), seen.end(), c.format) != seen.end()) continue;
-      seen.push_back(c.format);
-      auto fmt = format::Format::parse(c.format);
-      for (int b = fmt.width() - 1; b >= 0; --b) {
-        char mask[32];
-        std::snprintf(mask, sizeof mask, "mask:0x%x", fmt.code_mask() & ~(1u << b));
-        bits.configs.push_back({c.format, mask});
-      }
-    }
-    bits.validate();
-    std::string dir = (fs::path(out) / "bits").string();
-    run_one_campaign(bits, dir, quiet);
-    campaigns.push_back(dir);
-  }
-
-  // 3. The report.
-  ReportRun run;
-  run.campaigns = campaigns;
-  run.out = (fs::path(out) / "report").string();
-  run.quiet = quiet;
+  };
   std::string title = args.get_or("title", "");
   if (title.empty()) {
     title = "Ares study: " + model_name + " on " + dataset_tag + ", " + std::to_string(instances) +
             " instances";
   }
-  run.options.title(title).plots(!args.has("no-plots"));
+  study.report_options.title(title).plots(!args.has("no-plots"));
   std::string cmdline = "ares study";
   for (const auto& a : argv) cmdline += " " + a;
-  run.options.notes = {
+  study.report_options.notes = {
       {"study command", cmdline},
       {"training", "seeds " + std::to_string(seed) + ".." + std::to_string(seed + instances - 1) +
                        ", " + std::to_string(epochs) + " epochs, batch " +
                        std::to_string(train_batch) + ", Adam lr " + args.get_or("lr", "0.001") +
                        ", dataset " + dataset}};
-  run_report(run);
+
+  campaign::set_compute_threads(int(threads), 1);
+  const campaign::StudyResult res = campaign::run_study(study);
+  if (!res.diverged.empty()) {
+    std::string seeds;
+    for (uint64_t d : res.diverged) seeds += (seeds.empty() ? "" : ", ") + std::to_string(d);
+    std::fprintf(
+        stderr,
+        "ares: study: %zu of %lld instances diverged (NaN or Inf parameters after "
+        "training): seed %s; no campaign was run%s\n",
+        res.diverged.size(), instances, seeds.c_str(),
+        (long long)res.diverged.size() < instances ? " (the others' checkpoints are kept)" : "");
+    return 1;
+  }
+  print_report(res.report, !args.has("no-plots"), quiet);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ares/analysis/report.h"
+#include "ares/campaign/study.h"
 
 namespace ares::cli {
 
@@ -19,9 +20,11 @@ struct ReportRun {
   bool quiet = false;
 };
 
-/// Reads and analyses every campaign (throwing ares::InputError before anything is written),
-/// adds the checkpoints' metadata, writes the report and prints the spread table on stdout.
-/// A missing gnuplot gives one line on stderr; the tables and the page are still written.
-analysis::ReportResult run_report(ReportRun run);
+/// Prints a written report's news: the spread table on stdout; a missing gnuplot (one line
+/// on stderr: the tables and the page were still written) and, unless quiet, where it went.
+void print_report(const campaign::CampaignReport& report, bool plots, bool quiet);
+
+/// campaign::report_campaigns on the run's settings, then print_report.
+analysis::ReportResult run_report(const ReportRun& run);
 
 }  // namespace ares::cli

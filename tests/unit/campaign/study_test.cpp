@@ -1,0 +1,120 @@
+// campaign::run_study in process, on a tiny generated IDX dataset: it trains the instances,
+// runs the main and per-bit campaigns with the rows a plain campaign over its checkpoints
+// gives, writes the report, and a rerun reuses the checkpoints and the stored trials.
+
+#include "ares/campaign/study.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "ares/campaign/campaign.h"
+#include "ares/campaign/store.h"
+#include "ares/data/dataset.h"
+
+namespace ares::campaign {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StudyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("ares_study_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "data");
+    torch::manual_seed(9);
+    auto write = [&](const char* prefix, int64_t n) {
+      data::write_idx((dir_ / "data" / (std::string(prefix) + "-images-idx3-ubyte")).string(),
+                      torch::randint(0, 256, {n, 28, 28}, torch::kInt64).to(torch::kUInt8));
+      data::write_idx((dir_ / "data" / (std::string(prefix) + "-labels-idx1-ubyte")).string(),
+                      torch::randint(0, 10, {n}, torch::kInt64).to(torch::kUInt8));
+    };
+    write("train", 64);
+    write("t10k", 40);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  StudyOptions options() const {
+    StudyOptions o;
+    o.model = "mnist_fc";
+    o.dataset = (dir_ / "data").string();
+    o.instances = 2;
+    o.seed = 3;
+    o.training = train::TrainOptions().epochs(1).batch_size(16).progress(false);
+    o.campaign.configs = {{"q2.6-2c", "none"}};
+    o.campaign.bers = {1e-3, 1e-2};
+    o.campaign.trials = 2;
+    o.campaign.progress = false;
+    o.per_bit = true;
+    o.out = (dir_ / "study").string();
+    o.report_options.plots(false);
+    o.progress = false;
+    return o;
+  }
+  fs::path dir_;
+};
+
+std::vector<TrialRow> stored_rows(const std::string& dir) {
+  return load_result(*ResultStore::open_read_only(dir + "/campaign.db")).rows;
+}
+
+TEST_F(StudyTest, TrainsRunsTheCampaignsAndResumes) {
+  int trained = 0;
+  StudyOptions o = options();
+  o.on_trained = [&](const TrainedInstance& inst) {
+    EXPECT_TRUE(inst.written);
+    ++trained;
+  };
+  const StudyResult res = run_study(o);
+  EXPECT_EQ(trained, 2);
+  ASSERT_TRUE(res.diverged.empty());
+  ASSERT_EQ(res.checkpoints.size(), 2u);
+  EXPECT_EQ(fs::path(res.checkpoints[1]).filename(), "mnist_fc-s4.ckpt");
+  for (const auto& c : res.checkpoints) EXPECT_TRUE(fs::is_regular_file(c)) << c;
+  ASSERT_EQ(res.campaigns.size(), 2u);  // the main campaign, then per bit
+  EXPECT_EQ(fs::path(res.campaigns[1]).filename(), "bits");
+  EXPECT_TRUE(fs::is_regular_file(res.report.files.html));
+  EXPECT_EQ(res.report.analysis.curves.size(), 2u * (1 + 8));  // 2 instances x (1 + 8 bits)
+
+  // The main campaign's rows are a plain campaign's over the same checkpoints.
+  CampaignSpec plain = o.campaign;
+  plain.checkpoints = res.checkpoints;
+  const CampaignResult direct = run_campaign(plain);
+  const auto rows = stored_rows(res.campaigns[0]);
+  ASSERT_EQ(rows.size(), direct.rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].stream, direct.rows[i].stream);
+    EXPECT_EQ(rows[i].faults, direct.rows[i].faults);
+    EXPECT_EQ(rows[i].errors, direct.rows[i].errors);
+  }
+  EXPECT_EQ(stored_rows(res.campaigns[1]).size(), 2u * 8 * 2 * 2);
+
+  // A rerun trains nothing and finds every trial stored.
+  trained = 0;
+  const StudyResult again = run_study(o);
+  EXPECT_EQ(trained, 0);
+  const auto rows_again = stored_rows(again.campaigns[0]);
+  ASSERT_EQ(rows_again.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows_again[i].errors, rows[i].errors);
+}
+
+TEST(PerBitSpecTest, OneConfigurationPerBitMostSignificantFirst) {
+  CampaignSpec s;
+  s.checkpoints = {"m.ckpt"};
+  s.configs = {{"q2.6-2c", "none"}, {"q2.6-2c", "sign"}, {"fp16", "none"}};
+  s.bers = {1e-3};
+  const CampaignSpec bits = per_bit_spec(s);
+  ASSERT_EQ(bits.configs.size(), 8u + 16u);            // each format once
+  EXPECT_EQ(bits.configs[0].protection, "mask:0x7f");  // bit 7 alone faultable
+  EXPECT_EQ(bits.configs[7].protection, "mask:0xfe");
+  EXPECT_EQ(bits.configs[8].format, "fp16");
+  EXPECT_EQ(bits.configs[8].protection, "mask:0x7fff");
+}
+
+}  // namespace
+}  // namespace ares::campaign
