@@ -584,7 +584,7 @@ std::vector<std::string> findings(const Analysis& a) {
       for (size_t l = 0; l < a.levels.size(); ++l) {
         const SpreadSplit& sp = by_kind(g.spread, BaselineKind::kRelative)[l].split;
         if (sp.significant()) {
-          real += strf("%s%s (corrected geometric std %.2f [%.2f, %.2f], p = %.2g)",
+          real += strf("%s%s (corrected geometric std %.3g [%.3g, %.3g], p = %.2g)",
                        real.empty() ? "" : ", ", level_label(a.levels[l]).c_str(),
                        sp.corrected_geo_std, sp.corrected_lo, sp.corrected_hi, sp.p_value);
         } else {
