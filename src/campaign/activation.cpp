@@ -19,6 +19,7 @@ void SampleCodes::set_baseline(const torch::Tensor& logits) {
   // Kept on the host, like the labels.
   wrong_ = models::wrong_mask(logits, labels_.to(logits.device())).to(torch::kCPU, torch::kInt64);
   baseline_errors_ = wrong_.sum().item<int64_t>();
+  clean_pred_ = logits.argmax(1).to(torch::kCPU);
 }
 
 uint64_t sample_stream(uint64_t trial_stream, int64_t sample) {
@@ -48,7 +49,9 @@ std::vector<SamplePlan> draw_sample_plans(const SampleCodes& c, uint64_t trial_s
 
 bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faultable_mask,
                       double ber, fault::Semantics semantics, const fault::FaultModel& model,
-                      int64_t batch, const FaultyLogits& logits, uint64_t* hits, int64_t* errors) {
+                      int64_t batch, const FaultyLogits& logits, uint64_t* hits, int64_t* errors,
+                      models::Outcomes* outcomes) {
+  *outcomes = models::Outcomes();
   ARES_ASSERT(batch >= 1);
   auto plans = draw_sample_plans(c, trial_stream, faultable_mask, ber, semantics, model, hits);
   if (plans.empty()) {
@@ -65,7 +68,9 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
     size_t b = std::min(plans.size(), a + size_t(batch));
     auto idx = index.slice(0, int64_t(a), int64_t(b));
     const auto faulty = logits(plans, a, b, idx);
-    wrong += models::count_errors(faulty, c.labels().index_select(0, idx).to(faulty.device()));
+    const auto labels = c.labels().index_select(0, idx).to(faulty.device());
+    wrong += models::count_errors(faulty, labels);
+    *outcomes += models::count_outcomes(faulty, labels, c.clean_pred().index_select(0, idx));
   }
   *errors = wrong;
   return true;
@@ -138,7 +143,7 @@ bool ActivationEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, do
     return model_->forward_from(c.stage() + 1, x.view(shape));
   };
   return detail::run_sample_trial(c, trial_stream, faultable_mask, ber, semantics, model, batch_,
-                                  logits, hits, errors);
+                                  logits, hits, errors, &outcomes_);
 }
 
 }  // namespace ares::campaign

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -445,11 +446,14 @@ void summarize(CampaignResult& result) {
             });
   for (auto& sum : result.summaries) {
     sum.mean_error.clear();
+    sum.changed_rate.clear();
+    sum.nonfinite_rate.clear();
+    sum.changed_correct_rate.clear();
     sum.thresholds.clear();
     sum.below_resolution.clear();
     std::vector<std::vector<double>> errors(B);  // per BER, every trial's error rate
     for (size_t b = 0; b < B; ++b) {
-      double acc = 0;
+      double acc = 0, changed = 0, nonfinite = 0, changed_correct = 0;
       for (size_t t = 0; t < T; ++t) {
         const TrialRow& r =
             result.rows[((size_t(sum.instance) * C + size_t(sum.config)) * B + b) * T + t];
@@ -457,8 +461,19 @@ void summarize(CampaignResult& result) {
         errors[b].push_back(e);
         acc += e;
         sum.samples = r.samples;
+        // A trial without outcomes (-1) makes the mean NaN: not recorded.
+        const double n = double(r.samples);
+        const double correct = n - std::round(sum.baseline_error * n);
+        changed += r.changed < 0 ? std::nan("") : double(r.changed) / n;
+        nonfinite += r.nonfinite < 0 ? std::nan("") : double(r.nonfinite) / n;
+        changed_correct += r.changed_correct < 0 ? std::nan("")
+                           : correct > 0         ? double(r.changed_correct) / correct
+                                                 : 0.0;
       }
       sum.mean_error.push_back(acc / double(T));
+      sum.changed_rate.push_back(changed / double(T));
+      sum.nonfinite_rate.push_back(nonfinite / double(T));
+      sum.changed_correct_rate.push_back(changed_correct / double(T));
     }
     for (double level : spec.levels) {
       sum.thresholds.push_back(
@@ -558,7 +573,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
   const auto& spec = res.spec;
   std::ostringstream trials;
   trials << "instance,checkpoint,format,protection,site,semantics,ber_index,ber,trial,stream,"
-            "bits,faults,first_stage,errors,samples,error,evaluated,seconds\n";
+            "bits,faults,first_stage,errors,samples,error,evaluated,seconds,changed,nonfinite,"
+            "changed_correct\n";
   for (const auto& r : res.rows) {
     const Config& cfg = spec.configs[size_t(r.config)];
     char stream[24];
@@ -569,7 +585,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
            << g17(spec.bers[size_t(r.ber_index)]) << ',' << r.trial << ',' << stream << ','
            << r.bits << ',' << r.faults << ',' << r.first_stage << ',' << r.errors << ','
            << r.samples << ',' << g17(double(r.errors) / double(r.samples)) << ','
-           << (r.evaluated ? 1 : 0) << ',' << g17(r.seconds) << '\n';
+           << (r.evaluated ? 1 : 0) << ',' << g17(r.seconds) << ',' << r.changed << ','
+           << r.nonfinite << ',' << r.changed_correct << '\n';
   }
   std::ostringstream summary;
   summary << "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"
@@ -657,6 +674,9 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
                          {"samples", s.samples},
                          {"smallest_resolved_level_pct", s.smallest_resolved_level},
                          {"mean_error", s.mean_error},
+                         {"changed_rate", s.changed_rate},
+                         {"nonfinite_rate", s.nonfinite_rate},
+                         {"changed_correct_rate", s.changed_correct_rate},
                          {"thresholds", std::move(thresholds)}});
   }
   const Json js = {

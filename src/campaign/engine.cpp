@@ -125,6 +125,7 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
     }
   }
   wrong_ = models::wrong_mask(inputs_[S], labels_).to(torch::kInt64);
+  clean_pred_ = inputs_[S].argmax(1);
 }
 
 TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
@@ -157,6 +158,7 @@ TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
 
 int64_t TrialEvaluator::errors(const fault::FaultPlan& plan) {
   last_first_stage_ = model_->num_stages();
+  outcomes_ = models::Outcomes();
   if (plan.empty()) return cache_->baseline_errors();
   injector_.apply_codes(plan.changes);
   return evaluate_applied();
@@ -208,6 +210,8 @@ int64_t TrialEvaluator::errors_dense(size_t first) {
     int64_t b = std::min(n, a + batch_);
     auto logits = model_->forward_from(start, c.input(start).slice(0, a, b));
     wrong += models::count_errors(logits, c.labels().slice(0, a, b));
+    outcomes_ +=
+        models::count_outcomes(logits, c.labels().slice(0, a, b), c.clean_pred().slice(0, a, b));
   }
   return wrong;
 }
@@ -504,6 +508,8 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
   ARES_ASSERT(st == State::kDense, "fast engine ended without a dense result");
   auto clean_wrong = c.wrong().slice(0, a, b);
   int64_t outside = clean_wrong.sum().item<int64_t>() - sel(clean_wrong).sum().item<int64_t>();
+  outcomes_ += models::count_outcomes(dense, sel(c.labels().slice(0, a, b)),
+                                      sel(c.clean_pred().slice(0, a, b)));
   return outside + models::count_errors(dense, sel(c.labels().slice(0, a, b)));
 }
 

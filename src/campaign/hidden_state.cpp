@@ -183,7 +183,7 @@ bool HiddenStateEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, d
     return forward(idx);
   };
   return detail::run_sample_trial(c, trial_stream, faultable_mask, ber, semantics, model, batch_,
-                                  logits, hits, errors);
+                                  logits, hits, errors, &outcomes_);
 }
 
 torch::Tensor HiddenStateEvaluator::stored_states(int64_t sample, uint64_t trial_stream,

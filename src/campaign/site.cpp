@@ -14,6 +14,12 @@
 namespace ares::campaign {
 namespace {
 
+void set_outcomes(TrialRow& r, const models::Outcomes& o) {
+  r.changed = o.changed;
+  r.nonfinite = o.nonfinite;
+  r.changed_correct = o.changed_correct;
+}
+
 // The weight site: the target parameters quantized into the format, the clean activations
 // of every stage cached for the engine; a trial is one plan over all target codes.
 class WeightSite : public Site {
@@ -80,6 +86,7 @@ class WeightSite::Trials : public SiteTrials {
     r.errors = ev_.errors(plan);
     r.evaluated = !plan.empty();
     r.first_stage = r.evaluated ? int(ev_.last_first_stage()) : -1;
+    set_outcomes(r, ev_.last_outcomes());
   }
 
  private:
@@ -145,6 +152,7 @@ class SampleSite::Trials : public SiteTrials {
     r.evaluated = ev_->run(r.stream, job.mask, job.ber, spec_.semantics, spec_.fault_model,
                            &r.faults, &r.errors);
     r.first_stage = r.evaluated ? stage_ : -1;
+    set_outcomes(r, ev_->last_outcomes());
   }
 
  private:

@@ -22,7 +22,8 @@
 namespace ares::campaign {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: the first; 2: trials gained the outcome classes (changed, nonfinite, changed_correct).
+constexpr int kSchemaVersion = 2;
 constexpr const char* kMarker = "ares-campaign-store";
 
 // Finalizes a prepared statement on scope exit.
@@ -154,6 +155,7 @@ ResultStore::ResultStore(const std::string& path, bool read_only) : path_(path) 
       int version = std::atoi(meta("schema_version").c_str());
       ARES_CHECK(version <= kSchemaVersion, path, ": store schema version ", version,
                  " is newer than this Ares reads (", kSchemaVersion, "); use a newer Ares");
+      schema_ = version;
     } else {
       bool empty = false;
       {
@@ -176,7 +178,9 @@ ResultStore::ResultStore(const std::string& path, bool read_only) : path_(path) 
             "CREATE TABLE trials(instance INTEGER, config INTEGER, ber_index INTEGER,"
             " trial INTEGER, stream INTEGER, bits INTEGER, faults INTEGER,"
             " first_stage INTEGER, errors INTEGER, samples INTEGER, evaluated INTEGER,"
-            " seconds REAL, PRIMARY KEY(instance, config, ber_index, trial))");
+            " seconds REAL, changed INTEGER DEFAULT -1, nonfinite INTEGER DEFAULT -1,"
+            " changed_correct INTEGER DEFAULT -1,"
+            " PRIMARY KEY(instance, config, ber_index, trial))");
         exec(
             "CREATE TABLE baselines(instance INTEGER, config INTEGER, checkpoint TEXT,"
             " model TEXT, dataset TEXT, float_error REAL, baseline_error REAL,"
@@ -184,6 +188,16 @@ ResultStore::ResultStore(const std::string& path, bool read_only) : path_(path) 
         set_meta("format", kMarker);
         set_meta("schema_version", std::to_string(kSchemaVersion));
         exec("COMMIT");
+        schema_ = kSchemaVersion;
+      } else if (schema_ < 2) {
+        // A store of schema 1 resumes: its trials keep -1 (not recorded) for the outcomes.
+        exec("BEGIN IMMEDIATE");
+        for (const char* col : {"changed", "nonfinite", "changed_correct"}) {
+          exec(std::string("ALTER TABLE trials ADD COLUMN ") + col + " INTEGER DEFAULT -1");
+        }
+        set_meta("schema_version", "2");
+        exec("COMMIT");
+        schema_ = 2;
       }
     }
   } catch (...) {
@@ -281,9 +295,14 @@ CampaignSpec ResultStore::spec() const {
 std::vector<TrialRow> ResultStore::trials() const {
   Stmt q;
   sqlite3_prepare_v2(db_,
-                     "SELECT instance, config, ber_index, trial, stream, bits, faults,"
-                     " first_stage, errors, samples, evaluated, seconds FROM trials"
-                     " ORDER BY instance, config, ber_index, trial",
+                     schema_ >= 2
+                         ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
+                           " first_stage, errors, samples, evaluated, seconds, changed,"
+                           " nonfinite, changed_correct FROM trials"
+                           " ORDER BY instance, config, ber_index, trial"
+                         : "SELECT instance, config, ber_index, trial, stream, bits, faults,"
+                           " first_stage, errors, samples, evaluated, seconds, -1, -1, -1"
+                           " FROM trials ORDER BY instance, config, ber_index, trial",
                      -1, &q.s, nullptr);
   std::vector<TrialRow> out;
   while (sqlite3_step(q.s) == SQLITE_ROW) {
@@ -300,6 +319,9 @@ std::vector<TrialRow> ResultStore::trials() const {
     r.samples = sqlite3_column_int64(q.s, 9);
     r.evaluated = sqlite3_column_int(q.s, 10) != 0;
     r.seconds = sqlite3_column_double(q.s, 11);
+    r.changed = sqlite3_column_int64(q.s, 12);
+    r.nonfinite = sqlite3_column_int64(q.s, 13);
+    r.changed_correct = sqlite3_column_int64(q.s, 14);
     out.push_back(r);
   }
   return out;
@@ -337,9 +359,9 @@ void ResultStore::add_trials(const std::vector<TrialRow>& rows) {
   if (rows.empty()) return;
   exec("BEGIN IMMEDIATE");
   Stmt q;
-  sqlite3_prepare_v2(db_,
-                     "INSERT OR REPLACE INTO trials VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
-                     &q.s, nullptr);
+  sqlite3_prepare_v2(
+      db_, "INSERT OR REPLACE INTO trials VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
+      &q.s, nullptr);
   for (const auto& r : rows) {
     sqlite3_reset(q.s);
     sqlite3_bind_int(q.s, 1, r.instance);
@@ -354,6 +376,9 @@ void ResultStore::add_trials(const std::vector<TrialRow>& rows) {
     sqlite3_bind_int64(q.s, 10, r.samples);
     sqlite3_bind_int(q.s, 11, r.evaluated ? 1 : 0);
     sqlite3_bind_double(q.s, 12, r.seconds);
+    sqlite3_bind_int64(q.s, 13, r.changed);
+    sqlite3_bind_int64(q.s, 14, r.nonfinite);
+    sqlite3_bind_int64(q.s, 15, r.changed_correct);
     if (int rc = sqlite3_step(q.s); rc != SQLITE_DONE) fail(rc, sqlite3_errmsg(db_));
   }
   exec("COMMIT");

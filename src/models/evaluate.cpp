@@ -13,6 +13,19 @@ int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels) {
   return wrong_mask(logits, labels).sum().item<int64_t>();
 }
 
+Outcomes count_outcomes(const torch::Tensor& logits, const torch::Tensor& labels,
+                        const torch::Tensor& clean_pred) {
+  const auto finite = torch::isfinite(logits).all(1);
+  const auto clean = clean_pred.to(logits.device());
+  const auto changed = logits.argmax(1).ne(clean).logical_and_(finite);
+  Outcomes o;
+  o.nonfinite = finite.numel() - finite.sum().item<int64_t>();
+  o.changed = changed.sum().item<int64_t>();
+  o.changed_correct =
+      changed.logical_and_(clean.eq(labels.to(logits.device()))).sum().item<int64_t>();
+  return o;
+}
+
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,
                       int64_t batch) {
   c10::InferenceMode guard;

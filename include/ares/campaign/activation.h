@@ -15,6 +15,7 @@
 
 #include "ares/fault/fault_model.h"
 #include "ares/format/format.h"
+#include "ares/models/evaluate.h"
 #include "ares/models/staged_model.h"
 
 namespace ares::campaign {
@@ -33,6 +34,8 @@ class SampleCodes {
   const torch::Tensor& labels() const { return labels_; }
   /// Per sample, 1 where the baseline prediction is wrong.
   const torch::Tensor& wrong() const { return wrong_; }
+  /// Per sample, the baseline's prediction (int64, on the host).
+  const torch::Tensor& clean_pred() const { return clean_pred_; }
   int64_t baseline_errors() const { return baseline_errors_; }
 
  protected:
@@ -41,7 +44,7 @@ class SampleCodes {
   void set_baseline(const torch::Tensor& logits);
 
   format::Format format_;
-  torch::Tensor labels_, wrong_;
+  torch::Tensor labels_, wrong_, clean_pred_;
   std::vector<uint32_t> codes_;  // samples x values_, sample-major
   int64_t values_ = 0;
   int64_t baseline_errors_ = 0;
@@ -61,6 +64,11 @@ class SampleEvaluator {
   virtual bool run(uint64_t trial_stream, uint32_t faultable_mask, double ber,
                    fault::Semantics semantics, const fault::FaultModel& model, uint64_t* hits,
                    int64_t* errors) = 0;
+  /// What the last run did to the predictions (samples without a fault are masked).
+  const models::Outcomes& last_outcomes() const { return outcomes_; }
+
+ protected:
+  models::Outcomes outcomes_;
 };
 
 /// The clean pass with stage `stage`'s output stored in `fmt`.

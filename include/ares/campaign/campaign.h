@@ -33,6 +33,11 @@ struct TrialRow {
   int64_t samples = 0;     ///< evaluated samples
   bool evaluated = false;  ///< false: no fault, the baseline was used
   double seconds = 0;      ///< wall time of sampling + injection + evaluation
+  /// Outcome classes (models::Outcomes): samples whose prediction the faults changed (silent
+  /// corruption), samples with NaN or Inf logits (detectable), and the changed samples that
+  /// the clean model got right. The other samples are masked. -1: not recorded (a trial
+  /// from a store of schema 1, written before Ares counted outcomes).
+  int64_t changed = 0, nonfinite = 0, changed_correct = 0;
 };
 
 /// Per (instance, configuration).
@@ -43,7 +48,12 @@ struct ConfigSummary {
   double float_error = 0;     ///< the float model's error
   double baseline_error = 0;  ///< the quantized model's clean error
   uint64_t values = 0, bits = 0;
-  std::vector<double> mean_error;               ///< per BER
+  std::vector<double> mean_error;  ///< per BER
+  /// Per BER, the mean over trials of the outcome classes (TrialRow): changed samples
+  /// (silent corruption) and samples with NaN or Inf logits, as shares of the samples, and
+  /// changed samples as a share of those the clean model got right (TensorFI's convention).
+  /// NaN where a trial did not record them (a schema-1 store).
+  std::vector<double> changed_rate, nonfinite_rate, changed_correct_rate;
   std::vector<analysis::Threshold> thresholds;  ///< per spec.levels
   /// 95% interval of each threshold (analysis/interval.h: bootstrap over the trials at each
   /// BER, monotone fit; seeded from the campaign seed, instance and configuration).

@@ -25,6 +25,7 @@
 #include "ares/fault/fault_model.h"
 #include "ares/fault/sampler.h"
 #include "ares/inject/weight_faults.h"
+#include "ares/models/evaluate.h"
 #include "ares/models/staged_model.h"
 
 namespace ares::campaign {
@@ -52,6 +53,8 @@ class CleanCache {
   int64_t baseline_errors() const { return baseline_errors_; }
   /// Per sample, 1 where the clean model's prediction is wrong (int64).
   const torch::Tensor& wrong() const { return wrong_; }
+  /// Per sample, the clean model's prediction (int64).
+  const torch::Tensor& clean_pred() const { return clean_pred_; }
   /// Seconds the clean forward pass took (one pass over the evaluation set, on one thread:
   /// the batches' times summed, whatever the thread count).
   double forward_seconds() const { return forward_seconds_; }
@@ -64,7 +67,7 @@ class CleanCache {
   int64_t max_sample_bytes() const { return max_sample_bytes_; }
 
  private:
-  torch::Tensor images_, labels_, wrong_;
+  torch::Tensor images_, labels_, wrong_, clean_pred_;
   std::vector<torch::Tensor> inputs_, pre_;
   size_t first_cached_ = 0;
   int64_t baseline_errors_ = 0;
@@ -90,6 +93,8 @@ class TrialEvaluator {
   int64_t errors(const std::vector<fault::CodeChange>& codes);
   /// First stage the last plan touched (num_stages when it touched none).
   size_t last_first_stage() const { return last_first_stage_; }
+  /// What the last plan did to the predictions (all zero for an empty plan).
+  const models::Outcomes& last_outcomes() const { return outcomes_; }
 
  private:
   int64_t evaluate_applied();
@@ -104,6 +109,7 @@ class TrialEvaluator {
   Engine engine_;
   int64_t batch_;
   size_t last_first_stage_ = 0;
+  models::Outcomes outcomes_;
   std::vector<torch::Tensor> backup_;  // reference engine: full copies of target params
   std::vector<torch::Tensor> target_tensors_;
   // per stage, the changes of the current plan that fall into it

@@ -72,6 +72,7 @@ class ResultStore {
   std::string path_;
   sqlite3* db_ = nullptr;
   int lock_fd_ = -1;
+  int schema_ = 0;  // the open store's schema version (1: trials without outcome columns)
 };
 
 /// Content hash of a model file: an Ares checkpoint's stored FNV-1a trailer, or the FNV-1a of

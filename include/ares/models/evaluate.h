@@ -15,6 +15,29 @@ int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels);
 /// Per row, true where the prediction is wrong under the rule of count_errors (bool, B).
 torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels);
 
+/// What faults did to the predictions of a batch, sample by sample, against the clean
+/// model's (the baseline: the quantized model, or the model with its clean stored values).
+/// A sample is masked when neither count holds it: its logits are finite and its prediction
+/// is the clean one (it may still be wrong, as the clean one was).
+struct Outcomes {
+  int64_t changed = 0;    ///< finite logits, prediction not the clean model's (silent corruption)
+  int64_t nonfinite = 0;  ///< a NaN or Inf logit (the corruption a check could detect)
+  /// Of `changed`, the samples the clean model got right: each is now wrong (TensorFI's
+  /// convention counts corruption over these only).
+  int64_t changed_correct = 0;
+  Outcomes& operator+=(const Outcomes& o) {
+    changed += o.changed;
+    nonfinite += o.nonfinite;
+    changed_correct += o.changed_correct;
+    return *this;
+  }
+};
+
+/// The outcomes of `logits` (B x C) against the clean predictions `clean_pred` and the labels
+/// (B each, on any device: they move to the logits').
+Outcomes count_outcomes(const torch::Tensor& logits, const torch::Tensor& labels,
+                        const torch::Tensor& clean_pred);
+
 /// Error rate of `model` in eval mode over `images`/`labels`, in batches of `batch`. Each
 /// batch moves to the device of the model's parameters (a no-op when it is there already).
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,

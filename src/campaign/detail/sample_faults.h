@@ -32,9 +32,11 @@ using FaultyLogits = std::function<torch::Tensor(const std::vector<SamplePlan>& 
 /// One per-sample trial (SampleEvaluator::run): draws the plans; when none changes anything,
 /// the errors are the baseline's and it returns false. Otherwise the errors are the
 /// baseline's for the samples without a plan and those of `logits` (called on batches of at
-/// most `batch` plans) for the others, and it returns true.
+/// most `batch` plans) for the others, and it returns true. `outcomes` receives what the
+/// faults did to the faulty samples' predictions (the others are masked).
 bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faultable_mask,
                       double ber, fault::Semantics semantics, const fault::FaultModel& model,
-                      int64_t batch, const FaultyLogits& logits, uint64_t* hits, int64_t* errors);
+                      int64_t batch, const FaultyLogits& logits, uint64_t* hits, int64_t* errors,
+                      models::Outcomes* outcomes);
 
 }  // namespace ares::campaign::detail

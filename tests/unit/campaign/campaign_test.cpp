@@ -1,6 +1,7 @@
 #include "ares/campaign/campaign.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -588,6 +589,56 @@ TEST_F(CampaignTest, MergeStoresJoinsShardsIntoTheWholeCampaign) {
     run_campaign(other, &o);
   }
   EXPECT_THROW(merge_stores(target, {other_db}), InputError);
+}
+
+// A store written before the outcome classes (schema 1: no outcome columns) still reads, its
+// trials marked -1 (not recorded) and their outcome means NaN; opened for writing it gains
+// the columns (schema 2) and resumes with its rows as they were.
+TEST_F(CampaignTest, SchemaOneStoresReadAndResume) {
+  const std::string db = (dir_ / "schema1.db").string();
+  CampaignResult fresh;
+  {
+    ResultStore store(db);
+    fresh = run_campaign(spec(), &store);
+  }
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    for (const char* sql :
+         {"ALTER TABLE trials DROP COLUMN changed", "ALTER TABLE trials DROP COLUMN nonfinite",
+          "ALTER TABLE trials DROP COLUMN changed_correct",
+          "UPDATE meta SET value = '1' WHERE key = 'schema_version'"}) {
+      ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    }
+    sqlite3_close(raw);
+  }
+  const CampaignResult old = load_result(*ResultStore::open_read_only(db));
+  ASSERT_EQ(old.rows.size(), fresh.rows.size());
+  for (size_t i = 0; i < old.rows.size(); ++i) {
+    EXPECT_EQ(old.rows[i].errors, fresh.rows[i].errors);
+    EXPECT_EQ(old.rows[i].changed, -1);
+    EXPECT_EQ(old.rows[i].nonfinite, -1);
+    EXPECT_EQ(old.rows[i].changed_correct, -1);
+  }
+  EXPECT_EQ(old.summaries[0].mean_error, fresh.summaries[0].mean_error);
+  EXPECT_TRUE(std::isnan(old.summaries[0].changed_rate[0]));
+  EXPECT_FALSE(std::isnan(fresh.summaries[0].changed_rate[0]));
+  {
+    ResultStore store(db);  // writable: migrated to schema 2
+    const CampaignResult resumed = run_campaign(spec(), &store);
+    for (size_t i = 0; i < resumed.rows.size(); ++i) {
+      EXPECT_EQ(resumed.rows[i].errors, fresh.rows[i].errors);
+      EXPECT_EQ(resumed.rows[i].changed, -1);  // stored rows are not run again
+    }
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(raw, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, nullptr);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "2");
+  sqlite3_finalize(q);
+  sqlite3_close(raw);
 }
 
 TEST_F(CampaignTest, WritesResultFiles) {

@@ -13,7 +13,10 @@
 
 #include "ares/campaign/in_memory.h"
 #include "ares/common/error.h"
+#include "ares/fault/fault_model.h"
+#include "ares/fault/rng.h"
 #include "ares/format/format.h"
+#include "ares/inject/weight_faults.h"
 #include "ares/models/evaluate.h"
 #include "ares/models/registry.h"
 
@@ -80,6 +83,73 @@ TEST_F(SiteTest, TrialsByHandEqualTheCampaignsRows) {
     EXPECT_EQ(checked, result.rows.size());
     EXPECT_GT(evaluated, checked / 2) << "too few trials changed anything to compare";
   }
+}
+
+// The outcome classes of every weight trial, recomputed independently of the engines: the
+// trial's plan drawn again from its stream, written into a quantized copy of the model by
+// hand (decode of the new code), a plain forward pass, predictions compared with the clean
+// quantized model's.
+TEST_F(SiteTest, OutcomesEqualAPlainForwardPass) {
+  // fp16: exponent faults give Inf and NaN weights, so logits turn non-finite too.
+  for (const char* format_spec : {"q2.6-2c", "fp16"}) {
+    SCOPED_TRACE(format_spec);
+    CampaignSpec s = spec("weights");
+    s.bers = {1e-4, 1e-3, 1e-2};
+    s.configs = {{format_spec, "none"}};
+    const CampaignResult result = run_campaign(s, {{model_}, images_, labels_});
+    const auto fmt = format::Format::parse(format_spec);
+    auto clean = model_->clone_model();
+    clean->eval();
+    const inject::WeightTargets targets(*clean, {"*"}, fmt);
+    torch::NoGradGuard guard;
+    const auto clean_pred = clean->forward(images_).argmax(1);
+    int64_t changed_total = 0, nonfinite_total = 0;
+    for (const TrialRow& r : result.rows) {
+      SCOPED_TRACE(r.ber_index * 100 + r.trial);
+      fault::Rng rng(r.stream);
+      uint64_t hits = 0;
+      const auto changes =
+          fault::sample_faults(rng, targets.codes(), targets.num_values(), fmt, fmt.code_mask(),
+                               s.bers[size_t(r.ber_index)], s.semantics, s.fault_model, &hits);
+      EXPECT_EQ(hits, r.faults);
+      auto faulty = clean->clone_model();
+      faulty->eval();
+      auto named = faulty->named_parameters();
+      for (const auto& ch : changes) {
+        const auto& p = targets.params()[targets.param_of(ch.index)];
+        named[p.name].view(-1)[int64_t(ch.index - p.offset)] = fmt.decode(ch.code);
+      }
+      const auto logits = faulty->forward(images_);
+      const auto finite = torch::isfinite(logits).all(1);
+      const auto changed = logits.argmax(1).ne(clean_pred).logical_and(finite);
+      EXPECT_EQ(r.nonfinite, finite.numel() - finite.sum().item<int64_t>());
+      EXPECT_EQ(r.changed, changed.sum().item<int64_t>());
+      EXPECT_EQ(r.changed_correct,
+                changed.logical_and(clean_pred.eq(labels_)).sum().item<int64_t>());
+      EXPECT_EQ(r.errors, models::count_errors(logits, labels_));
+      EXPECT_LE(r.changed + r.nonfinite, r.samples);
+      changed_total += r.changed;
+      nonfinite_total += r.nonfinite;
+    }
+    EXPECT_GT(changed_total, 0) << "no trial changed a prediction: the check is empty";
+    if (!fmt.is_fixed()) EXPECT_GT(nonfinite_total, 0) << "no non-finite logits: fp16 untested";
+  }
+}
+
+// Per-sample sites: samples without a fault are masked, so the counts stay within the
+// faulty samples; a trial without faults counts nothing.
+TEST_F(SiteTest, PerSampleOutcomesStayWithinTheirBounds) {
+  CampaignSpec s = spec("act:fc1");
+  s.configs = {{"q2.6-2c", "none"}};
+  const CampaignResult result = run_campaign(s, {{model_}, images_, labels_});
+  int64_t changed_total = 0;
+  for (const TrialRow& r : result.rows) {
+    EXPECT_GE(r.changed, r.changed_correct);
+    EXPECT_LE(r.changed + r.nonfinite, r.samples);
+    if (!r.evaluated) EXPECT_EQ(r.changed + r.nonfinite + r.changed_correct, 0);
+    changed_total += r.changed;
+  }
+  EXPECT_GT(changed_total, 0);
 }
 
 // The model given to make_site stays as it was: the site quantizes its own copy.
