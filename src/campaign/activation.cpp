@@ -69,8 +69,9 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
     auto idx = index.slice(0, int64_t(a), int64_t(b));
     const auto faulty = logits(plans, a, b, idx);
     const auto labels = c.labels().index_select(0, idx).to(faulty.device());
-    wrong += models::count_errors(faulty, labels);
-    *outcomes += models::count_outcomes(faulty, labels, c.clean_pred().index_select(0, idx));
+    const auto scored = models::score_batch(faulty, labels, c.clean_pred().index_select(0, idx));
+    wrong += scored.errors;
+    *outcomes += scored.outcomes;
   }
   *errors = wrong;
   return true;

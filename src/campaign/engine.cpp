@@ -209,9 +209,10 @@ int64_t TrialEvaluator::errors_dense(size_t first) {
   for (int64_t a = 0; a < n; a += batch_) {
     int64_t b = std::min(n, a + batch_);
     auto logits = model_->forward_from(start, c.input(start).slice(0, a, b));
-    wrong += models::count_errors(logits, c.labels().slice(0, a, b));
-    outcomes_ +=
-        models::count_outcomes(logits, c.labels().slice(0, a, b), c.clean_pred().slice(0, a, b));
+    const auto scored =
+        models::score_batch(logits, c.labels().slice(0, a, b), c.clean_pred().slice(0, a, b));
+    wrong += scored.errors;
+    outcomes_ += scored.outcomes;
   }
   return wrong;
 }
@@ -508,9 +509,10 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
   ARES_ASSERT(st == State::kDense, "fast engine ended without a dense result");
   auto clean_wrong = c.wrong().slice(0, a, b);
   int64_t outside = clean_wrong.sum().item<int64_t>() - sel(clean_wrong).sum().item<int64_t>();
-  outcomes_ += models::count_outcomes(dense, sel(c.labels().slice(0, a, b)),
-                                      sel(c.clean_pred().slice(0, a, b)));
-  return outside + models::count_errors(dense, sel(c.labels().slice(0, a, b)));
+  const auto scored = models::score_batch(dense, sel(c.labels().slice(0, a, b)),
+                                          sel(c.clean_pred().slice(0, a, b)));
+  outcomes_ += scored.outcomes;
+  return outside + scored.errors;
 }
 
 }  // namespace ares::campaign

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 namespace ares::models {
 
 torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels) {
@@ -24,6 +26,45 @@ Outcomes count_outcomes(const torch::Tensor& logits, const torch::Tensor& labels
   o.changed_correct =
       changed.logical_and_(clean.eq(labels.to(logits.device()))).sum().item<int64_t>();
   return o;
+}
+
+Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
+                   const torch::Tensor& clean_pred) {
+  const bool raw = logits.is_cpu() && logits.dim() == 2 && logits.scalar_type() == torch::kFloat &&
+                   labels.is_cpu() && labels.scalar_type() == torch::kLong && clean_pred.is_cpu() &&
+                   clean_pred.scalar_type() == torch::kLong;
+  Scored s;
+  if (!raw) {
+    s.errors = count_errors(logits, labels);
+    s.outcomes = count_outcomes(logits, labels, clean_pred);
+    return s;
+  }
+  const auto x = logits.contiguous();
+  const auto y = labels.contiguous(), c = clean_pred.contiguous();
+  const int64_t n = x.size(0), k = x.size(1);
+  const float* p = x.data_ptr<float>();
+  const int64_t* yl = y.data_ptr<int64_t>();
+  const int64_t* cl = c.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i, p += k) {
+    // The first index of the largest logit, as argmax; a NaN or Inf anywhere marks the row.
+    bool finite = true;
+    int64_t best = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      finite = finite && std::isfinite(p[j]);
+      if (p[j] > p[best]) best = j;
+    }
+    if (!finite) {
+      ++s.errors;
+      ++s.outcomes.nonfinite;
+      continue;
+    }
+    s.errors += best != yl[i] ? 1 : 0;
+    if (best != cl[i]) {
+      ++s.outcomes.changed;
+      s.outcomes.changed_correct += cl[i] == yl[i] ? 1 : 0;
+    }
+  }
+  return s;
 }
 
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,
