@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -60,6 +61,7 @@ using CurveId = std::tuple<int, std::string, std::string, std::string>;  // inst
 struct Building {
   const SummaryRecord* summary = nullptr;
   std::map<int, std::pair<double, std::vector<std::pair<int, double>>>> by_ber;  // (trial, err)
+  std::map<int, std::pair<double, double>> outcomes;  // per BER index: summed rates (NaN: unknown)
 };
 
 std::string lower(std::string s) {
@@ -131,6 +133,10 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
       auto& slot = it->second.by_ber[r.ber_index];
       slot.first = r.ber;
       slot.second.emplace_back(r.trial, r.error);
+      auto& o = it->second.outcomes[r.ber_index];
+      const bool known = r.changed >= 0 && r.nonfinite >= 0 && r.samples > 0;
+      o.first += known ? double(r.changed) / double(r.samples) : std::nan("");
+      o.second += known ? double(r.nonfinite) / double(r.samples) : std::nan("");
     }
     std::vector<double> bers;
     bers.reserve(grid.size());
@@ -170,6 +176,9 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
         for (const auto& p : tr) errs.push_back(p.second);
         curve.errors.push_back(error_stats(errs));
         curve.trial_errors.push_back(std::move(errs));
+        const auto& o = b.outcomes[index];
+        curve.changed_rate.push_back(o.first / double(trials));
+        curve.nonfinite_rate.push_back(o.second / double(trials));
       }
       GroupKey key{s.model, s.dataset, c.targets_label(), std::get<3>(id), s.format, s.protection};
       size_t g = 0;

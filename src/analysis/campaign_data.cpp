@@ -40,6 +40,9 @@ void read_trials(CampaignData& data, const std::string& path) {
   const bool has_site = t.has("site"), has_faults = t.has("faults");
   const size_t c_site = has_site ? t.column("site") : 0;
   const size_t c_faults = has_faults ? t.column("faults") : 0;
+  const bool has_outcomes = has_counts && t.has("changed") && t.has("nonfinite");
+  const size_t c_changed = has_outcomes ? t.column("changed") : 0;
+  const size_t c_nonfinite = has_outcomes ? t.column("nonfinite") : 0;
   ARES_CHECK(t.rows() > 0, path, ": no trials");
   data.trials.reserve(t.rows());
   std::map<int, double> ber_of_index;
@@ -68,6 +71,14 @@ void read_trials(CampaignData& data, const std::string& path) {
                  ": error must be in [0, 1], got ", rec.error);
     }
     if (has_faults) rec.faults = uint64_t(t.integer(r, c_faults));
+    if (has_outcomes) {
+      rec.changed = t.integer(r, c_changed);
+      rec.nonfinite = t.integer(r, c_nonfinite);
+      ARES_CHECK(
+          rec.changed >= -1 && rec.nonfinite >= -1 && rec.changed + rec.nonfinite <= rec.samples,
+          path, ":", t.line_of(r),
+          ": changed and nonfinite must be -1 or counts within the samples");
+    }
     auto [it, fresh] = ber_of_index.emplace(rec.ber_index, rec.ber);
     ARES_CHECK(fresh || it->second == rec.ber, path, ":", t.line_of(r), ": BER index ",
                rec.ber_index, " has BER ", rec.ber, " here but ", it->second, " before");

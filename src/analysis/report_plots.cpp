@@ -442,6 +442,69 @@ std::string shell_quote(const std::string& s) {
 
 }  // namespace
 
+// Whether every curve of `groups` recorded its outcome classes (trials.csv from an Ares that
+// counts them) at every BER.
+bool has_outcomes(const Analysis& a, const std::vector<size_t>& groups) {
+  for (size_t gi : groups) {
+    for (size_t ci : a.groups[gi].curves) {
+      const Curve& c = a.curves[ci];
+      for (size_t b = 0; b < c.bers.size(); ++b) {
+        if (!std::isfinite(c.changed_rate[b]) || !std::isfinite(c.nonfinite_rate[b])) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Outcome classes vs BER: per configuration, the mean over instances of the share of samples
+// whose prediction the faults changed (silent corruption, solid) and of those with NaN or Inf
+// logits (detectable, dashed).
+Figure outcomes_figure(const Analysis& a, const std::vector<size_t>& groups,
+                       const std::string& subject, const std::string& id) {
+  Figure f;
+  f.id = id;
+  f.title = "Outcomes vs BER" + (subject.empty() ? "" : ": " + subject);
+  f.caption =
+      "Share of test samples per trial whose prediction the faults changed from the clean "
+      "model's with finite logits (silent data corruption, solid) and whose logits turned NaN "
+      "or Inf (detectable, dashed), mean over trials and instances. The other samples are "
+      "masked. Per trial in trials.csv (changed, nonfinite, changed_correct).";
+  auto labels = config_labels(a);
+  std::ostringstream cmd;
+  cmd << "reset\nset title " << q(subject.empty() ? "Outcomes vs BER" : subject)
+      << "\nset xlabel \"bit error rate\"\nset ylabel \"share of samples\"\n"
+      << "set logscale x\nset format x \"%.0e\"\nset key left top\nset grid\n"
+      << "set xrange [" << g(a.groups[groups[0]].bers.front()) << ":"
+      << g(a.groups[groups[0]].bers.back()) << "]\nplot ";
+  bool first = true;
+  for (size_t gi : groups) {
+    const Group& grp = a.groups[gi];
+    const std::string d = "$out" + std::to_string(gi);
+    f.data += d + " << EOD\n";
+    for (size_t b = 0; b < grp.bers.size(); ++b) {
+      double changed = 0, nonfinite = 0;
+      for (size_t ci : grp.curves) {
+        changed += a.curves[ci].changed_rate[b];
+        nonfinite += a.curves[ci].nonfinite_rate[b];
+      }
+      const double n = double(grp.curves.size());
+      f.data += g(grp.bers[b]) + " " + g(changed / n) + " " + g(nonfinite / n) + "\n";
+    }
+    f.data += "EOD\n";
+    const std::string c = color(
+        size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) - labels.begin()));
+    const std::string label = grp.key.config_label();
+    cmd << (first ? "" : ", \\\n     ") << d << " using 1:2 with lines lw 2 lc rgb " << q(c)
+        << " title " << q(label + " changed") << ", \\\n     " << d
+        << " using 1:3 with lines lw 2 dt 2 lc rgb " << q(c) << " title "
+        << q(label + " non-finite");
+    first = false;
+  }
+  cmd << "\n";
+  f.commands = cmd.str();
+  return f;
+}
+
 std::vector<Figure> make_figures(const Analysis& a) {
   std::vector<Figure> figs;
   if (subjects(a).empty()) return figs;
@@ -457,6 +520,12 @@ std::vector<Figure> make_figures(const Analysis& a) {
   }
   for (const auto& sub : subs) {
     for (size_t gi : sub.second) figs.push_back(curves(a, gi));
+  }
+  for (const auto& [subject, groups] : subs) {
+    if (!has_outcomes(a, groups)) continue;  // campaigns from before the outcome classes
+    const std::string tag = subject_tag(a, a.groups[groups[0]].key);
+    figs.push_back(outcomes_figure(a, groups, subs.size() > 1 ? subject : "",
+                                   "outcomes_vs_ber" + (tag.empty() ? "" : "_" + tag)));
   }
   if (a.per_target) figs.push_back(targets_figure(a));
   if (a.per_bit) {

@@ -63,6 +63,9 @@ struct Curve {
   std::vector<Threshold> thresholds[2];
   /// 95% intervals of those thresholds (interval.h), per level; [0] relative, [1] absolute.
   std::vector<ThresholdInterval> intervals[2];
+  /// Per BER, the mean over trials of the outcome classes as shares of the samples: changed
+  /// predictions (silent corruption) and non-finite logits. NaN where a trial lacks them.
+  std::vector<double> changed_rate, nonfinite_rate;
   /// Per-BER mean errors, the input of the thresholds.
   std::vector<double> mean_errors() const;
 };

@@ -23,6 +23,8 @@ struct TrialRecord {
   int64_t errors = 0, samples = 0;
   double error = 0;  ///< errors / samples
   uint64_t faults = 0;
+  /// Outcome classes (trials.csv `changed`, `nonfinite`); -1 when the file has none.
+  int64_t changed = -1, nonfinite = -1;
 };
 
 /// One row of summary.csv: an (instance, configuration)'s identity and clean errors.

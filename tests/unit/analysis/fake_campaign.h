@@ -57,11 +57,15 @@ struct FakeCampaign {
   std::function<double(int, int)> baseline = [](int, int) { return 0.1; };
   /// error(instance, config, ber_index, trial) in [0, 1]; rounded to 1/1000.
   std::function<double(int, int, int, int)> error = [](int, int, int, int) { return 0.1; };
+  /// With it: trials.csv has the outcome columns, (changed, nonfinite) per trial out of the
+  /// 1000 samples (changed_correct is written as changed).
+  std::function<std::pair<long, long>(int, int, int, int)> outcomes;
 
   void write(const std::string& dir) const {
     std::string t =
         "instance,checkpoint,format,protection,site,semantics,ber_index,ber,trial,stream,bits,"
-        "faults,first_stage,errors,samples,error,evaluated,seconds\n";
+        "faults,first_stage,errors,samples,error,evaluated,seconds" +
+        std::string(outcomes ? ",changed,nonfinite,changed_correct\n" : "\n");
     std::string s =
         "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"
         "baseline_error,ber_at_1pct,status_at_1pct\n";
@@ -78,10 +82,16 @@ struct FakeCampaign {
             long errors = std::lround(error(i, int(c), int(b), k) * 1000);
             std::snprintf(buf, sizeof buf,
                           "%d,\"ck,%d.ckpt\",%s,%s,weights,bernoulli,%zu,%.17g,%d,0000,800,1,0,%ld,"
-                          "1000,%.17g,1,0.001\n",
+                          "1000,%.17g,1,0.001",
                           i, i, configs[c].format.c_str(), configs[c].protection.c_str(), b,
                           bers[b], k, errors, double(errors) / 1000);
             t += buf;
+            if (outcomes) {
+              const auto [changed, nonfinite] = outcomes(i, int(c), int(b), k);
+              t += "," + std::to_string(changed) + "," + std::to_string(nonfinite) + "," +
+                   std::to_string(changed);
+            }
+            t += "\n";
           }
         }
       }

@@ -102,6 +102,38 @@ TEST(ReportTest, MissingGnuplotIsReportedNotThrown) {
   EXPECT_NE(slurp(r.html).find("gnuplot not found"), std::string::npos);
 }
 
+// Campaigns with outcome classes get their rates in curves.csv (the mean over trials, exact
+// for counts out of 1000) and the outcomes figure; campaigns without them get neither.
+TEST(ReportTest, OutcomeClassesGetTheirColumnsAndFigure) {
+  TempDir dir;
+  FakeCampaign f;
+  f.outcomes = [](int i, int c, int b, int k) {
+    return std::pair<long, long>(10 * b + k + i + c, b == 3 ? 5 : 0);
+  };
+  f.write(dir.sub("with"));
+  FakeCampaign{}.write(dir.sub("without"));
+  for (const char* which : {"with", "without"}) {
+    SCOPED_TRACE(which);
+    std::vector<CampaignData> cs = {load_campaign(dir.sub(which))};
+    const Analysis a = analyze(cs);
+    const bool with = std::string(which) == "with";
+    // Instance 1 of q2.6-sm (config 1) at BER index 2: changed 20 + k + 2, k = 0, 1.
+    const Curve& c = a.curves[a.groups[1].curves[1]];
+    if (with) {
+      EXPECT_DOUBLE_EQ(c.changed_rate[2], (22.0 + 23.0) / 2 / 1000);
+      EXPECT_DOUBLE_EQ(c.nonfinite_rate[3], 0.005);
+      EXPECT_EQ(c.nonfinite_rate[2], 0.0);
+    } else {
+      EXPECT_TRUE(std::isnan(c.changed_rate[2]));
+    }
+    ReportResult r =
+        write_report(a, cs, dir.sub(std::string("out_") + which), ReportOptions().plots(false));
+    auto curves = CsvTable::read(dir.sub(std::string("out_") + which + "/tables/curves.csv"));
+    EXPECT_TRUE(curves.has("changed_rate"));
+    EXPECT_EQ(slurp(r.markdown).find("Outcomes vs BER") != std::string::npos, with);
+  }
+}
+
 TEST(ReportTest, PerBitCampaignsGetTheirTable) {
   TempDir dir;
   FakeCampaign f;
