@@ -2,10 +2,12 @@
 #include <filesystem>
 #include <memory>
 
+#include "ares/campaign/adaptive.h"
 #include "ares/campaign/campaign.h"
 #include "ares/campaign/store.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
+#include "ares/common/files.h"
 #include "campaign_options.h"
 #include "commands.h"
 #include "mpi.h"
@@ -71,9 +73,9 @@ int merge_into(const std::string& out, const std::vector<std::string>& shards) {
 
 int cmd_campaign(const std::vector<std::string>& argv) {
   auto flags = campaign_flags();
-  flags.insert({"store", "resume", "shard"});
+  flags.insert({"store", "resume", "shard", "precision", "budget"});
   // A --spec file is read first; flags given on the command line override its values.
-  Args args("campaign", argv, flags, {"help", "quiet"});
+  Args args("campaign", argv, flags, {"help", "quiet", "find-thresholds"});
   if (args.has("help")) {
     std::printf(
         "usage: ares campaign [CHECKPOINT...] [options]\n"
@@ -88,7 +90,16 @@ int cmd_campaign(const std::vector<std::string>& argv) {
         "  --resume FILE       continue the campaign held in this store\n"
         "  --shard I/N         run only shard I of N (0 <= I < N) into its own store,\n"
         "                      OUT/campaign.shard-I-of-N.db; 'ares merge' joins them\n"
-        "  --quiet             no progress on stderr\n",
+        "  --quiet             no progress on stderr\n"
+        "  --find-thresholds   adaptive search instead of the grid: a coarse pass over the\n"
+        "                      --ber-min..--ber-max range (13 BERs x 5 trials), then more\n"
+        "                      BERs and trials only where a level's curve crosses its\n"
+        "                      bound, until every 95%% interval is within --precision;\n"
+        "                      rounds in OUT/round-R/CONFIG/ (each a resumable campaign),\n"
+        "                      the thresholds in OUT/thresholds.csv\n"
+        "  --precision F       target hi/lo of each interval (default 1.25)\n"
+        "  --budget N          trials per instance and configuration, all rounds (default\n"
+        "                      250)\n",
         campaign_flags_help().c_str());
     return 0;
   }
@@ -135,6 +146,22 @@ int cmd_campaign(const std::vector<std::string>& argv) {
   for (const auto& c : spec.checkpoints) {
     ARES_CHECK(fs::is_regular_file(c), c, ": no such checkpoint file");
   }
+  if (args.has("find-thresholds")) {
+    ARES_CHECK(!args.has("resume") && !args.has("shard") && !args.has("store") && !mpi_active(),
+               "campaign: --find-thresholds makes its own stores (rerun the same command to "
+               "resume); --resume, --shard, --store and mpirun do not combine with it");
+    campaign::SearchOptions search;
+    search.precision = args.get_double("precision", search.precision);
+    search.budget = args.get_int("budget", search.budget);
+    const auto found = campaign::find_thresholds(spec, search, out);
+    const std::string csv = (fs::path(out) / "thresholds.csv").string();
+    write_file_atomic(csv, campaign::search_csv(spec, found));
+    std::fputs(campaign::search_table(spec, found).c_str(), stdout);
+    if (spec.progress) std::fprintf(stderr, "find-thresholds: wrote %s\n", csv.c_str());
+    return 0;
+  }
+  ARES_CHECK(!args.has("precision") && !args.has("budget"),
+             "campaign: --precision and --budget belong to --find-thresholds");
   bool out_existed = fs::exists(out), db_existed = fs::exists(db);
   try {
     std::error_code ec;
