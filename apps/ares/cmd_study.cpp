@@ -26,7 +26,7 @@ const char* kHelp =
     "instances that differ only in their seed, runs one campaign over all of them, and\n"
     "writes the report:\n"
     "  OUT/checkpoints/NAME-sSEED.ckpt   (kept: a rerun reuses checkpoints with the same\n"
-    "                                     dataset, epochs and recipe)\n"
+    "                                     dataset and training settings)\n"
     "  OUT/campaign/                     trials.csv, summary.csv, summary.json, campaign.db\n"
     "                                     (a rerun resumes the campaign)\n"
     "  OUT/layers/STAGE/, OUT/bits/      with --per-layer / --per-bit\n"

@@ -73,8 +73,11 @@ bool trained_as(const models::Metadata& meta, const std::string& dataset,
     const auto it = meta.find(key);
     return it == meta.end() ? std::string() : it->second;
   };
+  // Batch, learning rate and limit as train_instance writes them (std::to_string).
   if (get("dataset") != dataset || get("epochs") != std::to_string(training.epochs_) ||
-      get("seed") != std::to_string(seed)) {
+      get("seed") != std::to_string(seed) || get("batch") != std::to_string(training.batch_size_) ||
+      get("learning_rate") != std::to_string(training.learning_rate_) ||
+      get("train_limit") != std::to_string(training.limit_)) {
     return false;
   }
   // A checkpoint written before the recipe was recorded was trained with the defaults.

@@ -76,16 +76,16 @@ struct StudyResult {
 std::vector<std::string> study_checkpoints(const StudyOptions& options);
 
 /// True when checkpoint metadata `meta` says it was trained on `dataset` for `seed` with
-/// `training`'s epochs and recipe (train::recipe_metadata; a checkpoint without the recipe
-/// keys, written before they were recorded, counts as the defaults): the checkpoints
-/// run_study reuses.
+/// `training`'s epochs, batch, learning rate, limit and recipe (train::recipe_metadata; a
+/// checkpoint without the recipe keys, written before they were recorded, counts as the
+/// defaults): the checkpoints run_study reuses.
 bool trained_as(const models::Metadata& meta, const std::string& dataset,
                 const train::TrainOptions& training, uint64_t seed);
 
-/// Runs the study. Checkpoints already in OUT/checkpoints with the same dataset, epochs, seed
-/// and recipe (trained_as) are reused, others retrained; the campaigns resume from their stores
-/// (campaign.db). Throws ares::InputError for a bad model name, spec, recipe or directory before
-/// training anything.
+/// Runs the study. Checkpoints already in OUT/checkpoints with the same dataset, seed and
+/// training settings (trained_as) are reused, others retrained; the campaigns resume from their
+/// stores (campaign.db). Throws ares::InputError for a bad model name, spec, recipe or directory
+/// before training anything.
 StudyResult run_study(StudyOptions options);
 
 }  // namespace ares::campaign

@@ -133,7 +133,7 @@ TEST_F(StudyTest, RetrainsForAnotherRecipe) {
   EXPECT_EQ(run(sgd), 0);  // the same recipe again: reused
 }
 
-TEST(TrainedAsTest, ComparesDatasetEpochsSeedAndEveryRecipeSetting) {
+TEST(TrainedAsTest, ComparesDatasetSeedAndEveryTrainingSetting) {
   // Each recipe below differs from the one before it in one setting.
   std::vector<train::TrainOptions> recipes = {train::TrainOptions().epochs(1)};
   auto next = [&](const std::function<void(train::TrainOptions&)>& change) {
@@ -152,8 +152,16 @@ TEST(TrainedAsTest, ComparesDatasetEpochsSeedAndEveryRecipeSetting) {
   next([](auto& r) { r.epochs(2); });
   next([](auto& r) { r.warmup_epochs(1); });
   next([](auto& r) { r.augment("crop-flip"); });
+  next([](auto& r) { r.batch_size(32); });
+  next([](auto& r) { r.learning_rate(0.1); });
+  next([](auto& r) { r.limit(100); });
   const auto meta_of = [](const train::TrainOptions& r) {
-    models::Metadata m = {{"dataset", "d"}, {"epochs", std::to_string(r.epochs_)}, {"seed", "3"}};
+    models::Metadata m = {{"dataset", "d"},
+                          {"epochs", std::to_string(r.epochs_)},
+                          {"seed", "3"},
+                          {"batch", std::to_string(r.batch_size_)},
+                          {"learning_rate", std::to_string(r.learning_rate_)},
+                          {"train_limit", std::to_string(r.limit_)}};
     for (const auto& [key, value] : train::recipe_metadata(r)) m[key] = value;
     return m;
   };
@@ -172,7 +180,12 @@ TEST(TrainedAsTest, ComparesDatasetEpochsSeedAndEveryRecipeSetting) {
   EXPECT_TRUE(trained_as(meta_of(recipes[6]), "d",
                          train::TrainOptions(recipes[6]).schedule("step:1:5e-1"), 3));
   // Checkpoints from before the recipe was recorded count as trained with the defaults.
-  const models::Metadata old = {{"dataset", "d"}, {"epochs", "1"}, {"seed", "3"}};
+  const models::Metadata old = {{"dataset", "d"},
+                                {"epochs", "1"},
+                                {"seed", "3"},
+                                {"batch", "64"},
+                                {"learning_rate", "0.001000"},
+                                {"train_limit", "0"}};
   EXPECT_TRUE(trained_as(old, "d", recipes[0], 3));
   EXPECT_FALSE(trained_as(old, "d", recipes[1], 3));
   EXPECT_FALSE(trained_as(old, "d", train::TrainOptions().epochs(1).augment("crop-flip"), 3));
