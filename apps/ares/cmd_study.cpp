@@ -26,7 +26,7 @@ const char* kHelp =
     "instances that differ only in their seed, runs one campaign over all of them, and\n"
     "writes the report:\n"
     "  OUT/checkpoints/NAME-sSEED.ckpt   (kept: a rerun reuses checkpoints with the same\n"
-    "                                     dataset and epochs)\n"
+    "                                     dataset and training settings)\n"
     "  OUT/campaign/                     trials.csv, summary.csv, summary.json, campaign.db\n"
     "                                     (a rerun resumes the campaign)\n"
     "  OUT/layers/STAGE/, OUT/bits/      with --per-layer / --per-bit\n"
@@ -38,7 +38,16 @@ const char* kHelp =
     "  --epochs E          training epochs (default 10 for mnist_fc, 2 for the others)\n"
     "  --dataset D         fashion-mnist (default), mnist, cifar10 or a directory\n"
     "  --train-batch B     training batch (default 64)\n"
-    "  --lr LR             Adam learning rate (default 0.001)\n"
+    "  --lr LR             learning rate (default 0.001); the base rate of --schedule\n"
+    "  --optimizer O       adam (default) or sgd\n"
+    "  --momentum M        SGD momentum (default 0)\n"
+    "  --nesterov          SGD with Nesterov momentum (needs --momentum > 0)\n"
+    "  --weight-decay W    L2 penalty, as PyTorch's weight_decay (default 0)\n"
+    "  --schedule S        constant (default), step:EVERY:GAMMA or cosine\n"
+    "  --warmup W          epochs of linear warm-up (default 0)\n"
+    "  --augment A         none (default) or crop-flip (CIFAR-10's crop and flip)\n"
+    "                      ('ares train --help' says more; a rerun retrains checkpoints\n"
+    "                      whose recipe differs)\n"
     "  --limit N           train on the first N samples only\n"
     "  --campaign-seed S   the campaign's seed (default 1)\n"
     "  --per-layer         also one campaign per stage (targets STAGE.*): per-layer\n"
@@ -62,9 +71,10 @@ bool study_own(const std::string& key) {
 
 int cmd_study(const std::vector<std::string>& argv) {
   auto flags = campaign_flags();
-  flags.insert(
-      {"model", "instances", "epochs", "train-batch", "lr", "limit", "campaign-seed", "title"});
-  Args args("study", argv, flags, {"help", "quiet", "no-plots", "per-layer", "per-bit"});
+  flags.insert({"model", "instances", "epochs", "train-batch", "lr", "limit", "campaign-seed",
+                "title", "optimizer", "momentum", "weight-decay", "schedule", "warmup", "augment"});
+  Args args("study", argv, flags,
+            {"help", "quiet", "no-plots", "per-layer", "per-bit", "nesterov"});
   if (args.has("help")) {
     std::printf("%s%s", kHelp, campaign_flags_help().c_str());
     return 0;
@@ -76,7 +86,7 @@ int cmd_study(const std::vector<std::string>& argv) {
              "study: --checkpoint is not taken: the study trains its "
              "instances (use 'ares campaign' and 'ares report')");
   const std::string model_name = args.get_or("model", "");
-  models::create(model_name);  // validates the name before any work
+  auto probe = models::create(model_name);  // validates the name before any work
   const std::string dataset = args.get_or("dataset", "fashion-mnist");
   const long long instances = args.get_int("instances", 20);
   const long long seed = args.get_int("seed", 1);
@@ -125,12 +135,23 @@ int cmd_study(const std::vector<std::string>& argv) {
   const int64_t limit = args.get_int("limit", 0);
   ARES_CHECK(train_batch >= 1, "study: --train-batch must be >= 1, got ", train_batch);
   ARES_CHECK(lr > 0, "study: --lr must be > 0, got ", lr);
+  const long long warmup = args.get_int("warmup", 0);
+  ARES_CHECK(warmup >= 0 && warmup < epochs,
+             "study: --warmup must be >= 0 and less than --epochs (", epochs, "), got ", warmup);
   study.training = train::TrainOptions()
                        .epochs(int(epochs))
                        .batch_size(train_batch)
                        .learning_rate(lr)
+                       .optimizer(args.get_or("optimizer", "adam"))
+                       .momentum(args.get_double("momentum", 0))
+                       .nesterov(args.has("nesterov"))
+                       .weight_decay(args.get_double("weight-decay", 0))
+                       .schedule(args.get_or("schedule", "constant"))
+                       .warmup_epochs(int(warmup))
+                       .augment(args.get_or("augment", "none"))
                        .limit(limit)
                        .progress(!quiet);
+  train::check_recipe(study.training, *probe, "study");  // before any work
   study.on_trained = [](const campaign::TrainedInstance& inst) {
     std::printf("%s\n", campaign::describe(inst).c_str());
     std::fflush(stdout);
@@ -147,7 +168,7 @@ int cmd_study(const std::vector<std::string>& argv) {
       {"study command", cmdline},
       {"training", "seeds " + std::to_string(seed) + ".." + std::to_string(seed + instances - 1) +
                        ", " + std::to_string(epochs) + " epochs, batch " +
-                       std::to_string(train_batch) + ", Adam lr " + args.get_or("lr", "0.001") +
+                       std::to_string(train_batch) + ", " + train::describe_recipe(study.training) +
                        ", dataset " + dataset}};
 
   campaign::set_compute_threads(int(threads), 1);

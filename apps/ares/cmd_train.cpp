@@ -30,7 +30,18 @@ const char* kHelp =
     "  --instances N     train N instances with seeds S..S+N-1 (default 1)\n"
     "  --epochs E        epochs (default 10 for mnist_fc, 2 for the others)\n"
     "  --batch B         batch size (default 64)\n"
-    "  --lr LR           Adam learning rate (default 0.001)\n"
+    "  --lr LR           learning rate (default 0.001); the base rate of --schedule\n"
+    "  --optimizer O     adam (default) or sgd\n"
+    "  --momentum M      SGD momentum (default 0: plain SGD)\n"
+    "  --nesterov        SGD with Nesterov momentum (needs --momentum > 0)\n"
+    "  --weight-decay W  L2 penalty added to the gradients, as PyTorch's weight_decay\n"
+    "                    (default 0)\n"
+    "  --schedule S      learning-rate schedule: constant (default), step:EVERY:GAMMA\n"
+    "                    (times GAMMA every EVERY epochs) or cosine (annealed towards 0,\n"
+    "                    step by step, over the epochs after the warm-up)\n"
+    "  --warmup W        epochs of linear warm-up, step by step up to --lr (default 0)\n"
+    "  --augment A       none (default) or crop-flip: CIFAR-10's random crop with 4 pixels\n"
+    "                    of zero padding and horizontal flip, per sample from the seed\n"
     "  --limit N         train on the first N samples only (for quick tests)\n"
     "  --out DIR         output directory (default runs/MODEL-DATASET)\n"
     "  --threads T       LibTorch threads (default: all cores); checkpoints are\n"
@@ -56,8 +67,9 @@ const char* kHelp =
 int cmd_train(const std::vector<std::string>& argv) {
   Args args("train", argv,
             {"model", "dataset", "seed", "instances", "epochs", "batch", "lr", "limit", "out",
-             "threads", "inject", "device"},
-            {"help", "quiet"});
+             "threads", "inject", "device", "optimizer", "momentum", "weight-decay", "schedule",
+             "warmup", "augment"},
+            {"help", "quiet", "nesterov"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -87,6 +99,25 @@ int cmd_train(const std::vector<std::string>& argv) {
   ARES_CHECK(threads >= 1, "train: --threads must be >= 1, got ", threads);
   const std::string device = args.get_or("device", "cpu");
   models::find_device(device, "train");  // one line before any work when it is not here
+  const long long warmup = args.get_int("warmup", 0);
+  ARES_CHECK(warmup >= 0 && warmup < epochs,
+             "train: --warmup must be >= 0 and less than --epochs (", epochs, "), got ", warmup);
+  const auto recipe = train::TrainOptions()
+                          .epochs(int(epochs))
+                          .batch_size(args.get_int("batch", 64))
+                          .learning_rate(args.get_double("lr", 1e-3))
+                          .optimizer(args.get_or("optimizer", "adam"))
+                          .momentum(args.get_double("momentum", 0))
+                          .nesterov(args.has("nesterov"))
+                          .weight_decay(args.get_double("weight-decay", 0))
+                          .schedule(args.get_or("schedule", "constant"))
+                          .warmup_epochs(int(warmup))
+                          .augment(args.get_or("augment", "none"))
+                          .limit(args.get_int("limit", 0))
+                          .progress(!args.has("quiet"))
+                          .injections(injections)
+                          .device(device);
+  train::check_recipe(recipe, *probe);  // one line before any work
   std::string dataset_tag = std::filesystem::path(dataset).filename().string();
   std::string out = args.get_or("out", "runs/" + model_name + "-" + dataset_tag);
 
@@ -97,15 +128,8 @@ int cmd_train(const std::vector<std::string>& argv) {
   std::vector<uint64_t> diverged;  // seeds whose checkpoint could not be written
   for (long long k = 0; k < instances; ++k) {
     uint64_t s = uint64_t(seed + k);
-    auto opts = train::TrainOptions()
-                    .epochs(int(epochs))
-                    .batch_size(args.get_int("batch", 64))
-                    .learning_rate(args.get_double("lr", 1e-3))
-                    .seed(s)
-                    .limit(args.get_int("limit", 0))
-                    .progress(!args.has("quiet"))
-                    .injections(injections)
-                    .device(device);
+    auto opts = recipe;
+    opts.seed(s);
     const std::string path =
         (std::filesystem::path(out) / (model_name + "-s" + std::to_string(s) + ".ckpt")).string();
     const auto inst = campaign::train_instance(model_name, dataset, data, opts, threads, path);

@@ -34,6 +34,8 @@ TrainedInstance train_instance(const std::string& model_name, const std::string&
       {"git_revision", ares::git_revision()},
       {"libtorch_version", TORCH_VERSION},
   };
+  // The recipe, always (the defaults too), so a checkpoint says how it was trained.
+  for (const auto& [key, value] : train::recipe_metadata(options)) out.meta[key] = value;
   // What was injected, per site: "inject.N" = canonical spec, then its counts.
   for (size_t i = 0; i < r.injections.size(); ++i) {
     const auto& st = r.injections[i];

@@ -67,15 +67,37 @@ std::vector<std::string> study_checkpoints(const StudyOptions& o) {
   return paths;
 }
 
+bool trained_as(const models::Metadata& meta, const std::string& dataset,
+                const train::TrainOptions& training, uint64_t seed) {
+  const auto get = [&](const std::string& key) {
+    const auto it = meta.find(key);
+    return it == meta.end() ? std::string() : it->second;
+  };
+  // Batch, learning rate and limit as train_instance writes them (std::to_string).
+  if (get("dataset") != dataset || get("epochs") != std::to_string(training.epochs_) ||
+      get("seed") != std::to_string(seed) || get("batch") != std::to_string(training.batch_size_) ||
+      get("learning_rate") != std::to_string(training.learning_rate_) ||
+      get("train_limit") != std::to_string(training.limit_)) {
+    return false;
+  }
+  // A checkpoint written before the recipe was recorded was trained with the defaults.
+  const auto defaults = train::recipe_metadata(train::TrainOptions());
+  const auto wanted = train::recipe_metadata(training);
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const auto it = meta.find(wanted[i].first);
+    if ((it == meta.end() ? defaults[i].second : it->second) != wanted[i].second) return false;
+  }
+  return true;
+}
+
 namespace {
 
-// A checkpoint from an earlier run of the same study: same dataset, epochs and seed.
-bool reusable(const std::string& path, const std::string& dataset, int epochs, uint64_t seed) {
+// A checkpoint from an earlier run of the same study (trained_as).
+bool reusable(const std::string& path, const std::string& dataset,
+              const train::TrainOptions& training, uint64_t seed) {
   if (!fs::is_regular_file(path)) return false;
   try {
-    auto meta = models::load_checkpoint(path).meta;
-    return meta["dataset"] == dataset && meta["epochs"] == std::to_string(epochs) &&
-           meta["seed"] == std::to_string(seed);
+    return trained_as(models::load_checkpoint(path).meta, dataset, training, seed);
   } catch (const std::exception&) {
     return false;
   }
@@ -106,6 +128,7 @@ StudyResult run_study(StudyOptions o) {
   res.checkpoints = study_checkpoints(o);
   o.campaign.checkpoints = res.checkpoints;
   o.campaign.validate();  // before training anything
+  train::check_recipe(o.training, *probe, "study");
   const CampaignSpec bits = o.per_bit ? per_bit_spec(o.campaign) : CampaignSpec();
 
   // 1. The instances (reusing finished ones).
@@ -114,7 +137,7 @@ StudyResult run_study(StudyOptions o) {
   for (int k = 0; k < o.instances; ++k) {
     const uint64_t seed = o.seed + uint64_t(k);
     const std::string& path = res.checkpoints[size_t(k)];
-    if (reusable(path, o.dataset, o.training.epochs_, seed)) {
+    if (reusable(path, o.dataset, o.training, seed)) {
       if (o.progress) std::fprintf(stderr, "study: reusing %s\n", path.c_str());
       continue;
     }

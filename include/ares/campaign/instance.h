@@ -27,7 +27,9 @@ struct TrainedInstance {
 /// Creates `model_name` seeded with options.seed_ (LibTorch's generator, so the initial
 /// weights are the seed's), trains it on `data` (named `dataset` in the metadata) and writes
 /// it to `path` with its metadata: dataset, seed, epochs, batch, learning rate, training
-/// limit, threads, test error, versions, the platform (platform.*), every injection's spec
+/// limit, threads, test error, versions, the recipe (train::recipe_metadata: optimizer,
+/// momentum, nesterov, weight_decay, schedule, warmup_epochs, augment), the platform
+/// (platform.*), every injection's spec
 /// and counts (inject.N.*), the device when not the CPU and the final loss when faults were
 /// injected. A model whose parameters end NaN or Inf is not written (Ares refuses such
 /// checkpoints on load): `written` is false and the caller decides what that means.

@@ -47,7 +47,8 @@ struct StudyOptions {
   std::string dataset = "fashion-mnist";  ///< training and evaluation data
   int instances = 20;
   uint64_t seed = 1;  ///< training seed of the first instance: seeds seed..seed+instances-1
-  /// Epochs, batch, learning rate, limit, progress; the seed is set per instance.
+  /// Epochs, batch, learning rate, the recipe (optimizer, momentum, weight decay, schedule,
+  /// warm-up, augmentation), limit, progress; the seed is set per instance.
   train::TrainOptions training;
   int threads = 1;  ///< recorded in the checkpoints (the caller sets the compute threads)
   /// The campaign; its checkpoints are the study's (set by run_study).
@@ -74,9 +75,17 @@ struct StudyResult {
 /// The checkpoints' paths of a study: OUT/checkpoints/MODEL-sSEED.ckpt.
 std::vector<std::string> study_checkpoints(const StudyOptions& options);
 
-/// Runs the study. Checkpoints already in OUT/checkpoints with the same dataset, epochs and
-/// seed are reused; the campaigns resume from their stores (campaign.db). Throws
-/// ares::InputError for a bad model name, spec or directory before training anything.
+/// True when checkpoint metadata `meta` says it was trained on `dataset` for `seed` with
+/// `training`'s epochs, batch, learning rate, limit and recipe (train::recipe_metadata; a
+/// checkpoint without the recipe keys, written before they were recorded, counts as the
+/// defaults): the checkpoints run_study reuses.
+bool trained_as(const models::Metadata& meta, const std::string& dataset,
+                const train::TrainOptions& training, uint64_t seed);
+
+/// Runs the study. Checkpoints already in OUT/checkpoints with the same dataset, seed and
+/// training settings (trained_as) are reused, others retrained; the campaigns resume from their
+/// stores (campaign.db). Throws ares::InputError for a bad model name, spec, recipe or directory
+/// before training anything.
 StudyResult run_study(StudyOptions options);
 
 }  // namespace ares::campaign

@@ -9,12 +9,15 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "ares/campaign/campaign.h"
 #include "ares/campaign/store.h"
 #include "ares/data/dataset.h"
+#include "ares/models/checkpoint.h"
+#include "ares/train/train.h"
 
 namespace ares::campaign {
 namespace {
@@ -101,6 +104,92 @@ TEST_F(StudyTest, TrainsRunsTheCampaignsAndResumes) {
   const auto rows_again = stored_rows(again.campaigns[0]);
   ASSERT_EQ(rows_again.size(), rows.size());
   for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows_again[i].errors, rows[i].errors);
+}
+
+TEST_F(StudyTest, RetrainsForAnotherRecipe) {
+  int trained = 0;
+  StudyOptions o = options();
+  o.per_bit = false;
+  o.report = false;
+  o.campaign.bers = {1e-2};
+  o.campaign.trials = 1;
+  o.on_trained = [&](const TrainedInstance&) { ++trained; };
+  const auto run = [&](const StudyOptions& study) {
+    // The campaign's store is bound to the checkpoints' bytes: retrained instances need a
+    // fresh one.
+    fs::remove_all(fs::path(study.out) / "campaign");
+    trained = 0;
+    run_study(study);
+    return trained;
+  };
+  EXPECT_EQ(run(o), 2);
+  StudyOptions sgd = o;
+  sgd.training.optimizer("sgd").learning_rate(0.05).momentum(0.9).weight_decay(5e-4);
+  EXPECT_EQ(run(sgd), 2);
+  const auto meta = models::load_checkpoint(study_checkpoints(o)[1]).meta;
+  EXPECT_EQ(meta.at("optimizer"), "sgd");
+  EXPECT_EQ(meta.at("momentum"), "0.9");
+  EXPECT_EQ(meta.at("weight_decay"), "0.0005");
+  EXPECT_EQ(run(sgd), 0);  // the same recipe again: reused
+}
+
+TEST(TrainedAsTest, ComparesDatasetSeedAndEveryTrainingSetting) {
+  // Each recipe below differs from the one before it in one setting.
+  std::vector<train::TrainOptions> recipes = {train::TrainOptions().epochs(1)};
+  auto next = [&](const std::function<void(train::TrainOptions&)>& change) {
+    train::TrainOptions r = recipes.back();
+    change(r);
+    recipes.push_back(r);
+  };
+  next([](auto& r) { r.optimizer("sgd"); });
+  next([](auto& r) { r.momentum(0.9); });
+  next([](auto& r) { r.nesterov(true); });
+  next([](auto& r) { r.weight_decay(5e-4); });
+  next([](auto& r) { r.schedule("cosine"); });
+  next([](auto& r) { r.schedule("step:1:0.5"); });
+  next([](auto& r) { r.schedule("step:1:0.25"); });
+  next([](auto& r) { r.schedule("step:2:0.25"); });
+  next([](auto& r) { r.epochs(2); });
+  next([](auto& r) { r.warmup_epochs(1); });
+  next([](auto& r) { r.augment("crop-flip"); });
+  next([](auto& r) { r.batch_size(32); });
+  next([](auto& r) { r.learning_rate(0.1); });
+  next([](auto& r) { r.limit(100); });
+  const auto meta_of = [](const train::TrainOptions& r) {
+    models::Metadata m = {{"dataset", "d"},
+                          {"epochs", std::to_string(r.epochs_)},
+                          {"seed", "3"},
+                          {"batch", std::to_string(r.batch_size_)},
+                          {"learning_rate", std::to_string(r.learning_rate_)},
+                          {"train_limit", std::to_string(r.limit_)}};
+    for (const auto& [key, value] : train::recipe_metadata(r)) m[key] = value;
+    return m;
+  };
+  for (size_t i = 0; i < recipes.size(); ++i) {
+    SCOPED_TRACE(train::describe_recipe(recipes[i]));
+    const auto meta = meta_of(recipes[i]);
+    EXPECT_TRUE(trained_as(meta, "d", recipes[i], 3));
+    EXPECT_FALSE(trained_as(meta, "e", recipes[i], 3));
+    EXPECT_FALSE(trained_as(meta, "d", recipes[i], 4));
+    if (i > 0) {
+      EXPECT_FALSE(trained_as(meta, "d", recipes[i - 1], 3));
+      EXPECT_FALSE(trained_as(meta_of(recipes[i - 1]), "d", recipes[i], 3));
+    }
+  }
+  // The schedule compares in its canonical form.
+  EXPECT_TRUE(trained_as(meta_of(recipes[6]), "d",
+                         train::TrainOptions(recipes[6]).schedule("step:1:5e-1"), 3));
+  // Checkpoints from before the recipe was recorded count as trained with the defaults.
+  const models::Metadata old = {{"dataset", "d"},
+                                {"epochs", "1"},
+                                {"seed", "3"},
+                                {"batch", "64"},
+                                {"learning_rate", "0.001000"},
+                                {"train_limit", "0"}};
+  EXPECT_TRUE(trained_as(old, "d", recipes[0], 3));
+  EXPECT_FALSE(trained_as(old, "d", recipes[1], 3));
+  EXPECT_FALSE(trained_as(old, "d", train::TrainOptions().epochs(1).augment("crop-flip"), 3));
+  EXPECT_FALSE(trained_as({}, "d", recipes[0], 3));
 }
 
 TEST(PerBitSpecTest, OneConfigurationPerBitMostSignificantFirst) {
