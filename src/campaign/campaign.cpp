@@ -573,8 +573,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
   const auto& spec = res.spec;
   std::ostringstream trials;
   trials << "instance,checkpoint,format,protection,site,semantics,ber_index,ber,trial,stream,"
-            "bits,faults,first_stage,errors,samples,error,evaluated,seconds,changed,nonfinite,"
-            "changed_correct\n";
+            "bits,faults,first_stage,errors,samples,error,evaluated,changed,nonfinite,"
+            "changed_correct,seconds\n";
   for (const auto& r : res.rows) {
     const Config& cfg = spec.configs[size_t(r.config)];
     char stream[24];
@@ -585,8 +585,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
            << g17(spec.bers[size_t(r.ber_index)]) << ',' << r.trial << ',' << stream << ','
            << r.bits << ',' << r.faults << ',' << r.first_stage << ',' << r.errors << ','
            << r.samples << ',' << g17(double(r.errors) / double(r.samples)) << ','
-           << (r.evaluated ? 1 : 0) << ',' << g17(r.seconds) << ',' << r.changed << ','
-           << r.nonfinite << ',' << r.changed_correct << '\n';
+           << (r.evaluated ? 1 : 0) << ',' << r.changed << ',' << r.nonfinite << ','
+           << r.changed_correct << ',' << g17(r.seconds) << '\n';
   }
   std::ostringstream summary;
   summary << "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"

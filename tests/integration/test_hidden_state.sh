@@ -109,6 +109,9 @@ expect_input_error "bad bit list" "$ARES" campaign "$ckpt" --bits 3-1 --out "$WO
 expect_input_error "bad param kind" "$ARES" campaign "$ckpt" --param-kind gates --out "$WORK/x6"
 expect_input_error "param kind on the hidden site" "$ARES" campaign "$ckpt" --site hidden:gru \
   --param-kind bias --out "$WORK/x7"
-"$ARES" campaign --help | grep -q -- "--param-kind" || fail "--help lacks --param-kind"
-"$ARES" campaign --help | grep -q "hidden:STAGE" || fail "--help lacks hidden:STAGE"
+# (Into a file: grep -q stops reading at the first match, and with pipefail the writer's
+# SIGPIPE would fail the line once the help outgrows one pipe write.)
+"$ARES" campaign --help > "$WORK/help.txt"
+grep -q -- "--param-kind" "$WORK/help.txt" || fail "--help lacks --param-kind"
+grep -q "hidden:STAGE" "$WORK/help.txt" || fail "--help lacks hidden:STAGE"
 echo "PASS"

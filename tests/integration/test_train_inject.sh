@@ -66,7 +66,8 @@ grep -q "not written: 266610 parameters are NaN or Inf" "$WORK/nan.txt" ||
   fail "the diverged run's stderr: $(cat "$WORK/nan.err")"
 [ ! -e "$WORK/nan/mnist_fc-s3.ckpt" ] || fail "a NaN checkpoint was written"
 
-"$ARES" train --help | grep -q -- "--inject SPEC" || fail "help lacks --inject"
+"$ARES" train --help > "$WORK/train-help.txt"  # a file: grep -q and pipefail (SIGPIPE)
+grep -q -- "--inject SPEC" "$WORK/train-help.txt" || fail "help lacks --inject"
 expect_input_error "no BER" train bad --inject grad
 expect_input_error "bad site" train bad --inject gradient:1e-4
 expect_input_error "bad format" train bad --inject grad:fp99:1e-4

@@ -40,8 +40,8 @@ struct SearchOptions {
 /// One threshold the search reached.
 struct SearchThreshold {
   int instance = 0, config = 0;
-  double level = 0;           ///< percent over the configuration's baseline
-  analysis::Threshold point;  ///< the threshold of the pooled curve's monotone fit
+  double level = 0;                      ///< percent over the configuration's baseline
+  analysis::Threshold point;             ///< the threshold of the pooled curve's monotone fit
   analysis::ThresholdInterval interval;  ///< its ends are grid points (threshold values)
   /// Where the curve crosses the bound, at 95%: from the interval's lower end to the grid
   /// point after its upper end (a threshold is the last BER before the crossing).

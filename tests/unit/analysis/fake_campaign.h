@@ -64,8 +64,8 @@ struct FakeCampaign {
   void write(const std::string& dir) const {
     std::string t =
         "instance,checkpoint,format,protection,site,semantics,ber_index,ber,trial,stream,bits,"
-        "faults,first_stage,errors,samples,error,evaluated,seconds" +
-        std::string(outcomes ? ",changed,nonfinite,changed_correct\n" : "\n");
+        "faults,first_stage,errors,samples,error,evaluated" +
+        std::string(outcomes ? ",changed,nonfinite,changed_correct" : "") + ",seconds\n";
     std::string s =
         "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"
         "baseline_error,ber_at_1pct,status_at_1pct\n";
@@ -82,7 +82,7 @@ struct FakeCampaign {
             long errors = std::lround(error(i, int(c), int(b), k) * 1000);
             std::snprintf(buf, sizeof buf,
                           "%d,\"ck,%d.ckpt\",%s,%s,weights,bernoulli,%zu,%.17g,%d,0000,800,1,0,%ld,"
-                          "1000,%.17g,1,0.001",
+                          "1000,%.17g,1",
                           i, i, configs[c].format.c_str(), configs[c].protection.c_str(), b,
                           bers[b], k, errors, double(errors) / 1000);
             t += buf;
@@ -91,7 +91,7 @@ struct FakeCampaign {
               t += "," + std::to_string(changed) + "," + std::to_string(nonfinite) + "," +
                    std::to_string(changed);
             }
-            t += "\n";
+            t += ",0.001\n";
           }
         }
       }
