@@ -88,7 +88,10 @@ srecipe=(--optimizer sgd --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --schedule
 "$ARES" study "${study[@]}" "${srecipe[@]}" --out "$WORK/s" > "$WORK/s.txt" 2> "$WORK/s.err"
 grep -q "SGD lr 0.05, momentum 0.9, weight decay 0.0005, step:1:0.5 schedule, 1 warm-up epoch, crop-flip augmentation" \
   "$WORK/s/report/report.md" || fail "the report does not name the recipe"
-meta "$WORK/s/checkpoints/mnist_fc-s1.ckpt" | grep -qx "schedule=step:1:0.5" ||
+# Metadata into a file first: grep -q stops reading at its match, and with pipefail the
+# writer's broken pipe would fail the line.
+meta "$WORK/s/checkpoints/mnist_fc-s1.ckpt" > "$WORK/s1.meta"
+grep -qx "schedule=step:1:0.5" "$WORK/s1.meta" ||
   fail "the study's checkpoint lacks its schedule"
 "$ARES" study "${study[@]}" "${srecipe[@]}" --out "$WORK/s" > /dev/null 2> "$WORK/rerun.err"
 [ "$(grep -c "reusing" "$WORK/rerun.err")" = 2 ] || fail "rerun did not reuse 2 checkpoints"
@@ -96,7 +99,8 @@ rm -rf "$WORK/s/campaign"  # the store is bound to the checkpoints it ran on
 "$ARES" study "${study[@]}" "${srecipe[@]}" --weight-decay 1e-3 --out "$WORK/s" > /dev/null \
   2> "$WORK/changed.err"
 ! grep -q "reusing" "$WORK/changed.err" || fail "another weight decay reused the checkpoints"
-meta "$WORK/s/checkpoints/mnist_fc-s2.ckpt" | grep -qx "weight_decay=0.001" ||
+meta "$WORK/s/checkpoints/mnist_fc-s2.ckpt" > "$WORK/s2.meta"
+grep -qx "weight_decay=0.001" "$WORK/s2.meta" ||
   fail "the retrained checkpoint lacks its weight decay"
 echo "ok: study with the recipe"
 
