@@ -877,8 +877,10 @@ std::string spread_text(const Analysis& a) {
           std::string cell =
               strf("%s%s/%.2f/%.1f", s.above_grid == s.stats.n ? ">=" : "",
                    sci(s.stats.geo_mean).c_str(), s.stats.geo_std, s.stats.max_min_ratio);
-          const Ratio& q = by_kind(g.ratio, kind)[l];
-          if (g.reference >= 0 && q.pairs) cell += strf("/x%.2f", q.geo_mean);
+          // Groups without a reference have no ratios at all (an empty vector).
+          if (g.reference >= 0 && by_kind(g.ratio, kind)[l].pairs) {
+            cell += strf("/x%.2f", by_kind(g.ratio, kind)[l].geo_mean);
+          }
           os << strf(" %30s", cell.c_str());
         }
         os << "\n";
