@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ares {
 
@@ -38,6 +39,15 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 std::string exact_number(double value) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.17g", value);
+  return buf;
+}
+
+std::string shortest_number(double value) {
+  char buf[40];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
   return buf;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 #include "ares/fault/rng.h"
 #include "ares/inject/sparse.h"
 
@@ -37,16 +38,6 @@ bool parse_number(const std::string& text, double* out) {
   if (errno != 0 || end == nullptr || *end != '\0') return false;
   *out = v;
   return true;
-}
-
-// Shortest %g form that reads back as the same double.
-std::string format_number(double v) {
-  char buf[40];
-  for (int precision = 6; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
 }
 
 // Backward passes the gradient to `x` unchanged; forward returns the faulty values exactly.
@@ -150,7 +141,7 @@ Injection Injection::parse(std::string_view spec_view) {
 std::string Injection::spec() const {
   std::string s = site == Site::kWeights ? "weights" : site == Site::kGradient ? "grad" : "act";
   if (site == Site::kActivation) s += ":" + stage;
-  s += ":" + format.spec() + ":" + format_number(rate);
+  s += ":" + format.spec() + ":" + shortest_number(rate);
   if (site == Site::kWeights) s += ":every=" + std::to_string(every);
   if (model.kind() != fault::FaultModel::Kind::kFlip) s += ":model=" + model.spec();
   if (protection.spec() != "none") s += ":protect=" + protection.spec();

@@ -9,6 +9,7 @@
 
 #include "ares/common/error.h"
 #include "ares/common/progress.h"
+#include "ares/common/text.h"
 #include "ares/fault/rng.h"
 #include "ares/models/device.h"
 #include "ares/models/evaluate.h"
@@ -18,16 +19,6 @@
 namespace ares::train {
 
 namespace {
-
-// Shortest %g form that reads back as the same double.
-std::string format_number(double v) {
-  char buf[40];
-  for (int precision = 6; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
 
 // The optimizer of the recipe over the model's parameters.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
@@ -78,9 +69,9 @@ void check_recipe(const TrainOptions& o, const models::StagedModel& model,
 std::vector<std::pair<std::string, std::string>> recipe_metadata(const TrainOptions& o) {
   return {
       {"optimizer", o.optimizer_},
-      {"momentum", format_number(o.momentum_)},
+      {"momentum", shortest_number(o.momentum_)},
       {"nesterov", o.nesterov_ ? "true" : "false"},
-      {"weight_decay", format_number(o.weight_decay_)},
+      {"weight_decay", shortest_number(o.weight_decay_)},
       {"schedule", Schedule::parse(o.schedule_).spec()},
       {"warmup_epochs", std::to_string(o.warmup_epochs_)},
       {"augment", o.augment_},
@@ -89,10 +80,10 @@ std::vector<std::pair<std::string, std::string>> recipe_metadata(const TrainOpti
 
 std::string describe_recipe(const TrainOptions& o) {
   std::string s =
-      (o.optimizer_ == "sgd" ? "SGD lr " : "Adam lr ") + format_number(o.learning_rate_);
-  if (o.momentum_ != 0) s += ", momentum " + format_number(o.momentum_);
+      (o.optimizer_ == "sgd" ? "SGD lr " : "Adam lr ") + shortest_number(o.learning_rate_);
+  if (o.momentum_ != 0) s += ", momentum " + shortest_number(o.momentum_);
   if (o.nesterov_) s += ", Nesterov";
-  if (o.weight_decay_ != 0) s += ", weight decay " + format_number(o.weight_decay_);
+  if (o.weight_decay_ != 0) s += ", weight decay " + shortest_number(o.weight_decay_);
   const Schedule schedule = Schedule::parse(o.schedule_);
   if (schedule.kind != Schedule::Kind::kConstant) s += ", " + schedule.spec() + " schedule";
   if (o.warmup_epochs_ > 0) {

@@ -17,4 +17,8 @@ size_t edit_distance(std::string_view a, std::string_view b);
 /// A double as text that reads back to the same double ("%.17g").
 std::string exact_number(double value);
 
+/// The shortest "%g" form (6 to 17 digits) that reads back to the same double: "0.9", "5e-04"
+/// rather than exact_number's "0.90000000000000002".
+std::string shortest_number(double value);
+
 }  // namespace ares

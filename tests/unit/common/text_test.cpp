@@ -30,5 +30,14 @@ TEST(TextTest, ExactNumberReadsBackToTheSameDouble) {
   EXPECT_EQ(exact_number(0.5), "0.5");
 }
 
+TEST(TextTest, ShortestNumberIsTheShortestThatReadsBack) {
+  for (double v : {1e-9, 0.1, 1.0 / 3.0, 6.25e-06, 1e300, 0.9, 5e-4}) {
+    EXPECT_EQ(std::strtod(shortest_number(v).c_str(), nullptr), v) << shortest_number(v);
+  }
+  EXPECT_EQ(shortest_number(0.9), "0.9");
+  EXPECT_EQ(shortest_number(5e-4), "0.0005");
+  EXPECT_EQ(shortest_number(1.0 / 3.0), "0.3333333333333333");  // 16 digits suffice
+}
+
 }  // namespace
 }  // namespace ares
