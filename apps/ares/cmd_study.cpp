@@ -13,6 +13,7 @@
 #include "args.h"
 #include "campaign_options.h"
 #include "commands.h"
+#include "recipe_options.h"
 #include "report_common.h"
 
 namespace ares::cli {
@@ -135,22 +136,13 @@ int cmd_study(const std::vector<std::string>& argv) {
   const int64_t limit = args.get_int("limit", 0);
   ARES_CHECK(train_batch >= 1, "study: --train-batch must be >= 1, got ", train_batch);
   ARES_CHECK(lr > 0, "study: --lr must be > 0, got ", lr);
-  const long long warmup = args.get_int("warmup", 0);
-  ARES_CHECK(warmup >= 0 && warmup < epochs,
-             "study: --warmup must be >= 0 and less than --epochs (", epochs, "), got ", warmup);
-  study.training = train::TrainOptions()
-                       .epochs(int(epochs))
-                       .batch_size(train_batch)
-                       .learning_rate(lr)
-                       .optimizer(args.get_or("optimizer", "adam"))
-                       .momentum(args.get_double("momentum", 0))
-                       .nesterov(args.has("nesterov"))
-                       .weight_decay(args.get_double("weight-decay", 0))
-                       .schedule(args.get_or("schedule", "constant"))
-                       .warmup_epochs(int(warmup))
-                       .augment(args.get_or("augment", "none"))
-                       .limit(limit)
-                       .progress(!quiet);
+  study.training = with_recipe(train::TrainOptions()
+                                   .epochs(int(epochs))
+                                   .batch_size(train_batch)
+                                   .learning_rate(lr)
+                                   .limit(limit)
+                                   .progress(!quiet),
+                               args, "study");
   train::check_recipe(study.training, *probe, "study");  // before any work
   study.on_trained = [](const campaign::TrainedInstance& inst) {
     std::printf("%s\n", campaign::describe(inst).c_str());

@@ -14,6 +14,7 @@
 #include "ares/train/train.h"
 #include "args.h"
 #include "commands.h"
+#include "recipe_options.h"
 
 namespace ares::cli {
 
@@ -99,24 +100,15 @@ int cmd_train(const std::vector<std::string>& argv) {
   ARES_CHECK(threads >= 1, "train: --threads must be >= 1, got ", threads);
   const std::string device = args.get_or("device", "cpu");
   models::find_device(device, "train");  // one line before any work when it is not here
-  const long long warmup = args.get_int("warmup", 0);
-  ARES_CHECK(warmup >= 0 && warmup < epochs,
-             "train: --warmup must be >= 0 and less than --epochs (", epochs, "), got ", warmup);
-  const auto recipe = train::TrainOptions()
-                          .epochs(int(epochs))
-                          .batch_size(args.get_int("batch", 64))
-                          .learning_rate(args.get_double("lr", 1e-3))
-                          .optimizer(args.get_or("optimizer", "adam"))
-                          .momentum(args.get_double("momentum", 0))
-                          .nesterov(args.has("nesterov"))
-                          .weight_decay(args.get_double("weight-decay", 0))
-                          .schedule(args.get_or("schedule", "constant"))
-                          .warmup_epochs(int(warmup))
-                          .augment(args.get_or("augment", "none"))
-                          .limit(args.get_int("limit", 0))
-                          .progress(!args.has("quiet"))
-                          .injections(injections)
-                          .device(device);
+  const auto recipe = with_recipe(train::TrainOptions()
+                                      .epochs(int(epochs))
+                                      .batch_size(args.get_int("batch", 64))
+                                      .learning_rate(args.get_double("lr", 1e-3))
+                                      .limit(args.get_int("limit", 0))
+                                      .progress(!args.has("quiet"))
+                                      .injections(injections)
+                                      .device(device),
+                                  args, "train");
   train::check_recipe(recipe, *probe);  // one line before any work
   std::string dataset_tag = std::filesystem::path(dataset).filename().string();
   std::string out = args.get_or("out", "runs/" + model_name + "-" + dataset_tag);
