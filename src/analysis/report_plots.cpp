@@ -155,6 +155,16 @@ Figure fig1(const Analysis& a) {
   return f;
 }
 
+// The set-up of a plot against the BER: title, labels, a log x axis over `bers`, grid.
+std::string ber_axes(const std::string& title, const std::string& ylabel,
+                     const std::vector<double>& bers) {
+  std::ostringstream os;
+  os << "reset\nset title " << q(title) << "\nset xlabel \"bit error rate\"\nset ylabel "
+     << q(ylabel) << "\nset logscale x\nset format x \"%.0e\"\nset key left top\nset grid\n"
+     << "set xrange [" << g(bers.front()) << ":" << g(bers.back()) << "]\n";
+  return os.str();
+}
+
 // Figure 2: across instances, mean error vs BER with the min-max band, per configuration.
 Figure fig2(const Analysis& a, const std::vector<size_t>& groups, const std::string& subject,
             const std::string& id) {
@@ -166,11 +176,8 @@ Figure fig2(const Analysis& a, const std::vector<size_t>& groups, const std::str
       "error over its trials; band: the lowest and highest instance.";
   auto labels = config_labels(a);
   std::ostringstream cmd;
-  cmd << "reset\nset title " << q(subject.empty() ? "Error vs BER" : subject)
-      << "\nset xlabel \"bit error rate\"\nset ylabel \"test error\"\n"
-      << "set logscale x\nset format x \"%.0e\"\nset key left top\nset grid\n"
-      << "set xrange [" << g(a.groups[groups[0]].bers.front()) << ":"
-      << g(a.groups[groups[0]].bers.back()) << "]\n"
+  cmd << ber_axes(subject.empty() ? "Error vs BER" : subject, "test error",
+                  a.groups[groups[0]].bers)
       << "set style fill transparent solid 0.18 noborder\nplot ";
   bool first = true;
   for (size_t gi : groups) {
@@ -471,11 +478,9 @@ Figure outcomes_figure(const Analysis& a, const std::vector<size_t>& groups,
       "masked. Per trial in trials.csv (changed, nonfinite, changed_correct).";
   auto labels = config_labels(a);
   std::ostringstream cmd;
-  cmd << "reset\nset title " << q(subject.empty() ? "Outcomes vs BER" : subject)
-      << "\nset xlabel \"bit error rate\"\nset ylabel \"share of samples\"\n"
-      << "set logscale x\nset format x \"%.0e\"\nset key left top\nset grid\n"
-      << "set xrange [" << g(a.groups[groups[0]].bers.front()) << ":"
-      << g(a.groups[groups[0]].bers.back()) << "]\nplot ";
+  cmd << ber_axes(subject.empty() ? "Outcomes vs BER" : subject, "share of samples",
+                  a.groups[groups[0]].bers)
+      << "plot ";
   bool first = true;
   for (size_t gi : groups) {
     const Group& grp = a.groups[gi];

@@ -13,3 +13,17 @@ expect_input_error() {
 
 # Drops the last CSV column (seconds: the only one allowed to vary between runs).
 without_seconds() { sed 's/,[^,]*$//' "$1"; }
+
+# sha256 of a checkpoint's tensors: everything after the metadata, the hash excluded (layout
+# in include/ares/models/checkpoint.h).
+tensors() {
+  python3 - "$1" <<'PY'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+pos = 12
+(n,) = struct.unpack_from("<I", b, pos); pos += 4
+for _ in range(2 * n):
+    (k,) = struct.unpack_from("<I", b, pos); pos += 4 + k
+print(hashlib.sha256(b[pos:-8]).hexdigest())
+PY
+}

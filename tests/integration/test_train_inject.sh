@@ -12,20 +12,6 @@ train() {  # train OUT [--inject SPEC ...]
     --threads 1 --out "$WORK/$out" --quiet "$@"
 }
 
-# Tensors of a checkpoint: everything after the metadata, hash excluded (layout in
-# include/ares/models/checkpoint.h).
-tensors() {
-  python3 - "$1" <<'PY'
-import hashlib, struct, sys
-b = open(sys.argv[1], "rb").read()
-pos = 12
-(n,) = struct.unpack_from("<I", b, pos); pos += 4
-for _ in range(2 * n):
-    (k,) = struct.unpack_from("<I", b, pos); pos += 4 + k
-print(hashlib.sha256(b[pos:-8]).hexdigest())
-PY
-}
-
 train clean > "$WORK/clean.txt"
 train zero --inject grad:0 --inject weights:q2.6-2c:0:every=1 \
   --inject act:fc1:q4.4-sm:0:model=stuck1 > "$WORK/zero.txt"

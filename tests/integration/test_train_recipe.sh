@@ -11,18 +11,7 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 python3 "$(dirname "$0")/../fixtures/make_cifar.py" "$WORK/cifar" --train-per-batch 20 --test 40
 python3 "$(dirname "$0")/../fixtures/make_idx.py" "$WORK/idx" --train 200 --test 100
 
-# Tensors of a checkpoint (everything after the metadata, hash excluded), and its metadata.
-tensors() {
-  python3 - "$1" <<'PY'
-import hashlib, struct, sys
-b = open(sys.argv[1], "rb").read()
-pos = 12
-(n,) = struct.unpack_from("<I", b, pos); pos += 4
-for _ in range(2 * n):
-    (k,) = struct.unpack_from("<I", b, pos); pos += 4 + k
-print(hashlib.sha256(b[pos:-8]).hexdigest())
-PY
-}
+# A checkpoint's metadata, one key=value per line (tensors() is in common.sh).
 meta() {
   python3 - "$1" <<'PY'
 import struct, sys
