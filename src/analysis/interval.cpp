@@ -176,6 +176,105 @@ std::vector<ThresholdInterval> threshold_intervals_at(
   return out;
 }
 
+std::vector<RatioInterval> ratio_intervals(const std::vector<RatioPair>& pairs,
+                                           const BootstrapOptions& options) {
+  if (pairs.empty()) return {};
+  const size_t L = pairs[0].num_bounds.size();
+  for (const RatioPair& p : pairs) {
+    ARES_CHECK(p.bers && p.num && p.den, "ratio interval: a pair without its curves");
+    const size_t B = p.bers->size();
+    ARES_CHECK(B > 0 && p.num->size() == B && p.den->size() == B,
+               "ratio interval: need equally many BERs and trial lists on both sides");
+    ARES_CHECK(p.num_bounds.size() == L && p.den_bounds.size() == L,
+               "ratio interval: every pair needs the same levels on both sides");
+    for (size_t b = 0; b < B; ++b) {
+      ARES_CHECK(!(*p.num)[b].empty() && !(*p.den)[b].empty(), "ratio interval: no trials at BER ",
+                 (*p.bers)[b]);
+      ARES_CHECK(!p.paired || (*p.num)[b].size() == (*p.den)[b].size(),
+                 "ratio interval: paired curves need equally many trials at BER ", (*p.bers)[b]);
+    }
+  }
+  ARES_CHECK(options.resamples >= 1, "ratio interval: resamples must be >= 1");
+  ARES_CHECK(options.confidence > 0 && options.confidence < 1,
+             "ratio interval: confidence must be in (0, 1), got ", options.confidence);
+  // Each side's mean curve over trial indices `pick` (identity when empty), fitted monotone.
+  auto fitted = [](const std::vector<std::vector<double>>& errors,
+                   const std::vector<std::vector<size_t>>& pick) {
+    std::vector<double> mean(errors.size()), weight(errors.size());
+    for (size_t b = 0; b < errors.size(); ++b) {
+      const auto& e = errors[b];
+      double sum = 0;
+      for (size_t t = 0; t < e.size(); ++t) sum += e[pick.empty() ? t : pick[b][t]];
+      mean[b] = sum / double(e.size());
+      weight[b] = double(e.size());
+    }
+    return monotone_fit(mean, weight);
+  };
+  auto draw = [](Rng& rng, const std::vector<std::vector<double>>& errors) {
+    std::vector<std::vector<size_t>> pick(errors.size());
+    for (size_t b = 0; b < errors.size(); ++b) {
+      pick[b].resize(errors[b].size());
+      for (auto& i : pick[b]) i = rng.below(errors[b].size());
+    }
+    return pick;
+  };
+  // Mean over pairs of crossing(num) - crossing(den), per level.
+  auto mean_log_ratio = [&](const std::vector<std::vector<double>>& fit_num,
+                            const std::vector<std::vector<double>>& fit_den) {
+    std::vector<double> m(L, 0.0);
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      for (size_t l = 0; l < L; ++l) {
+        m[l] += log_crossing(*pairs[i].bers, fit_num[i], pairs[i].num_bounds[l]) -
+                log_crossing(*pairs[i].bers, fit_den[i], pairs[i].den_bounds[l]);
+      }
+    }
+    for (double& v : m) v /= double(pairs.size());
+    return m;
+  };
+  std::vector<RatioInterval> out(L);
+  std::vector<std::vector<double>> fit_num, fit_den;
+  for (const RatioPair& p : pairs) {
+    fit_num.push_back(fitted(*p.num, {}));
+    fit_den.push_back(fitted(*p.den, {}));
+  }
+  const auto point = mean_log_ratio(fit_num, fit_den);
+  for (size_t l = 0; l < L; ++l) {
+    out[l].pairs = int(pairs.size());
+    out[l].ratio = std::exp(point[l]);
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const auto& bers = *pairs[i].bers;
+      for (double c : {log_crossing(bers, fit_num[i], pairs[i].num_bounds[l]),
+                       log_crossing(bers, fit_den[i], pairs[i].den_bounds[l])}) {
+        out[l].censored =
+            out[l].censored || c == std::log(bers.front()) || c == std::log(bers.back());
+      }
+    }
+  }
+  const size_t R = size_t(options.resamples);
+  std::vector<std::vector<double>> resampled(L, std::vector<double>(R));
+  Rng rng{options.seed};
+  for (size_t r = 0; r < R; ++r) {
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const auto pick_num = draw(rng, *pairs[i].num);
+      fit_num[i] = fitted(*pairs[i].num, pick_num);
+      fit_den[i] = fitted(*pairs[i].den, pairs[i].paired ? pick_num : draw(rng, *pairs[i].den));
+    }
+    const auto m = mean_log_ratio(fit_num, fit_den);
+    for (size_t l = 0; l < L; ++l) resampled[l][r] = m[l];
+  }
+  const double alpha = 1.0 - options.confidence;
+  for (size_t l = 0; l < L; ++l) {
+    auto& v = resampled[l];
+    std::sort(v.begin(), v.end());
+    auto quantile = [&](double q) {
+      return v[std::min(R - 1, size_t(std::floor(q * double(R - 1) + 0.5)))];
+    };
+    out[l].lo = std::exp(quantile(alpha / 2));
+    out[l].hi = std::exp(quantile(1 - alpha / 2));
+  }
+  return out;
+}
+
 namespace {
 
 // ln Gamma by Lanczos (g = 7, n = 9): 15 digits for x > 0.

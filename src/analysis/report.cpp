@@ -229,7 +229,8 @@ std::string ratios_csv(const Analysis& a) {
   std::ostringstream os;
   os << kKeyHeader
      << ",reference_format,reference_protection,baseline,level_pct,pairs,ratio_geo_mean,"
-        "ratio_min,ratio_max,geo_std_ratio\n";
+        "ratio_min,ratio_max,geo_std_ratio,crossing_ratio,crossing_ratio_lo,crossing_ratio_hi,"
+        "crossing_ratio_censored,paired\n";
   for (const auto& g : a.groups) {
     if (g.reference < 0) continue;
     const Group& r = a.groups[size_t(g.reference)];
@@ -239,7 +240,9 @@ std::string ratios_csv(const Analysis& a) {
         os << key_columns_csv(g.key) << ',' << csv_field(r.key.format) << ','
            << csv_field(r.key.protection) << ',' << to_string(kind) << ',' << g17(a.levels[l])
            << ',' << q.pairs << ',' << g17(q.geo_mean) << ',' << g17(q.min) << ',' << g17(q.max)
-           << ',' << g17(gsd_ratio(g, r, kind, l)) << '\n';
+           << ',' << g17(gsd_ratio(g, r, kind, l)) << ',' << g17(q.interval.ratio) << ','
+           << g17(q.interval.lo) << ',' << g17(q.interval.hi) << ','
+           << (q.interval.censored ? 1 : 0) << ',' << (q.paired ? 1 : 0) << '\n';
       }
     }
   }
@@ -349,8 +352,11 @@ Table ratio_table(const Analysis& a, const std::vector<size_t>& groups,
   t.title = "Encoding effect" + (subject.empty() ? "" : ": " + subject);
   t.note =
       "Threshold of each configuration over that of its two's-complement, unprotected "
-      "counterpart, per instance: geometric mean [min, max] over instances; then the "
-      "ratio of the geometric standard deviations (below 1: a smaller spread).";
+      "counterpart, per instance: geometric mean [min, max] over instances of the grid "
+      "thresholds' ratios; the ratio of the interpolated crossings with its 95% bootstrap "
+      "interval over trials (\"paired\": the encodings saw the same faulty cells per trial; "
+      "\"bound\": a crossing lies at the grid's end); then the ratio of the geometric "
+      "standard deviations (below 1: a smaller spread).";
   t.header = {"configuration", "reference", "baseline"};
   for (auto& h : level_headers(a)) t.header.push_back(h);
   for (BaselineKind kind : kBaselineKinds) {
@@ -365,7 +371,9 @@ Table ratio_table(const Analysis& a, const std::vector<size_t>& groups,
           row.push_back("-");
           continue;
         }
-        row.push_back(strf("x%.2f [%.2f, %.2f]; gsd x%.2f", q.geo_mean, q.min, q.max,
+        row.push_back(strf("x%.2f [%.2f, %.2f]; crossings x%.2f, CI %.2f-%.2f%s%s; gsd x%.2f",
+                           q.geo_mean, q.min, q.max, q.interval.ratio, q.interval.lo, q.interval.hi,
+                           q.paired ? " paired" : "", q.interval.censored ? " (bound)" : "",
                            gsd_ratio(g, r, kind, l)));
       }
       t.rows.push_back(row);
@@ -542,15 +550,23 @@ std::vector<std::string> findings(const Analysis& a) {
       if (g.reference < 0) continue;
       const Group& r = a.groups[size_t(g.reference)];
       std::vector<double> rel, abs;
+      std::string crossings;
+      bool paired = true;
       for (size_t l = 0; l < a.levels.size(); ++l) {
-        rel.push_back(by_kind(g.ratio, BaselineKind::kRelative)[l].geo_mean);
+        const Ratio& q = by_kind(g.ratio, BaselineKind::kRelative)[l];
+        rel.push_back(q.geo_mean);
         abs.push_back(by_kind(g.ratio, BaselineKind::kAbsolute)[l].geo_mean);
+        crossings += strf("%sx%.2f (%.2f-%.2f%s)", l ? " / " : "", q.interval.ratio, q.interval.lo,
+                          q.interval.hi, q.interval.censored ? ", bound" : "");
+        paired = paired && q.paired;
       }
       out.push_back(
           strf("%sEncoding: %s tolerates %s the BER of %s at %s (geometric mean of "
-               "the per-instance ratios, relative baseline; absolute baseline: %s).",
+               "the per-instance ratios, relative baseline; absolute baseline: %s). Ratio of the "
+               "interpolated crossings with its 95%% interval over %s trials: %s.",
                pre.c_str(), g.key.config_label().c_str(), per_level(rel, "x%.2f").c_str(),
-               r.key.config_label().c_str(), levels.c_str(), per_level(abs, "x%.2f").c_str()));
+               r.key.config_label().c_str(), levels.c_str(), per_level(abs, "x%.2f").c_str(),
+               paired ? "paired" : "independent", crossings.c_str()));
     }
     // Spread across instances.
     for (BaselineKind kind : kBaselineKinds) {

@@ -19,7 +19,8 @@
 ///     fp16+sign -> fp16). Its *ratio* at a level is the geometric mean over instances
 ///     present in both of threshold(group) / threshold(reference) — equal to the ratio of the
 ///     two geometric means when both hold the same instances — with the min and max of the
-///     per-instance ratios.
+///     per-instance ratios, and the ratio of the interpolated crossings with its bootstrap
+///     interval (paired per trial where the campaign paired its encodings).
 
 #include <cstdint>
 #include <string>
@@ -85,6 +86,12 @@ struct Ratio {
   int pairs = 0;        ///< instances present in both groups
   double geo_mean = 0;  ///< geometric mean of the per-instance ratios
   double min = 0, max = 0;
+  /// The ratio of the interpolated crossings with its 95% interval (interval.h,
+  /// ratio_intervals): sampling noise given these instances, not quantized to grid steps.
+  RatioInterval interval;
+  /// Whether the pairs were resampled paired: both curves of every pair come from one campaign
+  /// run with --pairing paired (trial t of both saw the same faulty cells).
+  bool paired = false;
 };
 
 /// One configuration over its instances.

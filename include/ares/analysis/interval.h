@@ -102,6 +102,36 @@ std::vector<ThresholdInterval> threshold_intervals_at(
     const std::vector<double>& bers, const std::vector<std::vector<double>>& errors,
     const std::vector<double>& bounds, const BootstrapOptions& options = {});
 
+/// The ratio of two configurations' thresholds (num / den, e.g. q2.6-sm over q2.6-2c) with a
+/// 95% interval from the same bootstrap. One pair per instance present in both; the ratio is
+/// the geometric mean over the pairs of exp(crossing(num) - crossing(den)), where crossing is
+/// ThresholdInterval::log_crossing: the interpolated crossing of the monotone fit, continuous,
+/// so a ratio is not quantized to grid steps. Per resample every pair's trials are redrawn at
+/// each BER: for a paired pair (trial t of both configurations saw the same faulty cells, a
+/// campaign run with --pairing paired) the same trial indices for both, else independently.
+/// The interval is the 2.5% and 97.5% quantile of the resampled geometric means: sampling
+/// noise given these instances (the spread split covers the instances themselves).
+struct RatioPair {
+  const std::vector<double>* bers = nullptr;              ///< the common grid, ascending
+  const std::vector<std::vector<double>>* num = nullptr;  ///< per BER, every trial's error
+  const std::vector<std::vector<double>>* den = nullptr;
+  std::vector<double> num_bounds, den_bounds;  ///< per level: the error bound of each side
+  bool paired = false;  ///< needs equally many trials at each BER on both sides
+};
+
+struct RatioInterval {
+  int pairs = 0;
+  double ratio = 1, lo = 1, hi = 1;
+  /// Some pair's fitted crossing lies at a grid end (not crossed inside the grid): the ratio
+  /// is then a bound, not an estimate.
+  bool censored = false;
+};
+
+/// Per level, the ratio and its interval over `pairs` (all with the same level count).
+/// Throws ares::InputError on inconsistent inputs; no pairs give pairs = 0 and ratio 1.
+std::vector<RatioInterval> ratio_intervals(const std::vector<RatioPair>& pairs,
+                                           const BootstrapOptions& options = {});
+
 /// Isotonic (non-decreasing) fit of `y` with weights `w` by pool adjacent violators: the
 /// non-decreasing curve nearest to `y` in weighted least squares.
 std::vector<double> monotone_fit(const std::vector<double>& y, const std::vector<double>& w);

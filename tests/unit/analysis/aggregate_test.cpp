@@ -117,6 +117,35 @@ TEST(AggregateTest, SpreadAndRatiosAcrossInstances) {
   EXPECT_FALSE(a.per_target);
 }
 
+// Two encodings whose trials are equal trial by trial (the same chip, an encoding that does
+// not matter): a campaign that paired its encodings resamples them together, so the ratio of
+// the crossings is exactly 1 in every resample; an unpaired one draws them apart.
+TEST(AggregateTest, RatioIntervalsArePairedWhenTheCampaignPairedItsEncodings) {
+  FakeCampaign f;
+  f.trials = 10;
+  f.bers = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2};
+  f.error = [](int, int, int b, int k) {
+    static const double mean[5] = {0.1, 0.1005, 0.1012, 0.103, 0.2};
+    return b == 0 ? 0.1 : mean[b] + 0.001 * (k % 5 - 2);
+  };
+  for (const std::string pairing : {"paired", "independent"}) {
+    f.pairing = pairing;
+    TempDir dir;
+    Analysis a = analyze_dir(f, dir.str());
+    const Ratio& q = a.groups[1].ratio[0][1];  // relative baseline, +1%
+    ASSERT_EQ(q.pairs, 2);
+    EXPECT_EQ(q.paired, pairing == "paired");
+    EXPECT_DOUBLE_EQ(q.interval.ratio, 1.0);
+    if (q.paired) {
+      EXPECT_DOUBLE_EQ(q.interval.lo, 1.0);
+      EXPECT_DOUBLE_EQ(q.interval.hi, 1.0);
+    } else {
+      EXPECT_LT(q.interval.lo, 1.0);
+      EXPECT_GT(q.interval.hi, 1.0);
+    }
+  }
+}
+
 TEST(AggregateTest, CensoredThresholdsAreCountedAndEnterAtTheGridEdge) {
   TempDir dir;
   FakeCampaign f;

@@ -60,6 +60,8 @@ struct FakeCampaign {
   /// With it: trials.csv has the outcome columns, (changed, nonfinite) per trial out of the
   /// 1000 samples (changed_correct is written as changed).
   std::function<std::pair<long, long>(int, int, int, int)> outcomes;
+  /// summary.json's "pairing" ("paired", "independent"); not written when empty.
+  std::string pairing;
 
   void write(const std::string& dir) const {
     std::string t =
@@ -103,8 +105,9 @@ struct FakeCampaign {
       for (const auto& x : targets) targ += (targ.empty() ? "\"" : ", \"") + x + "\"";
       write_text(dir + "/summary.json",
                  "{\n  \"ares_version\": \"0.1.0\",\n  \"git_revision\": \"abc\",\n"
-                 "  \"seed\": 7,\n  \"trials\": " +
-                     std::to_string(trials) + ",\n  \"targets\": [" + targ +
+                 "  \"seed\": 7,\n" +
+                     (pairing.empty() ? "" : "  \"pairing\": \"" + pairing + "\",\n") +
+                     "  \"trials\": " + std::to_string(trials) + ",\n  \"targets\": [" + targ +
                      "],\n  \"levels_pct\": [0.5, 1, 5, 10],\n"
                      "  \"timing\": {\"seconds\": 1.5},\n  \"summaries\": []\n}\n");
     }
