@@ -17,7 +17,7 @@ packages=(
   libsqlite3-dev gnuplot-nox chromium clang clang-tidy libclang-rt-14-dev
   python3-torch python3-torchvision libstb-dev espeak-ng pocketsphinx-testdata
   libopenmpi-dev openmpi-bin libtomlplusplus-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev pybind11-dev python3-dev python3-pytest
 )
 if [ "${ARES_SKIP_APT:-0}" != 1 ]; then
   missing=()

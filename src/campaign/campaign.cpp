@@ -103,8 +103,14 @@ void run_jobs(const std::vector<TrialJob>& jobs, int threads, const Site& site,
       shown = d;
     }
   } catch (...) {
+    // Interrupted (an interrupt poll threw from progress.tick) or the commit failed: stop the
+    // workers, keep every trial they finished (a rerun resumes after them), then let it through.
     stop = true;
     for (auto& t : pool) t.join();
+    try {
+      flush();
+    } catch (...) {  // the first error is the one to report
+    }
     throw;
   }
   for (auto& t : pool) t.join();

@@ -5,6 +5,20 @@
 #include <cstdio>
 
 namespace ares {
+namespace {
+thread_local std::function<void()> interrupt_poll;
+}  // namespace
+
+ScopedInterruptPoll::ScopedInterruptPoll(std::function<void()> poll)
+    : previous_(std::move(interrupt_poll)) {
+  interrupt_poll = std::move(poll);
+}
+
+ScopedInterruptPoll::~ScopedInterruptPoll() { interrupt_poll = std::move(previous_); }
+
+void poll_interrupt() {
+  if (interrupt_poll) interrupt_poll();
+}
 
 std::string format_seconds(double s) {
   char buf[32];
@@ -36,6 +50,7 @@ double Progress::elapsed() const {
 
 void Progress::tick(uint64_t n) {
   done_ += n;
+  poll_interrupt();
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   double since = std::chrono::duration<double>(now - last_print_).count();
