@@ -26,9 +26,11 @@ constexpr const char* kUsage = R"(usage: ares formats [--json]
 List the number formats that weights and activations can be stored in, show the bit layout
 of one format, or store one value and flip one of its bits.
 
-  SPEC     qI.F-2c | qI.F-sm | fp32 | fp16 | bf16 (case-insensitive), e.g. q2.6-2c:
-           fixed point with I integer bits (sign included) and F fraction bits,
-           2 <= I+F <= 32, in two's complement (2c) or sign-magnitude (sm)
+  SPEC     qI.F-2c | qI.F-sm | fp32 | fp16 | bf16 | fp8-e4m3 | fp8-e5m2
+           (case-insensitive), e.g. q2.6-2c: fixed point with I integer bits (sign
+           included) and F fraction bits, 2 <= I+F <= 32, in two's complement (2c) or
+           sign-magnitude (sm); the OCP 8-bit floats saturate, or with -nosat
+           (fp8-e4m3-nosat) overflow to NaN (E4M3) or Inf (E5M2)
   VALUE    a decimal number (also inf, -inf, nan); it is rounded to float, then stored
   --bit B  the bit to flip, 0 = LSB, width-1 = sign
   --json   print JSON instead of text (non-finite numbers are the strings "inf", "-inf",
@@ -39,6 +41,7 @@ Examples:
   ares formats show q2.6-2c
   ares formats flip q2.6-2c 0.5 --bit 7     # stored 0.5, faulty -1.5
   ares formats flip q2.6-sm 0.5 --bit 7     # stored 0.5, faulty -0.5
+  ares formats flip fp8-e4m3 1 --bit 6      # stored 1, faulty 256
 )";
 
 // Shortest decimal text that reads back as exactly `x` (at most 17 significant digits).
@@ -136,6 +139,10 @@ const char* kind_name(format::Kind kind) {
       return "IEEE binary16 (1 sign, 5 exponent, 10 mantissa bits)";
     case format::Kind::kBFloat16:
       return "bfloat16 (1 sign, 8 exponent, 7 mantissa bits)";
+    case format::Kind::kFloat8E4M3:
+      return "OCP fp8 E4M3 (1 sign, 4 exponent, 3 mantissa bits; bias 7, no Inf)";
+    case format::Kind::kFloat8E5M2:
+      return "OCP fp8 E5M2 (1 sign, 5 exponent, 2 mantissa bits; bias 15, IEEE-style)";
   }
   return "?";
 }
@@ -152,6 +159,10 @@ const char* kind_id(format::Kind kind) {
       return "fp16";
     case format::Kind::kBFloat16:
       return "bf16";
+    case format::Kind::kFloat8E4M3:
+      return "fp8_e4m3";
+    case format::Kind::kFloat8E5M2:
+      return "fp8_e5m2";
   }
   return "?";
 }
@@ -171,7 +182,22 @@ const Family kFamilies[] = {
     {"fp32", "fp32", "IEEE binary32, the float's own bits"},
     {"fp16", "fp16", "IEEE binary16 (1-5-10); rounds to nearest even, overflow -> +-Inf"},
     {"bf16", "bf16", "bfloat16 (1-8-7), top half of fp32; rounds to nearest even"},
+    {"fp8-e4m3", "fp8-e4m3",
+     "OCP fp8 E4M3 (1-4-3), no Inf; rounds to nearest even, saturates (-nosat: overflow -> NaN)"},
+    {"fp8-e5m2", "fp8-e5m2",
+     "OCP fp8 E5M2 (1-5-2), IEEE-style; saturates (-nosat: overflow -> +-Inf)"},
 };
+
+bool is_fp8(format::Kind kind) {
+  return kind == format::Kind::kFloat8E4M3 || kind == format::Kind::kFloat8E5M2;
+}
+
+// What an fp8 format stores for values beyond its range (the other formats' lines stay as
+// they were, so this is shown for fp8 only).
+const char* overflow_text(const format::Format& f) {
+  if (f.saturates()) return "saturates to +-max (also +-Inf)";
+  return f.kind() == format::Kind::kFloat8E4M3 ? "NaN (also +-Inf; E4M3 has no Inf)" : "+-Inf";
+}
 
 int list_formats(bool json) {
   if (json) {
@@ -213,19 +239,17 @@ int show_format(const format::Format& f, bool json) {
       bits.push_back(
           JsonObject().integer("bit", b).str("role", format::to_string(f.role(b))).text());
     }
-    std::cout << JsonObject()
-                     .str("spec", f.spec())
-                     .str("kind", kind_id(f.kind()))
-                     .integer("width", f.width())
-                     .integer("int_bits", f.int_bits())
-                     .integer("frac_bits", f.frac_bits())
-                     .num("min", f.min_value())
-                     .num("max", f.max_value())
-                     .num("lsb", f.lsb())
-                     .integer("sign_bit", f.sign_bit())
-                     .raw("bits", json_array(bits))
-                     .text()
-              << "\n";
+    JsonObject obj;
+    obj.str("spec", f.spec())
+        .str("kind", kind_id(f.kind()))
+        .integer("width", f.width())
+        .integer("int_bits", f.int_bits())
+        .integer("frac_bits", f.frac_bits())
+        .num("min", f.min_value())
+        .num("max", f.max_value())
+        .num("lsb", f.lsb());
+    if (is_fp8(f.kind())) obj.raw("saturating", f.saturates() ? "true" : "false");
+    std::cout << obj.integer("sign_bit", f.sign_bit()).raw("bits", json_array(bits)).text() << "\n";
     return 0;
   }
   std::ostringstream os;
@@ -239,8 +263,9 @@ int show_format(const format::Format& f, bool json) {
   os << "min        " << limit_text(f.min_value()) << "\n"
      << "max        " << limit_text(f.max_value()) << "  (largest finite)\n"
      << "lsb        " << limit_text(f.lsb())
-     << (f.is_fixed() ? "  (2^-frac bits)\n" : "  (spacing at 1.0)\n")
-     << "bit roles, MSB to LSB:\n";
+     << (f.is_fixed() ? "  (2^-frac bits)\n" : "  (spacing at 1.0)\n");
+  if (is_fp8(f.kind())) os << "overflow   " << overflow_text(f) << "\n";
+  os << "bit roles, MSB to LSB:\n";
   for (int b = f.width() - 1; b >= 0; --b) {
     os << "  bit " << b << ": " << format::to_string(f.role(b)) << "\n";
   }

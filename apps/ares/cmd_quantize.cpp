@@ -42,7 +42,8 @@ const char* kHelp =
     "  --bits LIST       total widths, e.g. 4-16 or 4,6,8 (default 4-16)\n"
     "  --int-bits LIST   integer bits including the sign (default 1-6)\n"
     "  --encodings LIST  2c, sm (default 2c,sm)\n"
-    "  --floats LIST     fp16, bf16, fp32 or none (default fp16,bf16)\n"
+    "  --floats LIST     fp16, bf16, fp32, fp8-e4m3, fp8-e5m2 (also -nosat) or none\n"
+    "                    (default fp16,bf16)\n"
     "  --max-loss X      allowed error increase in % of the float error (default 1)\n"
     "  --targets GLOBS   parameters to quantize (default '*')\n"
     "  --per-layer       also per stage\n"
@@ -214,9 +215,14 @@ int cmd_quantize(const std::vector<std::string>& argv) {
     std::printf("%s\n",
                 grid_text(all, format::Kind::kFixedSm, "sign-magnitude", widths, ints).c_str());
   }
+  // The float rows' spec column: 6 wide, wider for fp8 specs.
+  int spec_width = 6;
+  for (const auto& r : all) {
+    if (!r.fmt.is_fixed()) spec_width = std::max(spec_width, int(r.fmt.spec().size()));
+  }
   for (const auto& r : all) {
     if (!r.fmt.is_fixed()) {
-      std::printf("%-6s %.4f%s\n", r.fmt.spec().c_str(), r.error, r.within ? "*" : "");
+      std::printf("%-*s %.4f%s\n", spec_width, r.fmt.spec().c_str(), r.error, r.within ? "*" : "");
     }
   }
   if (const auto* best = res.recommended()) {

@@ -30,7 +30,8 @@ std::vector<format::Format> quantize_grid(const std::vector<int>& widths,
   for (const auto& f : floats) {
     if (f == "none") continue;
     auto fmt = format::Format::parse(f);
-    ARES_CHECK(!fmt.is_fixed(), "quantize: --floats takes fp16, bf16, fp32, got '", f, "'");
+    ARES_CHECK(!fmt.is_fixed(),
+               "quantize: --floats takes fp16, bf16, fp32, fp8-e4m3, fp8-e5m2, got '", f, "'");
     formats.push_back(fmt);
   }
   ARES_CHECK(!formats.empty(), "quantize: the format grid is empty");

@@ -1,5 +1,6 @@
 #include "ares/format/format.h"
 
+#include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -146,6 +147,83 @@ inline uint32_t encode_bf16(float value) {
 
 inline float decode_bf16(uint32_t code) { return bits_float((code & 0xFFFFu) << 16); }
 
+// OCP fp8. Both encoders follow encode_fp16 (selects, no branches, so that the span loops
+// vectorise): rebias and round the dropped mantissa bits of a normal value, let a float addition
+// round a subnormal one, then replace NaN and overflow by their codes. `nosat` is 0 or 1.
+//
+// E4M3 (bias 7, 3 mantissa bits): min normal 2^-6 = 0x3C800000 as a float; the normal path
+// keeps 3 of the 23 mantissa bits and subtracts (127 - 7) << 3 from exponent:mantissa. Its
+// result is the code with the exponent range unbounded, so code > 0x7E means |x| rounds above
+// 448 (beyond 464, or Inf): the overflow rule of the header, ties to even included.
+inline uint32_t encode_e4m3(float value, uint32_t nosat) {
+  const uint32_t x = float_bits(value);
+  const uint32_t sign = (x >> 24) & 0x80u;
+  const uint32_t ax = x & 0x7FFFFFFFu;
+  const uint32_t normal = (ax - 0x3C000000u + 0x7FFFFu + ((ax >> 20) & 1u)) >> 20;
+  // 2^14 has an ulp of 2^-9, the subnormal step: the sum rounds |x| / 2^-9 to nearest even.
+  // Up to 2^-6 it gives 8 = 0x08, which is the code of 2^-6, so the carry is right too.
+  const uint32_t subnormal = float_bits(bits_float(ax) + 0x1p14f) - 0x46800000u;
+  const uint32_t finite = select(ax >= 0x3C800000u, normal, subnormal);
+  const uint32_t overflow = select(nosat != 0, 0x7Fu, 0x7Eu);  // NaN or +-448
+  const uint32_t magnitude =
+      select(ax > 0x7F800000u, 0x7Fu, select(finite > 0x7Eu, overflow, finite));
+  return sign | magnitude;
+}
+
+// E5M2 (bias 15, 2 mantissa bits) is IEEE-style: exponent 31 holds Inf and NaN. Min normal
+// 2^-14 = 0x38800000; the normal path subtracts (127 - 15) << 2; code > 0x7B means |x| rounds
+// above 57344 (from 61440 up, or Inf).
+inline uint32_t encode_e5m2(float value, uint32_t nosat) {
+  const uint32_t x = float_bits(value);
+  const uint32_t sign = (x >> 24) & 0x80u;
+  const uint32_t ax = x & 0x7FFFFFFFu;
+  const uint32_t normal = (ax - 0x38000000u + 0xFFFFFu + ((ax >> 21) & 1u)) >> 21;
+  // 2^7 has an ulp of 2^-16, the subnormal step.
+  const uint32_t subnormal = float_bits(bits_float(ax) + 0x1p7f) - 0x43000000u;
+  const uint32_t finite = select(ax >= 0x38800000u, normal, subnormal);
+  const uint32_t overflow = select(nosat != 0, 0x7Cu, 0x7Bu);  // Inf or +-57344
+  const uint32_t magnitude =
+      select(ax > 0x7F800000u, 0x7Eu, select(finite > 0x7Bu, overflow, finite));
+  return sign | magnitude;
+}
+
+// Value of an fp8 code from its fields: the specials, then m * 2^(1 - bias - M) for
+// subnormals and (2^M + m) * 2^(e - bias - M) for normals, all exact in float.
+float fp8_value(uint32_t code, Kind kind) {
+  const bool e4m3 = kind == Kind::kFloat8E4M3;
+  const int mant_bits = e4m3 ? 3 : 2;
+  const int bias = e4m3 ? 7 : 15;
+  const uint32_t top = e4m3 ? 15u : 31u;
+  const uint32_t sign = (code >> 7) & 1u;
+  const uint32_t e = (code & 0x7Fu) >> mant_bits;
+  const uint32_t m = code & ((1u << mant_bits) - 1u);
+  const uint32_t sign_bit = sign << 31;
+  const bool nan = e4m3 ? (e == top && m == 7u) : (e == top && m != 0u);
+  if (nan) return bits_float(sign_bit | 0x7FC00000u);
+  if (!e4m3 && e == top) return bits_float(sign_bit | 0x7F800000u);
+  const double v = e == 0 ? std::ldexp(static_cast<double>(m), 1 - bias - mant_bits)
+                          : std::ldexp(static_cast<double>((1u << mant_bits) | m),
+                                       static_cast<int>(e) - bias - mant_bits);
+  return bits_float(sign_bit | float_bits(static_cast<float>(v)));
+}
+
+using Fp8Table = std::array<float, 256>;
+
+// Decoding is a table look-up: 256 floats per format, built once (thread-safe static init).
+const Fp8Table& fp8_table(Kind kind) {
+  static const Fp8Table e4m3 = [] {
+    Fp8Table t{};
+    for (uint32_t c = 0; c < 256; ++c) t[c] = fp8_value(c, Kind::kFloat8E4M3);
+    return t;
+  }();
+  static const Fp8Table e5m2 = [] {
+    Fp8Table t{};
+    for (uint32_t c = 0; c < 256; ++c) t[c] = fp8_value(c, Kind::kFloat8E5M2);
+    return t;
+  }();
+  return kind == Kind::kFloat8E4M3 ? e4m3 : e5m2;
+}
+
 void check_fixed_widths(const std::string& spec, long long int_bits, long long frac_bits) {
   ARES_CHECK(int_bits >= 1, "format '", spec, "': integer bits must be >= 1");
   ARES_CHECK(frac_bits >= 0, "format '", spec, "': fraction bits must be >= 0");
@@ -154,7 +232,25 @@ void check_fixed_widths(const std::string& spec, long long int_bits, long long f
   ARES_CHECK(width >= 2, "format '", spec, "': width ", width, " is below 2");
 }
 
-constexpr const char* kExpectedFormats = "expected qI.F-2c, qI.F-sm, fp32, fp16 or bf16";
+constexpr const char* kExpectedFormats =
+    "expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, fp8-e4m3 or fp8-e5m2";
+
+// fp8-e4m3 or fp8-e5m2, each with an optional "-nosat". `s` is the lower-cased spec, which
+// starts with "fp8".
+Format parse_fp8(const std::string& original, const std::string& s) {
+  ARES_CHECK(s.size() > 4 && s[3] == '-', "format '", original,
+             "': expected fp8-e4m3 or fp8-e5m2, optionally with -nosat");
+  const std::size_t dash = s.find('-', 4);
+  const std::string variant = s.substr(4, dash == std::string::npos ? dash : dash - 4);
+  ARES_CHECK(variant == "e4m3" || variant == "e5m2", "format '", original,
+             "': unknown fp8 variant '", original.substr(4, variant.size()),
+             "' (expected e4m3 or e5m2)");
+  const bool saturating = dash == std::string::npos;
+  ARES_CHECK(saturating || s.substr(dash + 1) == "nosat", "format '", original,
+             "': unknown fp8 option '", original.substr(dash + 1), "' (expected fp8-", variant,
+             " or fp8-", variant, "-nosat)");
+  return variant == "e4m3" ? Format::fp8_e4m3(saturating) : Format::fp8_e5m2(saturating);
+}
 
 // Reads a run of decimal digits at s[pos]. Returns false when there is none. Values beyond
 // 9 digits are capped (they are invalid widths anyway) so that nothing overflows.
@@ -196,6 +292,7 @@ Format Format::parse(std::string_view spec) {
   if (s == "fp32") return fp32();
   if (s == "fp16") return fp16();
   if (s == "bf16") return bf16();
+  if (s.compare(0, 3, "fp8") == 0) return parse_fp8(original, s);
   ARES_CHECK(!s.empty() && s[0] == 'q', "format '", original, "': unknown format (",
              kExpectedFormats, ")");
 
@@ -220,12 +317,14 @@ Format Format::fixed(int int_bits, int frac_bits, bool sign_magnitude) {
                          (sign_magnitude ? "-sm" : "-2c"),
                      int_bits, frac_bits);
   return Format(sign_magnitude ? Kind::kFixedSm : Kind::kFixed2c, int_bits + frac_bits, int_bits,
-                frac_bits);
+                frac_bits, true);
 }
 
-Format Format::fp32() { return Format(Kind::kFloat32, 32, 0, 0); }
-Format Format::fp16() { return Format(Kind::kFloat16, 16, 0, 0); }
-Format Format::bf16() { return Format(Kind::kBFloat16, 16, 0, 0); }
+Format Format::fp32() { return Format(Kind::kFloat32, 32, 0, 0, false); }
+Format Format::fp16() { return Format(Kind::kFloat16, 16, 0, 0, false); }
+Format Format::bf16() { return Format(Kind::kBFloat16, 16, 0, 0, false); }
+Format Format::fp8_e4m3(bool saturating) { return Format(Kind::kFloat8E4M3, 8, 0, 0, saturating); }
+Format Format::fp8_e5m2(bool saturating) { return Format(Kind::kFloat8E5M2, 8, 0, 0, saturating); }
 
 std::string Format::spec() const {
   switch (kind_) {
@@ -239,6 +338,10 @@ std::string Format::spec() const {
       return "fp16";
     case Kind::kBFloat16:
       return "bf16";
+    case Kind::kFloat8E4M3:
+      return saturating_ ? "fp8-e4m3" : "fp8-e4m3-nosat";
+    case Kind::kFloat8E5M2:
+      return saturating_ ? "fp8-e5m2" : "fp8-e5m2-nosat";
   }
   return "?";
 }
@@ -257,6 +360,10 @@ BitRole Format::role(int bit) const {
       return bit >= 10 ? BitRole::kExponent : BitRole::kMantissa;
     case Kind::kBFloat16:
       return bit >= 7 ? BitRole::kExponent : BitRole::kMantissa;
+    case Kind::kFloat8E4M3:
+      return bit >= 3 ? BitRole::kExponent : BitRole::kMantissa;
+    case Kind::kFloat8E5M2:
+      return bit >= 2 ? BitRole::kExponent : BitRole::kMantissa;
   }
   return BitRole::kMantissa;
 }
@@ -272,6 +379,10 @@ double Format::max_value() const {
       return 65504.0;
     case Kind::kBFloat16:
       return std::ldexp(255.0, 120);  // 0x7F7F: (2 - 2^-7) * 2^127
+    case Kind::kFloat8E4M3:
+      return 448.0;  // 0x7E: 1.75 * 2^8
+    case Kind::kFloat8E5M2:
+      return 57344.0;  // 0x7B: 1.75 * 2^15
   }
   return 0.0;
 }
@@ -292,6 +403,10 @@ double Format::lsb() const {
       return std::ldexp(1.0, -10);
     case Kind::kBFloat16:
       return std::ldexp(1.0, -7);
+    case Kind::kFloat8E4M3:
+      return std::ldexp(1.0, -3);
+    case Kind::kFloat8E5M2:
+      return std::ldexp(1.0, -2);
   }
   return 0.0;
 }
@@ -308,6 +423,10 @@ uint32_t Format::encode(float value) const {
       return encode_fp16(value);
     case Kind::kBFloat16:
       return encode_bf16(value);
+    case Kind::kFloat8E4M3:
+      return encode_e4m3(value, saturating_ ? 0u : 1u);
+    case Kind::kFloat8E5M2:
+      return encode_e5m2(value, saturating_ ? 0u : 1u);
   }
   return 0;
 }
@@ -325,6 +444,9 @@ float Format::decode(uint32_t code) const {
       return decode_fp16(code);
     case Kind::kBFloat16:
       return decode_bf16(code);
+    case Kind::kFloat8E4M3:
+    case Kind::kFloat8E5M2:
+      return fp8_table(kind_)[code];
   }
   return 0.0f;
 }
@@ -352,6 +474,16 @@ void Format::encode(const float* in, uint32_t* out, std::size_t n) const {
     case Kind::kBFloat16:
       for (std::size_t k = 0; k < n; ++k) out[k] = encode_bf16(in[k]);
       return;
+    case Kind::kFloat8E4M3: {
+      const uint32_t nosat = saturating_ ? 0u : 1u;
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode_e4m3(in[k], nosat);
+      return;
+    }
+    case Kind::kFloat8E5M2: {
+      const uint32_t nosat = saturating_ ? 0u : 1u;
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode_e5m2(in[k], nosat);
+      return;
+    }
   }
 }
 
@@ -377,6 +509,12 @@ void Format::decode(const uint32_t* in, float* out, std::size_t n) const {
     case Kind::kBFloat16:
       for (std::size_t k = 0; k < n; ++k) out[k] = decode_bf16(in[k]);
       return;
+    case Kind::kFloat8E4M3:
+    case Kind::kFloat8E5M2: {
+      const Fp8Table& table = fp8_table(kind_);
+      for (std::size_t k = 0; k < n; ++k) out[k] = table[in[k] & 0xFFu];
+      return;
+    }
   }
 }
 
@@ -403,6 +541,18 @@ void Format::quantize(const float* in, float* out, std::size_t n) const {
     case Kind::kBFloat16:
       for (std::size_t k = 0; k < n; ++k) out[k] = decode_bf16(encode_bf16(in[k]));
       return;
+    case Kind::kFloat8E4M3: {
+      const Fp8Table& table = fp8_table(kind_);
+      const uint32_t nosat = saturating_ ? 0u : 1u;
+      for (std::size_t k = 0; k < n; ++k) out[k] = table[encode_e4m3(in[k], nosat)];
+      return;
+    }
+    case Kind::kFloat8E5M2: {
+      const Fp8Table& table = fp8_table(kind_);
+      const uint32_t nosat = saturating_ ? 0u : 1u;
+      for (std::size_t k = 0; k < n; ++k) out[k] = table[encode_e5m2(in[k], nosat)];
+      return;
+    }
   }
 }
 

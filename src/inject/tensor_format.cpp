@@ -24,6 +24,15 @@ torch::Tensor quantize_fixed(const format::Format& fmt, const torch::Tensor& x) 
   return (s.round() * (1.0 / scale) + 0.0).to(torch::kFloat32);
 }
 
+// LibTorch 1.13 has no 8-bit float dtype, so fp8 goes through Format on the host: one copy
+// there and back, NaN and -0 exactly as Format stores them.
+torch::Tensor quantize_on_host(const format::Format& fmt, const torch::Tensor& x) {
+  torch::Tensor h = x.to(torch::kCPU).contiguous().clone();
+  float* p = h.data_ptr<float>();
+  fmt.quantize(p, p, static_cast<std::size_t>(h.numel()));
+  return h.to(x.device()).contiguous();
+}
+
 }  // namespace
 
 torch::Tensor quantize_tensor(const format::Format& fmt, const torch::Tensor& x) {
@@ -43,6 +52,9 @@ torch::Tensor quantize_tensor(const format::Format& fmt, const torch::Tensor& x)
     case format::Kind::kFixed2c:
     case format::Kind::kFixedSm:
       return quantize_fixed(fmt, x.detach()).contiguous();
+    case format::Kind::kFloat8E4M3:
+    case format::Kind::kFloat8E5M2:
+      return quantize_on_host(fmt, x.detach());
   }
   q = q.contiguous();
   // NaN keeps its sign and top payload bits in Format, not through the tensor conversions.

@@ -28,7 +28,7 @@ expect_ok() {
 # --- listing --------------------------------------------------------------------------------
 run formats
 expect_ok formats
-for family in 'qI.F-2c' 'qI.F-sm' fp32 fp16 bf16; do
+for family in 'qI.F-2c' 'qI.F-sm' fp32 fp16 bf16 fp8-e4m3 fp8-e5m2; do
   grep -qF -- "$family" <<<"$OUT" || fail "'ares formats' does not list $family: $OUT"
 done
 
@@ -74,6 +74,47 @@ expect_ok formats flip q2.6-2c 0.5 --bit 7 --json
 grep -Eq '"faulty":[[:space:]]*-1\.5[,}[:space:]]' <<<"$OUT" ||
   fail "flip q2.6-2c 0.5 --bit 7 --json: expected faulty -1.5: $OUT"
 
+# --- OCP fp8 -------------------------------------------------------------------------------
+run formats show fp8-e4m3
+expect_ok formats show fp8-e4m3
+grep -Eq '^width[[:space:]]+8 bits$' <<<"$OUT" || fail "show fp8-e4m3: no width 8: $OUT"
+grep -Eq '^max[[:space:]]+448 ' <<<"$OUT" || fail "show fp8-e4m3: max is not 448: $OUT"
+grep -Eq '^lsb[[:space:]]+0\.125 ' <<<"$OUT" || fail "show fp8-e4m3: lsb is not 0.125: $OUT"
+grep -Eq '^overflow[[:space:]]+saturates' <<<"$OUT" || fail "show fp8-e4m3: not saturating: $OUT"
+for b in 7:sign 6:exponent 3:exponent 2:mantissa 0:mantissa; do
+  grep -q "bit ${b%%:*}: ${b#*:}" <<<"$OUT" || fail "show fp8-e4m3: bit ${b%%:*} is not ${b#*:}: $OUT"
+done
+
+run formats show FP8-E5M2-NOSAT --json
+expect_ok formats show FP8-E5M2-NOSAT --json
+grep -q '"spec": "fp8-e5m2-nosat"' <<<"$OUT" || fail "show fp8-e5m2-nosat --json: spec: $OUT"
+grep -q '"max": 57344,' <<<"$OUT" || fail "show fp8-e5m2-nosat --json: max: $OUT"
+grep -q '"saturating": false' <<<"$OUT" || fail "show fp8-e5m2-nosat --json: saturating: $OUT"
+grep -q '{"bit": 2, "role": "exponent"}, {"bit": 1, "role": "mantissa"}' <<<"$OUT" ||
+  fail "show fp8-e5m2-nosat --json: bit roles: $OUT"
+
+# The top exponent bit of 1.0: 256 in E4M3 (0x38 -> 0x78), +Inf in E5M2 (0x3c -> 0x7c).
+run formats flip fp8-e4m3 1 --bit 6
+expect_ok formats flip fp8-e4m3 1 --bit 6
+grep -Eq '^code[[:space:]]+00111000  0x38$' <<<"$OUT" || fail "flip fp8-e4m3 1: code: $OUT"
+grep -Eq '^faulty[[:space:]]+256$' <<<"$OUT" || fail "flip fp8-e4m3 1 --bit 6: faulty: $OUT"
+run formats flip fp8-e5m2 1 --bit 6 --json
+expect_ok formats flip fp8-e5m2 1 --bit 6 --json
+grep -q '"flipped_code_hex": "0x7c", "flipped_code_bin": "01111100", "faulty": "inf"' <<<"$OUT" ||
+  fail "flip fp8-e5m2 1 --bit 6: expected 0x7c, Inf: $OUT"
+# Saturation at the boundary: 464 stores 448 in both modes, 465 saturates or becomes NaN.
+run formats flip fp8-e4m3 465 --bit 0
+grep -Eq '^stored[[:space:]]+448$' <<<"$OUT" || fail "fp8-e4m3 does not saturate 465: $OUT"
+run formats flip fp8-e4m3-nosat 464 --bit 0
+grep -Eq '^stored[[:space:]]+448$' <<<"$OUT" || fail "fp8-e4m3-nosat 464 is not 448: $OUT"
+run formats flip fp8-e4m3-nosat 465 --bit 0
+grep -Eq '^code[[:space:]]+01111111  0x7f$' <<<"$OUT" || fail "fp8-e4m3-nosat 465 is not NaN: $OUT"
+grep -Eq '^stored[[:space:]]+nan$' <<<"$OUT" || fail "fp8-e4m3-nosat 465 is not NaN: $OUT"
+run formats flip fp8-e5m2-nosat 61440 --bit 0
+grep -Eq '^stored[[:space:]]+inf$' <<<"$OUT" || fail "fp8-e5m2-nosat 61440 is not Inf: $OUT"
+run formats flip fp8-e5m2 -inf --bit 0
+grep -Eq '^stored[[:space:]]+-57344$' <<<"$OUT" || fail "fp8-e5m2 does not saturate -inf: $OUT"
+
 # --- bad input: exit 2, exactly one line on stderr ------------------------------------------
 expect_input_error() {
   run "$@"
@@ -89,5 +130,10 @@ expect_input_error formats flip q2.6-2c 0.5 --bit 8
 expect_input_error formats flip q2.6-2c 0.5
 expect_input_error formats show q2.6-xx
 expect_input_error formats frobnicate
+expect_input_error formats show fp8-e3m4
+grep -qF "format 'fp8-e3m4': unknown fp8 variant 'e3m4'" <<<"$ERR" || fail "fp8-e3m4: $ERR"
+expect_input_error formats show fp8-e4m3-sat
+grep -qF "format 'fp8-e4m3-sat': unknown fp8 option 'sat'" <<<"$ERR" || fail "fp8-e4m3-sat: $ERR"
+expect_input_error formats flip fp8-e4m3 1 --bit 8
 
 echo "test_formats: all checks passed"

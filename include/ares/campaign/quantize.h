@@ -24,7 +24,8 @@ namespace ares::campaign {
 
 /// The fixed-point grid Q(I.F) over total widths `widths` and integer bits `int_bits` (sign
 /// included; I <= width), for each encoding of `sign_magnitude` (false: two's complement),
-/// followed by the float formats `floats` ("fp16", "bf16", "fp32"; "none" is skipped). Throws
+/// followed by the float formats `floats` ("fp16", "bf16", "fp32", "fp8-e4m3", "fp8-e5m2", with
+/// or without "-nosat"; "none" is skipped; `ares quantize` defaults to fp16 and bf16). Throws
 /// ares::InputError for widths outside 2..32, integer bits below 1, a fixed-point spec among
 /// the floats, or an empty grid.
 std::vector<format::Format> quantize_grid(const std::vector<int>& widths,

@@ -7,12 +7,14 @@
 ///
 /// Grammar of a format spec (case-insensitive, no spaces):
 ///
-///     spec   := fixed | "fp32" | "fp16" | "bf16"
+///     spec   := fixed | "fp32" | "fp16" | "bf16" | fp8
 ///     fixed  := "q" I "." F "-" enc        I >= 1 integer bits (sign included), F >= 0,
 ///     enc    := "2c" | "sm"                2 <= I + F <= 32
+///     fp8    := "fp8-" ("e4m3" | "e5m2") ["-nosat"]
 ///
 /// Examples: `q2.6-2c` (8 bits, two's complement, range [-2, 1.984375], LSB 1/64),
-/// `q2.6-sm` (8 bits, sign-magnitude, range [-1.984375, 1.984375]), `fp16`, `bf16`, `fp32`.
+/// `q2.6-sm` (8 bits, sign-magnitude, range [-1.984375, 1.984375]), `fp16`, `bf16`, `fp32`,
+/// `fp8-e4m3` (saturating OCP E4M3, range [-448, 448]), `fp8-e5m2-nosat`.
 ///
 /// Fixed point rounds to nearest (ties to even, like torch.round) and saturates to the
 /// representable range; +-Inf saturate; NaN encodes as code 0 (+0). In sign-magnitude the sign
@@ -24,6 +26,25 @@
 /// nearest even; values beyond the largest finite value become +-Inf, as in IEEE and PyTorch.
 /// A flip may create Inf or NaN; decode returns it as is and the evaluation counts a
 /// prediction whose logits contain NaN as wrong.
+///
+/// OCP 8-bit floats (OFP8, OCP 8-bit Floating Point Specification v1.0, 2023), sign in bit 7:
+/// - `fp8-e4m3` (1-4-3, bias 7): no infinities; the only NaNs are S.1111.111 (0x7F, 0xFF);
+///   every other S.1111.xxx code is a normal number, up to 448 (S.1111.110); the smallest
+///   subnormal is 2^-9.
+/// - `fp8-e5m2` (1-5-2, bias 15), IEEE-style: S.11111.00 is +-Inf, S.11111.{01,10,11} NaN;
+///   largest finite 57344 (S.11110.11), smallest subnormal 2^-16. It is the top byte of fp16.
+/// Encoding rounds to nearest, ties to even, with subnormals. A value *overflows* when it rounds
+/// above the largest finite value with the exponent range unbounded: when |x| is beyond the
+/// midpoint between max and the next step up (max + half an ulp), or exactly at it and the tie goes
+/// up to the even neighbour. E4M3 overflows for |x| > 464 (448 + 16; 464 ties to 448, whose
+/// mantissa 110 is even), E5M2 for |x| >= 61440 (57344 + 4096; the tie goes to 2^16, as 65520 does
+/// in fp16). By default (saturating, the OCP "saturation mode") values beyond the largest finite
+/// value, +-Inf included, are stored as +-max (0x7E/0xFE in E4M3, 0x7B/0xFB in E5M2). With `-nosat`
+/// an overflow, +-Inf included, is stored as NaN in E4M3 (0x7F/0xFF; it has no Inf) and as +-Inf in
+/// E5M2 (0x7C/0xFC). NaN input is stored as a NaN with its sign: 0x7F/0xFF in E4M3 and the quiet
+/// NaN 0x7E/0xFE (S.11111.10) in E5M2. As in fp16, -0.0 and negative values that round to zero are
+/// stored as negative zero (0x80). Decoding is exact; 0x80 decodes to -0.0f and every NaN code to a
+/// quiet NaN with the code's sign.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,7 +54,7 @@
 namespace ares::format {
 
 /// The family of a format.
-enum class Kind { kFixed2c, kFixedSm, kFloat32, kFloat16, kBFloat16 };
+enum class Kind { kFixed2c, kFixedSm, kFloat32, kFloat16, kBFloat16, kFloat8E4M3, kFloat8E5M2 };
 
 /// What one bit of a code means.
 enum class BitRole { kSign, kInteger, kFraction, kExponent, kMantissa };
@@ -52,6 +73,9 @@ class Format {
   static Format fp32();
   static Format fp16();
   static Format bf16();
+  /// OCP fp8 E4M3 and E5M2; `saturating` false gives the `-nosat` variants.
+  static Format fp8_e4m3(bool saturating = true);
+  static Format fp8_e5m2(bool saturating = true);
 
   Kind kind() const { return kind_; }
   bool is_fixed() const { return kind_ == Kind::kFixed2c || kind_ == Kind::kFixedSm; }
@@ -61,7 +85,11 @@ class Format {
   int int_bits() const { return int_bits_; }
   /// Fraction bits (fixed point only; 0 for floats).
   int frac_bits() const { return frac_bits_; }
-  /// Canonical spec, e.g. "q2.6-2c", "fp16". parse(spec()) == *this.
+  /// Whether encode stores values beyond the finite range as the nearest end of it (fixed
+  /// point, fp8 without `-nosat`) rather than as Inf or NaN (fp16, bf16, fp8 `-nosat`; fp32
+  /// keeps every value).
+  bool saturates() const { return saturating_; }
+  /// Canonical spec, e.g. "q2.6-2c", "fp16", "fp8-e4m3-nosat". parse(spec()) == *this.
   std::string spec() const;
   /// Mask of the width() low bits.
   uint32_t code_mask() const { return width_ == 32 ? 0xFFFFFFFFu : ((1u << width_) - 1u); }
@@ -75,7 +103,7 @@ class Format {
   double min_value() const;
   double max_value() const;
   /// Value of one unit in the last place: 2^-frac_bits for fixed point; for floats the
-  /// spacing at 1.0 (2^-23, 2^-10, 2^-7).
+  /// spacing at 1.0 (2^-23, 2^-10, 2^-7; 2^-3 in fp8-e4m3, 2^-2 in fp8-e5m2).
   double lsb() const;
 
   /// Encodes one value (round, saturate as documented above).
@@ -92,17 +120,23 @@ class Format {
   void quantize(const float* in, float* out, std::size_t n) const;
 
   friend bool operator==(const Format& a, const Format& b) {
-    return a.kind_ == b.kind_ && a.int_bits_ == b.int_bits_ && a.frac_bits_ == b.frac_bits_;
+    return a.kind_ == b.kind_ && a.int_bits_ == b.int_bits_ && a.frac_bits_ == b.frac_bits_ &&
+           a.saturating_ == b.saturating_;
   }
   friend bool operator!=(const Format& a, const Format& b) { return !(a == b); }
 
  private:
-  Format(Kind kind, int width, int int_bits, int frac_bits)
-      : kind_(kind), width_(width), int_bits_(int_bits), frac_bits_(frac_bits) {}
+  Format(Kind kind, int width, int int_bits, int frac_bits, bool saturating)
+      : kind_(kind),
+        width_(width),
+        int_bits_(int_bits),
+        frac_bits_(frac_bits),
+        saturating_(saturating) {}
   Kind kind_;
   int width_;
   int int_bits_;
   int frac_bits_;
+  bool saturating_;
 };
 
 }  // namespace ares::format

@@ -69,7 +69,11 @@ std::vector<Format> all_kinds_sample() {
           Format::parse("q1.1-sm"),
           Format::fp32(),
           Format::fp16(),
-          Format::bf16()};
+          Format::bf16(),
+          Format::parse("fp8-e4m3"),
+          Format::parse("fp8-e5m2"),
+          Format::parse("fp8-e4m3-nosat"),
+          Format::parse("fp8-e5m2-nosat")};
 }
 
 // ---- parsing --------------------------------------------------------------------------------
@@ -139,7 +143,8 @@ TEST(FormatParse, MalformedSpecsThrowOneLineNamingTheSpec) {
   EXPECT_EQ(parse_error("q20.20-2c"), "format 'q20.20-2c': total width 40 exceeds 32 bits");
   EXPECT_EQ(parse_error("q2.6-xx"), "format 'q2.6-xx': unknown encoding 'xx' (expected 2c or sm)");
   EXPECT_EQ(parse_error("foo"),
-            "format 'foo': unknown format (expected qI.F-2c, qI.F-sm, fp32, fp16 or bf16)");
+            "format 'foo': unknown format (expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, fp8-e4m3 "
+            "or fp8-e5m2)");
   EXPECT_EQ(parse_error("q1.0-2c"), "format 'q1.0-2c': width 1 is below 2");
 }
 

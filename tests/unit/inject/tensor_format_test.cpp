@@ -50,9 +50,9 @@ void expect_host_bits(const torch::Device& device) {
   const auto x =
       torch::from_blob(const_cast<float*>(values.data()), {int64_t(values.size())}, torch::kFloat32)
           .to(device);
-  for (const char* spec :
-       {"q2.6-2c", "q2.6-sm", "q4.4-sm", "q8.8-2c", "q1.15-sm", "q16.16-2c", "q16.16-sm",
-        "q1.31-2c", "q32.0-sm", "q24.0-2c", "fp16", "bf16", "fp32"}) {
+  for (const char* spec : {"q2.6-2c", "q2.6-sm", "q4.4-sm", "q8.8-2c", "q1.15-sm", "q16.16-2c",
+                           "q16.16-sm", "q1.31-2c", "q32.0-sm", "q24.0-2c", "fp16", "bf16", "fp32",
+                           "fp8-e4m3", "fp8-e5m2", "fp8-e4m3-nosat", "fp8-e5m2-nosat"}) {
     SCOPED_TRACE(spec);
     const Format fmt = Format::parse(spec);
     std::vector<float> expect(values.size());
