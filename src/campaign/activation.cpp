@@ -10,14 +10,16 @@
 
 namespace ares::campaign {
 
-SampleCodes::SampleCodes(const format::Format& fmt, const torch::Tensor& labels)
-    : format_(fmt), labels_(labels.to(torch::kCPU)) {  // on the host whatever the device
+SampleCodes::SampleCodes(const format::Format& fmt, const torch::Tensor& labels, int top_k)
+    : format_(fmt), labels_(labels.to(torch::kCPU)), top_k_(top_k) {  // labels on the host
   ARES_CHECK(labels_.size(0) > 0, "evaluation set is empty");
 }
 
 void SampleCodes::set_baseline(const torch::Tensor& logits) {
   // Kept on the host, like the labels.
-  wrong_ = models::wrong_mask(logits, labels_.to(logits.device())).to(torch::kCPU, torch::kInt64);
+  if (top_k_ != 1) models::check_top_k(top_k_, logits.size(1));
+  wrong_ = models::wrong_mask(logits, labels_.to(logits.device()), top_k_)
+               .to(torch::kCPU, torch::kInt64);
   baseline_errors_ = wrong_.sum().item<int64_t>();
   clean_pred_ = logits.argmax(1).to(torch::kCPU);
 }
@@ -69,7 +71,8 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
     auto idx = index.slice(0, int64_t(a), int64_t(b));
     const auto faulty = logits(plans, a, b, idx);
     const auto labels = c.labels().index_select(0, idx).to(faulty.device());
-    const auto scored = models::score_batch(faulty, labels, c.clean_pred().index_select(0, idx));
+    const auto scored =
+        models::score_batch(faulty, labels, c.clean_pred().index_select(0, idx), c.top_k());
     wrong += scored.errors;
     *outcomes += scored.outcomes;
   }
@@ -81,8 +84,8 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
 
 ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
                                  const format::Format& fmt, const torch::Tensor& images,
-                                 const torch::Tensor& labels, int64_t batch)
-    : SampleCodes(fmt, labels), stage_(stage) {
+                                 const torch::Tensor& labels, int64_t batch, int top_k)
+    : SampleCodes(fmt, labels, top_k), stage_(stage) {
   ARES_CHECK(stage < model.num_stages(), "activation site: model ", model.name(), " has ",
              model.num_stages(), " stages, no stage ", stage);
   c10::InferenceMode guard;

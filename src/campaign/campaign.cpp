@@ -314,8 +314,8 @@ Instance load_instance(const CampaignSpec& spec, const Sources& src, size_t inst
     float_model->to(device);
     float_model->eval();
   }
-  in.float_error =
-      models::evaluate_error(*float_model, in.images.to(device), in.labels.to(device), spec.batch);
+  in.float_error = models::evaluate_error(*float_model, in.images.to(device), in.labels.to(device),
+                                          spec.batch, spec.top_k);
   return in;
 }
 
@@ -693,6 +693,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
       {"trials", spec.trials},
       {"semantics", fault::to_string(spec.semantics)},
       {"pairing", spec.paired ? "paired" : "independent"},
+      {"metric", metric_text(spec.top_k)},
       {"fault_model", spec.fault_model.spec()},
       {"engine", to_string(spec.engine)},
       {"sampler", to_string(spec.sampler)},

@@ -19,8 +19,8 @@ namespace ares::campaign {
 using models::StageOptions;
 
 CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels,
-                       int64_t batch, int64_t budget_mb, bool time_suffixes, int threads)
-    : images_(std::move(images)), labels_(std::move(labels)) {
+                       int64_t batch, int64_t budget_mb, bool time_suffixes, int threads, int top_k)
+    : images_(std::move(images)), labels_(std::move(labels)), top_k_(top_k) {
   c10::InferenceMode guard;
   model.eval();
   const size_t S = model.num_stages();
@@ -112,7 +112,8 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
   forward_seconds_ = double(nanos.load()) * 1e-9;
-  baseline_errors_ = models::count_errors(inputs_[S], labels_);
+  if (top_k_ != 1) models::check_top_k(top_k_, inputs_[S].size(1));
+  baseline_errors_ = models::count_errors(inputs_[S], labels_, top_k_);
   if (time_suffixes) {
     for (size_t s = 0; s < S; ++s) {
       size_t from = s >= first_cached_ ? s : 0;
@@ -124,7 +125,7 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
   }
-  wrong_ = models::wrong_mask(inputs_[S], labels_).to(torch::kInt64);
+  wrong_ = models::wrong_mask(inputs_[S], labels_, top_k_).to(torch::kInt64);
   clean_pred_ = inputs_[S].argmax(1);
 }
 
@@ -209,8 +210,8 @@ int64_t TrialEvaluator::errors_dense(size_t first) {
   for (int64_t a = 0; a < n; a += batch_) {
     int64_t b = std::min(n, a + batch_);
     auto logits = model_->forward_from(start, c.input(start).slice(0, a, b));
-    const auto scored =
-        models::score_batch(logits, c.labels().slice(0, a, b), c.clean_pred().slice(0, a, b));
+    const auto scored = models::score_batch(logits, c.labels().slice(0, a, b),
+                                            c.clean_pred().slice(0, a, b), c.top_k());
     wrong += scored.errors;
     outcomes_ += scored.outcomes;
   }
@@ -510,7 +511,7 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
   auto clean_wrong = c.wrong().slice(0, a, b);
   int64_t outside = clean_wrong.sum().item<int64_t>() - sel(clean_wrong).sum().item<int64_t>();
   const auto scored = models::score_batch(dense, sel(c.labels().slice(0, a, b)),
-                                          sel(c.clean_pred().slice(0, a, b)));
+                                          sel(c.clean_pred().slice(0, a, b)), c.top_k());
   outcomes_ += scored.outcomes;
   return outside + scored.errors;
 }

@@ -24,8 +24,8 @@ struct HookReset {
 
 HiddenStateCache::HiddenStateCache(models::StagedModel& model, size_t stage,
                                    const format::Format& fmt, const torch::Tensor& images,
-                                   const torch::Tensor& labels, int64_t batch)
-    : SampleCodes(fmt, labels), stage_(stage) {
+                                   const torch::Tensor& labels, int64_t batch, int top_k)
+    : SampleCodes(fmt, labels, top_k), stage_(stage) {
   ARES_CHECK(stage < model.num_stages(), "hidden-state site: model ", model.name(), " has ",
              model.num_stages(), " stages, no stage ", stage);
   auto* hook = models::gru_step_hook(model, model.stage_name(stage));  // throws: not a GRU

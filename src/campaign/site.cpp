@@ -35,7 +35,7 @@ class WeightSite : public Site {
     if (!device.is_cpu()) model_->to(device);
     cache_ = std::make_shared<const CleanCache>(*model_, images.to(device), labels.to(device),
                                                 spec.batch, spec.cache_mb, spec.measure_floor,
-                                                device.is_cpu() ? spec.threads : 1);
+                                                device.is_cpu() ? spec.threads : 1, spec.top_k);
   }
   uint64_t values() const override { return targets_->num_values(); }
   int64_t baseline_errors() const override { return cache_->baseline_errors(); }
@@ -114,10 +114,10 @@ class SampleSite : public Site {
     if (!device.is_cpu()) model_->to(device);
     if (hidden) {
       codes_ = hidden_ = std::make_shared<const HiddenStateCache>(
-          *model_, size_t(stage), fmt, images.to(device), labels, spec.batch);
+          *model_, size_t(stage), fmt, images.to(device), labels, spec.batch, spec.top_k);
     } else {
       codes_ = act_ = std::make_shared<const ActivationCache>(
-          *model_, size_t(stage), fmt, images.to(device), labels, spec.batch);
+          *model_, size_t(stage), fmt, images.to(device), labels, spec.batch, spec.top_k);
     }
   }
   uint64_t values() const override {

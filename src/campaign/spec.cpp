@@ -74,6 +74,8 @@ void CampaignSpec::validate() const {
              threads);
   ARES_CHECK(batch >= 1, "campaign: batch must be >= 1, got ", batch);
   ARES_CHECK(eval_limit >= 0, "campaign: eval limit must be >= 0, got ", eval_limit);
+  ARES_CHECK(top_k >= 1 && top_k <= 1000, "campaign: metric top", top_k,
+             " is not in top1..top1000");
   ARES_CHECK(cache_mb >= 0, "campaign: cache-mb must be >= 0, got ", cache_mb);
   ARES_CHECK(!paired || (site.is_weights() && sampler == Sampler::kSparse &&
                          semantics == fault::Semantics::kBernoulli),
@@ -197,9 +199,10 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 // Keys deciding the rows, in to_text() order; the rest follow.
-const char* const kIdentityKeys[] = {
-    "checkpoints", "configs",   "bers",        "trials", "seed",    "targets", "param_kind", "bits",
-    "pairing",     "semantics", "fault_model", "site",   "sampler", "dataset", "eval_limit"};
+const char* const kIdentityKeys[] = {"checkpoints", "configs",   "bers",        "trials",
+                                     "seed",        "targets",   "param_kind",  "bits",
+                                     "pairing",     "semantics", "fault_model", "site",
+                                     "sampler",     "dataset",   "eval_limit",  "metric"};
 
 }  // namespace
 
@@ -223,8 +226,9 @@ std::string CampaignSpec::to_text() const {
      << "site=" << site.text() << '\n'
      << "sampler=" << to_string(sampler) << '\n'
      << "dataset=" << dataset << '\n'
-     << "eval_limit=" << eval_limit << '\n'
-     << "levels=" << join(levels, exact_number) << '\n'
+     << "eval_limit=" << eval_limit << '\n';
+  if (top_k != 1) os << "metric=top" << top_k << '\n';  // not the default: identity unchanged
+  os << "levels=" << join(levels, exact_number) << '\n'
      << "engine=" << to_string(engine) << '\n'
      << "batch=" << batch << '\n'
      << "cache_mb=" << cache_mb << '\n'
@@ -309,6 +313,8 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
     } else if (key == "levels") {
       s.levels.clear();
       for (const auto& l : split(v)) s.levels.push_back(number(key, l));
+    } else if (key == "metric") {
+      s.top_k = parse_metric(v);
     } else if (key == "pairing") {
       ARES_CHECK(v == "paired" || v == "independent", "stored spec: bad pairing '", v, "'");
       s.paired = v == "paired";

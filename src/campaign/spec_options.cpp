@@ -39,6 +39,9 @@ const std::vector<SpecKey> kKeys = {
      "bit indices of the stored word that may be faulted, e.g. 7 or\n0-3,7 (0 = LSB; default "
      "all); protected bits stay protected,\nand the BER applies to values x selected bits"},
     {"semantics", K::kText, "S", "bernoulli", "bernoulli or exact"},
+    {"metric", K::kText, "M", "top1",
+     "top1 (error: the highest logit is not the label) or topK\n(the label is not among the K "
+     "highest logits, e.g. top5)"},
     {"pairing", K::kText, "P", "independent",
      "independent, or paired: configurations of one width fault\nthe same cells in each trial "
      "(protected bits dropped)"},
@@ -304,6 +307,7 @@ CampaignSpec build_spec(const SpecSettings& settings) {
   if (auto bits = field("bits"); bits.given) {
     spec.bits = bits.parsed([](const std::string& t) { return parse_bit_list(t); });
   }
+  spec.top_k = field("metric").parsed([](const std::string& t) { return parse_metric(t); });
   spec.paired = field("pairing").parsed([](const std::string& t) {
     if (t != "paired" && t != "independent") {
       throw InputError("expected independent or paired, got '" + t + "'");

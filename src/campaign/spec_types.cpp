@@ -1,5 +1,8 @@
 #include "ares/campaign/spec_types.h"
 
+#include <cctype>
+#include <string>
+
 #include "ares/common/error.h"
 
 namespace ares::campaign {
@@ -31,6 +34,24 @@ Sampler parse_sampler(std::string_view text) {
 }
 
 const char* to_string(Sampler sampler) { return sampler == Sampler::kDense ? "dense" : "sparse"; }
+
+int parse_metric(std::string_view text) {
+  const std::string t(text);
+  int k = 0;
+  size_t used = 0;
+  if (t.size() > 3 && t.compare(0, 3, "top") == 0 && std::isdigit((unsigned char)t[3])) {
+    try {
+      k = std::stoi(t.substr(3), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+  }
+  ARES_CHECK(used > 0 && used == t.size() - 3 && k >= 1 && k <= 1000, "unknown metric '", t,
+             "' (expected top1, or topK with K in 1..1000, e.g. top5)");
+  return k;
+}
+
+std::string metric_text(int top_k) { return "top" + std::to_string(top_k); }
 
 SiteRef SiteRef::parse(std::string_view text) {
   SiteRef site;

@@ -446,7 +446,7 @@ float Format::decode(uint32_t code) const {
       return decode_bf16(code);
     case Kind::kFloat8E4M3:
     case Kind::kFloat8E5M2:
-      return fp8_table(kind_)[code];
+      return fp8_table(kind_)[code & 0xFFu];
   }
   return 0.0f;
 }

@@ -4,15 +4,29 @@
 
 #include <cmath>
 
+#include "ares/common/error.h"
+
 namespace ares::models {
 
-torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels) {
-  auto wrong = logits.argmax(1).ne(labels);
-  return wrong.logical_or_(torch::isfinite(logits).all(1).logical_not());
+void check_top_k(int top_k, int64_t classes) {
+  ARES_CHECK(top_k >= 1 && top_k <= classes, "metric top", top_k, ": the model has ", classes,
+             " outputs (top1..top", classes, ")");
 }
 
-int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels) {
-  return wrong_mask(logits, labels).sum().item<int64_t>();
+torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels, int top_k) {
+  const auto nonfinite = torch::isfinite(logits).all(1).logical_not();
+  if (top_k == 1) return logits.argmax(1).ne(labels).logical_or_(nonfinite);
+  check_top_k(top_k, logits.size(1));
+  // The label's rank: logits above its own, plus equal ones at a lower index.
+  const auto y = labels.to(torch::kLong).unsqueeze(1);
+  const auto own = logits.gather(1, y);
+  const auto index = torch::arange(logits.size(1), y.options()).unsqueeze(0);
+  const auto rank = logits.gt(own).sum(1).add_(logits.eq(own).logical_and_(index.lt(y)).sum(1));
+  return rank.ge(top_k).logical_or_(nonfinite);
+}
+
+int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels, int top_k) {
+  return wrong_mask(logits, labels, top_k).sum().item<int64_t>();
 }
 
 Outcomes count_outcomes(const torch::Tensor& logits, const torch::Tensor& labels,
@@ -29,13 +43,14 @@ Outcomes count_outcomes(const torch::Tensor& logits, const torch::Tensor& labels
 }
 
 Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
-                   const torch::Tensor& clean_pred) {
+                   const torch::Tensor& clean_pred, int top_k) {
   const bool raw = logits.is_cpu() && logits.dim() == 2 && logits.scalar_type() == torch::kFloat &&
                    labels.is_cpu() && labels.scalar_type() == torch::kLong && clean_pred.is_cpu() &&
                    clean_pred.scalar_type() == torch::kLong;
+  if (top_k != 1) check_top_k(top_k, logits.dim() == 2 ? logits.size(1) : 0);
   Scored s;
   if (!raw) {
-    s.errors = count_errors(logits, labels);
+    s.errors = count_errors(logits, labels, top_k);
     s.outcomes = count_outcomes(logits, labels, clean_pred);
     return s;
   }
@@ -58,7 +73,16 @@ Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
       ++s.outcomes.nonfinite;
       continue;
     }
-    s.errors += best != yl[i] ? 1 : 0;
+    if (top_k == 1) {
+      s.errors += best != yl[i] ? 1 : 0;
+    } else {  // the label's rank, as wrong_mask counts it
+      ARES_CHECK(yl[i] >= 0 && yl[i] < k, "evaluation: label ", yl[i], " outside the model's ", k,
+                 " outputs");
+      const float own = p[yl[i]];
+      int64_t rank = 0;
+      for (int64_t j = 0; j < k; ++j) rank += p[j] > own || (p[j] == own && j < yl[i]) ? 1 : 0;
+      s.errors += rank >= top_k ? 1 : 0;
+    }
     if (best != cl[i]) {
       ++s.outcomes.changed;
       s.outcomes.changed_correct += cl[i] == yl[i] ? 1 : 0;
@@ -68,7 +92,7 @@ Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
 }
 
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,
-                      int64_t batch) {
+                      int64_t batch, int top_k) {
   c10::InferenceMode guard;
   bool was_training = model.is_training();
   model.eval();
@@ -78,7 +102,7 @@ double evaluate_error(StagedModel& model, const torch::Tensor& images, const tor
   for (int64_t i = 0; i < n; i += batch) {
     int64_t j = std::min(n, i + batch);
     wrong += count_errors(model.forward(images.slice(0, i, j).to(device)),
-                          labels.slice(0, i, j).to(device));
+                          labels.slice(0, i, j).to(device), top_k);
   }
   model.train(was_training);
   return n ? double(wrong) / double(n) : 0.0;

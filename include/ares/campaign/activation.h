@@ -37,9 +37,11 @@ class SampleCodes {
   /// Per sample, the baseline's prediction (int64, on the host).
   const torch::Tensor& clean_pred() const { return clean_pred_; }
   int64_t baseline_errors() const { return baseline_errors_; }
+  /// The error metric: top-1 or top-k error (models/evaluate.h).
+  int top_k() const { return top_k_; }
 
  protected:
-  SampleCodes(const format::Format& fmt, const torch::Tensor& labels);
+  SampleCodes(const format::Format& fmt, const torch::Tensor& labels, int top_k);
   /// Records the baseline's predictions from its logits (N x classes).
   void set_baseline(const torch::Tensor& logits);
 
@@ -48,6 +50,7 @@ class SampleCodes {
   std::vector<uint32_t> codes_;  // samples x values_, sample-major
   int64_t values_ = 0;
   int64_t baseline_errors_ = 0;
+  int top_k_ = 1;
 };
 
 /// The stream of sample `sample` in the trial whose stream is `trial_stream`: every evaluated
@@ -78,7 +81,8 @@ class ActivationCache : public SampleCodes {
   /// activations stay on that device, their codes on the host (where plans are drawn). Throws
   /// ares::InputError when `stage` is out of range.
   ActivationCache(models::StagedModel& model, size_t stage, const format::Format& fmt,
-                  const torch::Tensor& images, const torch::Tensor& labels, int64_t batch);
+                  const torch::Tensor& images, const torch::Tensor& labels, int64_t batch,
+                  int top_k = 1);
   size_t stage() const { return stage_; }
   /// Stored (quantized) activations, N x values_per_sample, on the model's device.
   const torch::Tensor& stored() const { return stored_; }

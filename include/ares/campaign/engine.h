@@ -40,8 +40,9 @@ class CleanCache {
   /// With `time_suffixes`, also times the clean forward pass from every stage to the output
   /// (see suffix_seconds). The batches are shared out over `threads` threads, each running
   /// its batches single-threaded, so that the cache is bit for bit the same for any count.
+  /// `top_k`: the error metric, top-1 or top-k error (models/evaluate.h).
   CleanCache(models::StagedModel& model, torch::Tensor images, torch::Tensor labels, int64_t batch,
-             int64_t budget_mb, bool time_suffixes = false, int threads = 1);
+             int64_t budget_mb, bool time_suffixes = false, int threads = 1, int top_k = 1);
   /// Stages s >= first_cached() have input(s) and pre(s); input(num_stages) is the logits.
   size_t first_cached() const { return first_cached_; }
   const torch::Tensor& input(size_t s) const { return inputs_.at(s); }
@@ -51,6 +52,7 @@ class CleanCache {
   int64_t samples() const { return labels_.size(0); }
   /// Wrong predictions of the clean (quantized) model.
   int64_t baseline_errors() const { return baseline_errors_; }
+  int top_k() const { return top_k_; }
   /// Per sample, 1 where the clean model's prediction is wrong (int64).
   const torch::Tensor& wrong() const { return wrong_; }
   /// Per sample, the clean model's prediction (int64).
@@ -71,6 +73,7 @@ class CleanCache {
   std::vector<torch::Tensor> inputs_, pre_;
   size_t first_cached_ = 0;
   int64_t baseline_errors_ = 0;
+  int top_k_ = 1;
   double forward_seconds_ = 0;
   int64_t cached_bytes_ = 0;
   int64_t max_sample_bytes_ = 0;

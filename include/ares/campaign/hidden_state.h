@@ -43,7 +43,8 @@ class HiddenStateCache : public SampleCodes {
   /// inputs on the device. Throws ares::InputError when `stage` is out of range or is not a
   /// GRU (models/gru.h).
   HiddenStateCache(models::StagedModel& model, size_t stage, const format::Format& fmt,
-                   const torch::Tensor& images, const torch::Tensor& labels, int64_t batch);
+                   const torch::Tensor& images, const torch::Tensor& labels, int64_t batch,
+                   int top_k = 1);
   size_t stage() const { return stage_; }
   /// T, the GRU's steps per sample.
   int64_t steps() const { return steps_; }

@@ -52,8 +52,11 @@ struct CampaignSpec {
   /// for every inference; weights stay float) or hidden:STAGE (the hidden state of GRU stage
   /// STAGE after every step, stored in the format; campaign/hidden_state.h).
   SiteRef site;
-  std::string dataset;            ///< override; default: the checkpoint's own dataset
-  int64_t eval_limit = 0;         ///< evaluate on the first N test samples (0 = all)
+  std::string dataset;     ///< override; default: the checkpoint's own dataset
+  int64_t eval_limit = 0;  ///< evaluate on the first N test samples (0 = all)
+  /// The error metric: 1, top-1 error (the argmax is wrong); K, top-K error (the label is not
+  /// among the K highest logits; models/evaluate.h). `--metric topK`.
+  int top_k = 1;
   int64_t batch = 256;            ///< evaluation batch
   int64_t cache_mb = 3072;        ///< memory for cached clean activations
   int threads = 1;                ///< worker threads (results do not depend on it)

@@ -23,6 +23,12 @@ enum class Sampler { kSparse, kDense };
 Sampler parse_sampler(std::string_view text);
 const char* to_string(Sampler sampler);
 
+/// The error metric: "top1" (the argmax is wrong) or "topK" (the label is not among the K
+/// highest logits), K in 1..1000. Returns K. Throws ares::InputError otherwise.
+int parse_metric(std::string_view text);
+/// "top1", "top5".
+std::string metric_text(int top_k);
+
 /// Where a campaign's faults land: the target weights, the output of a stage ("act:STAGE") or
 /// the hidden state of a recurrent stage after every step ("hidden:STAGE"). STAGE is a stage
 /// name or index, kept as written: text() gives back exactly what parse() read.

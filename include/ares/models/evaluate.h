@@ -10,10 +10,15 @@ namespace ares::models {
 /// Number of wrong predictions in a batch of logits (B x C) against labels (B). The
 /// prediction is the first index of the largest logit; a row holding any NaN or Inf logit
 /// counts as wrong (a fault that produced a non-finite value never "accidentally" helps).
-int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels);
+///
+/// Top-k error (`top_k` > 1, `--metric topK`): a row is right when its label ranks among the
+/// k first, where the label's rank is the number of logits above its own plus the number of
+/// equal ones at a lower index (the order a stable descending sort gives; top-1 is the
+/// argmax rule above). Non-finite rows are wrong at every k.
+int64_t count_errors(const torch::Tensor& logits, const torch::Tensor& labels, int top_k = 1);
 
 /// Per row, true where the prediction is wrong under the rule of count_errors (bool, B).
-torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels);
+torch::Tensor wrong_mask(const torch::Tensor& logits, const torch::Tensor& labels, int top_k = 1);
 
 /// What faults did to the predictions of a batch, sample by sample, against the clean
 /// model's (the baseline: the quantized model, or the model with its clean stored values).
@@ -45,12 +50,17 @@ struct Scored {
   int64_t errors = 0;
   Outcomes outcomes;
 };
+/// `errors` under the top-k rule of count_errors; the outcomes always compare top-1
+/// predictions (a changed prediction is a changed argmax).
 Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
-                   const torch::Tensor& clean_pred);
+                   const torch::Tensor& clean_pred, int top_k = 1);
 
 /// Error rate of `model` in eval mode over `images`/`labels`, in batches of `batch`. Each
 /// batch moves to the device of the model's parameters (a no-op when it is there already).
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,
-                      int64_t batch = 1000);
+                      int64_t batch = 1000, int top_k = 1);
+
+/// Throws ares::InputError unless 1 <= top_k <= classes.
+void check_top_k(int top_k, int64_t classes);
 
 }  // namespace ares::models

@@ -75,7 +75,9 @@ TEST_F(AdaptiveTest, RoundsStayInTheBudgetAndResume) {
     EXPECT_LE(t.crossing_lo, t.crossing_hi);
     EXPECT_EQ(t.crossing_lo, t.interval.lo.ber);
     EXPECT_GE(t.crossing_hi, t.interval.hi.ber);
-    if (t.converged) EXPECT_LE(t.crossing_hi / t.crossing_lo, o.precision * (1 + 1e-12));
+    if (t.converged) {
+      EXPECT_LE(t.crossing_hi / t.crossing_lo, o.precision * (1 + 1e-12));
+    }
   }
   // The same search again: every round is found in its store, nothing differs.
   size_t stored = 0;

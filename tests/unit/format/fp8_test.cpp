@@ -302,6 +302,23 @@ TEST(Fp8Codes, E5M2EveryCodeAndEveryFlip) {
   check_every_code(kE5M2, false);
 }
 
+// decode ignores the bits above the width, one value at a time and in spans (format.h).
+TEST(Fp8Codes, BitsAboveTheWidthAreIgnored) {
+  for (const Format& f : {Format::fp8_e4m3(), Format::fp8_e5m2()}) {
+    std::vector<uint32_t> high(256);
+    std::vector<float> span(256);
+    for (uint32_t c = 0; c < 256; ++c) high[c] = c | 0xABCD0100u;
+    f.decode(high.data(), span.data(), high.size());
+    for (uint32_t c = 0; c < 256; ++c) {
+      SCOPED_TRACE(c);
+      const float want = f.decode(c);
+      const float one = f.decode(high[c]);
+      EXPECT_TRUE(std::memcmp(&one, &want, sizeof want) == 0);
+      EXPECT_TRUE(std::memcmp(&span[c], &want, sizeof want) == 0);
+    }
+  }
+}
+
 TEST(Fp8Codes, SpecificationValues) {
   const Format e4 = Format::fp8_e4m3();
   const Format e5 = Format::fp8_e5m2();
