@@ -50,7 +50,7 @@ diff <(without_seconds "$WORK/high/trials.csv") <(without_seconds "$WORK/ref/tri
   || fail "fast and reference engines differ under codes"
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   $c["ber_index"] == 2 && $c["protection"] ~ /^secded/ {
-    if ($c["ecc_detected"] == 0 || $c["ecc_corrected"] == 0) bad = 1
+    if ($c["ecc_detected"] == 0 || $c["ecc_corrected"] == 0) bad = 1 }
   END { exit bad }' "$WORK/high/trials.csv" || fail "BER 1e-2 must give detected and corrected codewords"
 python3 - "$WORK/high/summary.json" <<'PY' || fail "summary.json lacks sound ecc counts"
 import json, sys
