@@ -29,6 +29,7 @@
 #include "ares/common/version.h"
 #include "ares/data/load.h"
 #include "ares/fault/fault_model.h"
+#include "ares/fault/protection.h"
 #include "ares/fault/rng.h"
 #include "ares/format/format.h"
 #include "ares/models/checkpoint.h"
@@ -351,7 +352,11 @@ std::vector<TrialJob> plan_format(const CampaignSpec& spec, const Grid& g, const
     sum.float_error = in.float_error;
     sum.baseline_error = double(site.baseline_errors()) / double(site.samples());
     sum.values = site.values();
-    sum.bits = sum.values * uint64_t(__builtin_popcount(mask));
+    const auto prot = fault::Protection::parse(cfg.protection);
+    std::shared_ptr<const fault::BlockCode> code;
+    if (prot.is_code()) code = std::make_shared<const fault::BlockCode>(prot.code(fmt));
+    // Under a code the BER applies to the codewords' data and check bits.
+    sum.bits = prot.population(sum.values, fmt, mask);
     result.summaries.push_back(sum);
     if (store) store->put_baseline(sum);
     for (size_t b = 0; b < g.bers; ++b) {
@@ -366,7 +371,7 @@ std::vector<TrialJob> plan_format(const CampaignSpec& spec, const Grid& g, const
         r.bits = sum.bits;
         r.samples = site.samples();
         r.stream = trial_stream(spec, inst, cfg, fmt.width(), b, t);
-        jobs.push_back({row, spec.bers[b], mask, sample_mask});
+        jobs.push_back({row, spec.bers[b], mask, sample_mask, code, prot.action()});
       }
     }
   }
@@ -455,11 +460,19 @@ void summarize(CampaignResult& result) {
     sum.changed_rate.clear();
     sum.nonfinite_rate.clear();
     sum.changed_correct_rate.clear();
+    sum.ecc_corrected.clear();
+    sum.ecc_detected.clear();
+    sum.ecc_miscorrected.clear();
     sum.thresholds.clear();
     sum.below_resolution.clear();
     std::vector<std::vector<double>> errors(B);  // per BER, every trial's error rate
     for (size_t b = 0; b < B; ++b) {
       double acc = 0, changed = 0, nonfinite = 0, changed_correct = 0;
+      int64_t corrected = 0, detected = 0, miscorrected = 0;
+      // A trial that did not record a count (-1) makes its sum -1.
+      const auto add = [](int64_t& total, int64_t v) {
+        total = total < 0 || v < 0 ? -1 : total + v;
+      };
       for (size_t t = 0; t < T; ++t) {
         const TrialRow& r =
             result.rows[((size_t(sum.instance) * C + size_t(sum.config)) * B + b) * T + t];
@@ -470,6 +483,9 @@ void summarize(CampaignResult& result) {
         // A trial without outcomes (-1) makes the mean NaN: not recorded.
         const double n = double(r.samples);
         const double correct = n - std::round(sum.baseline_error * n);
+        add(corrected, r.ecc_corrected);
+        add(detected, r.ecc_detected);
+        add(miscorrected, r.ecc_miscorrected);
         changed += r.changed < 0 ? std::nan("") : double(r.changed) / n;
         nonfinite += r.nonfinite < 0 ? std::nan("") : double(r.nonfinite) / n;
         changed_correct += r.changed_correct < 0 ? std::nan("")
@@ -480,6 +496,9 @@ void summarize(CampaignResult& result) {
       sum.changed_rate.push_back(changed / double(T));
       sum.nonfinite_rate.push_back(nonfinite / double(T));
       sum.changed_correct_rate.push_back(changed_correct / double(T));
+      sum.ecc_corrected.push_back(corrected);
+      sum.ecc_detected.push_back(detected);
+      sum.ecc_miscorrected.push_back(miscorrected);
     }
     for (double level : spec.levels) {
       sum.thresholds.push_back(
@@ -580,7 +599,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
   std::ostringstream trials;
   trials << "instance,checkpoint,format,protection,site,semantics,ber_index,ber,trial,stream,"
             "bits,faults,first_stage,errors,samples,error,evaluated,changed,nonfinite,"
-            "changed_correct,seconds\n";
+            "changed_correct,ecc_corrected,ecc_detected,ecc_miscorrected,seconds\n";
   for (const auto& r : res.rows) {
     const Config& cfg = spec.configs[size_t(r.config)];
     char stream[24];
@@ -592,7 +611,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
            << r.bits << ',' << r.faults << ',' << r.first_stage << ',' << r.errors << ','
            << r.samples << ',' << g17(double(r.errors) / double(r.samples)) << ','
            << (r.evaluated ? 1 : 0) << ',' << r.changed << ',' << r.nonfinite << ','
-           << r.changed_correct << ',' << g17(r.seconds) << '\n';
+           << r.changed_correct << ',' << r.ecc_corrected << ',' << r.ecc_detected << ','
+           << r.ecc_miscorrected << ',' << g17(r.seconds) << '\n';
   }
   std::ostringstream summary;
   summary << "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"
@@ -684,6 +704,20 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
                          {"nonfinite_rate", s.nonfinite_rate},
                          {"changed_correct_rate", s.changed_correct_rate},
                          {"thresholds", std::move(thresholds)}});
+    const auto prot = fault::Protection::parse(cfg.protection);
+    if (prot.is_code()) {
+      // Per BER, sums over the trials of the codewords hit (TrialRow::ecc_*).
+      const auto code = prot.code(format::Format::parse(cfg.format));
+      summaries.back()["ecc"] = {
+          {"code", prot.spec()},
+          {"data_bits", code.data_bits()},
+          {"check_bits", code.check_bits()},
+          {"codewords", s.bits / uint64_t(code.total_bits())},
+          {"on_detected", prot.action() == fault::EccAction::kZero ? "zero" : "keep"},
+          {"corrected", s.ecc_corrected},
+          {"detected", s.ecc_detected},
+          {"miscorrected", s.ecc_miscorrected}};
+    }
   }
   const Json js = {
       {"ares_version", ares::version()},

@@ -71,7 +71,14 @@ class WeightSite::Trials : public SiteTrials {
     fault::Rng rng(r.stream);
     const inject::WeightTargets& t = *targets_;
     fault::FaultPlan plan;
-    if (spec_.sampler == Sampler::kDense) {  // the original Ares's draw, as a yardstick
+    if (job.code) {  // the codewords' data and check bits fault, then the decoder acts
+      fault::EccCounts counts;
+      plan = fault::sample_coded_faults(rng, t.codes(), t.num_values(), t.format(), *job.code,
+                                        job.action, job.ber, spec_.semantics, &counts);
+      r.ecc_corrected = int64_t(counts.corrected);
+      r.ecc_detected = int64_t(counts.detected);
+      r.ecc_miscorrected = int64_t(counts.miscorrected);
+    } else if (spec_.sampler == Sampler::kDense) {  // the original Ares's draw, as a yardstick
       auto flips = fault::sample_flips_dense(rng, t.num_values(), job.mask, job.ber);
       plan = fault::plan_of_flips(flips, t.codes());
     } else if (spec_.paired) {
@@ -149,6 +156,7 @@ class SampleSite::Trials : public SiteTrials {
     }
   }
   void run(const TrialJob& job, TrialRow& r) override {
+    ARES_CHECK(!job.code, "site '", spec_.site.text(), "': codes protect the weight site only");
     r.evaluated = ev_->run(r.stream, job.mask, job.ber, spec_.semantics, spec_.fault_model,
                            &r.faults, &r.errors);
     r.first_stage = r.evaluated ? stage_ : -1;

@@ -96,6 +96,23 @@ void CampaignSpec::validate() const {
                bit_list_text(bits));
   }
   for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
+  for (const auto& c : configs) {
+    const auto prot = fault::Protection::parse(c.protection);
+    if (!prot.is_code()) continue;
+    // A code stores check bits beside whole words and decodes the codewords a fault hit:
+    // bit flips in weights, drawn by the sparse sampler over every bit, on their own cells.
+    const auto refuse = [&](bool ok, const char* why) {
+      ARES_CHECK(ok, "campaign: protection '", prot.spec(), "' (", c.label(), ") ", why);
+    };
+    refuse(site.is_weights(),
+           ("protects stored weights only, not site '" + site.text() + "'").c_str());
+    refuse(!paired, "cannot be combined with --pairing paired");
+    refuse(sampler == Sampler::kSparse, "needs the sparse sampler");
+    refuse(fault_model.kind() == fault::FaultModel::Kind::kFlip,
+           ("needs the flip fault model, not '" + fault_model.spec() + "'").c_str());
+    refuse(bits.empty(), "covers every bit of a word; it cannot be combined with --bits");
+    prot.code(format::Format::parse(c.format));  // throws when the words do not fit
+  }
   check_device_name(device, "campaign");
   ARES_CHECK(site.is_weights() || sampler == Sampler::kSparse,
              "campaign: the dense sampler is for weight campaigns only");

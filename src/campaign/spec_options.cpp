@@ -26,7 +26,8 @@ const std::vector<SpecKey> kKeys = {
     {"formats", K::kList, "LIST", "q2.6-2c,q2.6-sm,q2.6-2c+sign",
      "formats, each optionally with +PROTECTION"},
     {"protections", K::kList, "LIST", "none",
-     "protections for formats without one: none, sign, msb:K,\nlsb:K, mask:0xHEX, bits:A,B"},
+     "protections for formats without one: none, sign, msb:K,\nlsb:K, mask:0xHEX, bits:A,B,\n"
+     "secded:N[:zero] (N = 72, 39, 22, 13), parity"},
     {"bers", K::kList, "LIST", "", "explicit BERs, ascending; else the log-spaced grid below"},
     {"ber_min", K::kNumber, "X", "1e-9", "lowest BER of the grid"},
     {"ber_max", K::kNumber, "X", "1e-3", "highest BER of the grid"},

@@ -22,8 +22,10 @@
 namespace ares::campaign {
 namespace {
 
-// 1: the first; 2: trials gained the outcome classes (changed, nonfinite, changed_correct).
-constexpr int kSchemaVersion = 2;
+// 1: the first; 2: trials gained the outcome classes (changed, nonfinite, changed_correct);
+// 3: trials gained the codeword counts of code protections (ecc_corrected, ecc_detected,
+// ecc_miscorrected).
+constexpr int kSchemaVersion = 3;
 constexpr const char* kMarker = "ares-campaign-store";
 
 // Finalizes a prepared statement on scope exit.
@@ -179,7 +181,8 @@ ResultStore::ResultStore(const std::string& path, bool read_only) : path_(path) 
             " trial INTEGER, stream INTEGER, bits INTEGER, faults INTEGER,"
             " first_stage INTEGER, errors INTEGER, samples INTEGER, evaluated INTEGER,"
             " seconds REAL, changed INTEGER DEFAULT -1, nonfinite INTEGER DEFAULT -1,"
-            " changed_correct INTEGER DEFAULT -1,"
+            " changed_correct INTEGER DEFAULT -1, ecc_corrected INTEGER DEFAULT -1,"
+            " ecc_detected INTEGER DEFAULT -1, ecc_miscorrected INTEGER DEFAULT -1,"
             " PRIMARY KEY(instance, config, ber_index, trial))");
         exec(
             "CREATE TABLE baselines(instance INTEGER, config INTEGER, checkpoint TEXT,"
@@ -189,15 +192,21 @@ ResultStore::ResultStore(const std::string& path, bool read_only) : path_(path) 
         set_meta("schema_version", std::to_string(kSchemaVersion));
         exec("COMMIT");
         schema_ = kSchemaVersion;
-      } else if (schema_ < 2) {
-        // A store of schema 1 resumes: its trials keep -1 (not recorded) for the outcomes.
+      } else if (schema_ < kSchemaVersion) {
+        // An older store resumes: its trials keep -1 (not recorded) for the columns added
+        // since (schema 2: the outcomes; schema 3: the codeword counts).
         exec("BEGIN IMMEDIATE");
-        for (const char* col : {"changed", "nonfinite", "changed_correct"}) {
+        if (schema_ < 2) {
+          for (const char* col : {"changed", "nonfinite", "changed_correct"}) {
+            exec(std::string("ALTER TABLE trials ADD COLUMN ") + col + " INTEGER DEFAULT -1");
+          }
+        }
+        for (const char* col : {"ecc_corrected", "ecc_detected", "ecc_miscorrected"}) {
           exec(std::string("ALTER TABLE trials ADD COLUMN ") + col + " INTEGER DEFAULT -1");
         }
-        set_meta("schema_version", "2");
+        set_meta("schema_version", std::to_string(kSchemaVersion));
         exec("COMMIT");
-        schema_ = 2;
+        schema_ = kSchemaVersion;
       }
     }
   } catch (...) {
@@ -294,16 +303,22 @@ CampaignSpec ResultStore::spec() const {
 
 std::vector<TrialRow> ResultStore::trials() const {
   Stmt q;
-  sqlite3_prepare_v2(db_,
-                     schema_ >= 2
-                         ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
-                           " first_stage, errors, samples, evaluated, seconds, changed,"
-                           " nonfinite, changed_correct FROM trials"
-                           " ORDER BY instance, config, ber_index, trial"
-                         : "SELECT instance, config, ber_index, trial, stream, bits, faults,"
-                           " first_stage, errors, samples, evaluated, seconds, -1, -1, -1"
-                           " FROM trials ORDER BY instance, config, ber_index, trial",
-                     -1, &q.s, nullptr);
+  sqlite3_prepare_v2(
+      db_,
+      schema_ >= 3   ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
+                       " first_stage, errors, samples, evaluated, seconds, changed,"
+                       " nonfinite, changed_correct, ecc_corrected, ecc_detected,"
+                       " ecc_miscorrected FROM trials"
+                       " ORDER BY instance, config, ber_index, trial"
+      : schema_ >= 2 ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
+                       " first_stage, errors, samples, evaluated, seconds, changed,"
+                       " nonfinite, changed_correct, -1, -1, -1 FROM trials"
+                       " ORDER BY instance, config, ber_index, trial"
+                     : "SELECT instance, config, ber_index, trial, stream, bits, faults,"
+                       " first_stage, errors, samples, evaluated, seconds, -1, -1, -1,"
+                       " -1, -1, -1 FROM trials"
+                       " ORDER BY instance, config, ber_index, trial",
+      -1, &q.s, nullptr);
   std::vector<TrialRow> out;
   while (sqlite3_step(q.s) == SQLITE_ROW) {
     TrialRow r;
@@ -322,6 +337,9 @@ std::vector<TrialRow> ResultStore::trials() const {
     r.changed = sqlite3_column_int64(q.s, 12);
     r.nonfinite = sqlite3_column_int64(q.s, 13);
     r.changed_correct = sqlite3_column_int64(q.s, 14);
+    r.ecc_corrected = sqlite3_column_int64(q.s, 15);
+    r.ecc_detected = sqlite3_column_int64(q.s, 16);
+    r.ecc_miscorrected = sqlite3_column_int64(q.s, 17);
     out.push_back(r);
   }
   return out;
@@ -360,8 +378,9 @@ void ResultStore::add_trials(const std::vector<TrialRow>& rows) {
   exec("BEGIN IMMEDIATE");
   Stmt q;
   sqlite3_prepare_v2(
-      db_, "INSERT OR REPLACE INTO trials VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
-      &q.s, nullptr);
+      db_,
+      "INSERT OR REPLACE INTO trials VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      -1, &q.s, nullptr);
   for (const auto& r : rows) {
     sqlite3_reset(q.s);
     sqlite3_bind_int(q.s, 1, r.instance);
@@ -379,6 +398,9 @@ void ResultStore::add_trials(const std::vector<TrialRow>& rows) {
     sqlite3_bind_int64(q.s, 13, r.changed);
     sqlite3_bind_int64(q.s, 14, r.nonfinite);
     sqlite3_bind_int64(q.s, 15, r.changed_correct);
+    sqlite3_bind_int64(q.s, 16, r.ecc_corrected);
+    sqlite3_bind_int64(q.s, 17, r.ecc_detected);
+    sqlite3_bind_int64(q.s, 18, r.ecc_miscorrected);
     if (int rc = sqlite3_step(q.s); rc != SQLITE_DONE) fail(rc, sqlite3_errmsg(db_));
   }
   exec("COMMIT");

@@ -9,7 +9,9 @@ namespace ares::fault {
 
 namespace {
 
-constexpr const char* kGrammar = "expected none, sign, msb:K, lsb:K, mask:0xHEX or bits:A,B,...";
+constexpr const char* kGrammar =
+    "expected none, sign, msb:K, lsb:K, mask:0xHEX, bits:A,B,..., secded:N[:keep|:zero] or "
+    "parity";
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -69,6 +71,7 @@ Protection Protection::parse(std::string_view spec) {
   const std::string s = lower(spec);
   if (s == "none") return Protection(Kind::kNone, 0, "none");
   if (s == "sign") return Protection(Kind::kSign, 0, "sign");
+  if (s == "parity") return Protection(Kind::kParity, 0, "parity", EccAction::kZero);
 
   const std::size_t colon = s.find(':');
   if (colon == std::string::npos) fail_parse(spec, kGrammar);
@@ -83,6 +86,22 @@ Protection Protection::parse(std::string_view spec) {
     }
     const Kind kind = key == "msb" ? Kind::kMsb : Kind::kLsb;
     return Protection(kind, k, std::string(key) + ":" + std::to_string(k));
+  }
+  if (key == "secded") {
+    const std::size_t colon2 = arg.find(':');
+    const std::string_view n_text = arg.substr(0, colon2);
+    const std::string_view act =
+        colon2 == std::string_view::npos ? std::string_view("keep") : arg.substr(colon2 + 1);
+    uint32_t n = 0;
+    if (!parse_decimal(n_text, 72, &n) || (n != 72 && n != 39 && n != 22 && n != 13)) {
+      fail_parse(spec, "expected secded:N with N = 72, 39, 22 or 13 (total bits per codeword)");
+    }
+    if (act != "keep" && act != "zero") {
+      fail_parse(spec, "expected secded:N:keep or secded:N:zero (what a detected error does)");
+    }
+    const EccAction action = act == "zero" ? EccAction::kZero : EccAction::kKeep;
+    return Protection(Kind::kSecded, n,
+                      "secded:" + std::to_string(n) + (act == "zero" ? ":zero" : ""), action);
   }
   if (key == "mask") {
     uint32_t mask = 0;
@@ -131,9 +150,36 @@ uint32_t Protection::protected_mask(const format::Format& fmt) const {
     case Kind::kMask:
       check_fits((arg_ & ~fmt.code_mask()) == 0, "mask has bits above the format's width");
       return arg_;
+    case Kind::kSecded:
+    case Kind::kParity:
+      code(fmt);  // throws when the code does not hold whole words
+      return 0;   // every data bit may flip; the code acts after the fact
   }
   ARES_ASSERT(false, "unknown protection kind");
   return 0;
+}
+
+BlockCode Protection::code(const format::Format& fmt) const {
+  ARES_CHECK(is_code(), "protection '", spec_, "' is not a code");
+  const int width = fmt.width();
+  if (kind_ == Kind::kParity) return BlockCode::parity(width);
+  BlockCode c = BlockCode::secded(int(arg_));
+  ARES_CHECK(c.data_bits() % width == 0, "protection '", spec_, "' does not fit format '",
+             fmt.spec(), "' (", width, " bits): its ", c.data_bits(),
+             " data bits are not a whole number of words");
+  return c;
+}
+
+double Protection::stored_bits_per_value(const format::Format& fmt) const {
+  if (!is_code()) return double(fmt.width());
+  const BlockCode c = code(fmt);
+  return double(fmt.width()) * double(c.total_bits()) / double(c.data_bits());
+}
+
+uint64_t Protection::population(uint64_t n, const format::Format& fmt, uint32_t mask) const {
+  if (!is_code()) return n * uint64_t(__builtin_popcount(mask));
+  const BlockCode c = code(fmt);
+  return codeword_count(n, fmt.width(), c) * uint64_t(c.total_bits());
 }
 
 }  // namespace ares::fault

@@ -120,6 +120,8 @@ Injection Injection::parse(std::string_view spec_view) {
         inj.model = fault::FaultModel::parse(value);
       } else if (key == "protect") {
         inj.protection = fault::Protection::parse(value);
+        ARES_CHECK(!inj.protection.is_code(), "protect=", inj.protection.spec(),
+                   ": codes (secded, parity) protect campaigns' stored weights, not training");
       } else if (key == "semantics") {
         inj.semantics = fault::parse_semantics(value);
       } else {

@@ -26,7 +26,7 @@ struct TrialRow {
   int ber_index = 0;
   int trial = 0;
   uint64_t stream = 0;     ///< the trial's RNG stream key
-  uint64_t bits = 0;       ///< faultable bits in the target
+  uint64_t bits = 0;       ///< faultable bits in the target (under a code: data + check bits)
   uint64_t faults = 0;     ///< flipped bits
   int first_stage = -1;    ///< first stage the faults touched (-1: none)
   int64_t errors = 0;      ///< wrong predictions
@@ -38,6 +38,11 @@ struct TrialRow {
   /// the clean model got right. The other samples are masked. -1: not recorded (a trial
   /// from a store of schema 1, written before Ares counted outcomes).
   int64_t changed = 0, nonfinite = 0, changed_correct = 0;
+  /// Under a code protection (fault/ecc.h), over the codewords a fault hit: those the decoder
+  /// corrected (rightly or not), those it detected as uncorrectable, and those not detected
+  /// whose decoded data differs from the clean data (three or more errors miscorrected or
+  /// looking clean). 0 under bit protections; -1: not recorded (a store of schema < 3).
+  int64_t ecc_corrected = 0, ecc_detected = 0, ecc_miscorrected = 0;
 };
 
 /// Per (instance, configuration).
@@ -54,6 +59,9 @@ struct ConfigSummary {
   /// changed samples as a share of those the clean model got right (TensorFI's convention).
   /// NaN where a trial did not record them (a schema-1 store).
   std::vector<double> changed_rate, nonfinite_rate, changed_correct_rate;
+  /// Per BER, the sums over trials of TrialRow's codeword counts (ecc_corrected, ...); -1
+  /// where a trial did not record them.
+  std::vector<int64_t> ecc_corrected, ecc_detected, ecc_miscorrected;
   std::vector<analysis::Threshold> thresholds;  ///< per spec.levels
   /// 95% interval of each threshold (analysis/interval.h: bootstrap over the trials at each
   /// BER, monotone fit; seeded from the campaign seed, instance and configuration).

@@ -25,6 +25,7 @@
 
 #include "ares/campaign/campaign.h"
 #include "ares/campaign/spec.h"
+#include "ares/fault/ecc.h"
 #include "ares/format/format.h"
 #include "ares/models/staged_model.h"
 
@@ -36,6 +37,10 @@ struct TrialJob {
   double ber = 0;            ///< the rate (per bit or per value, as the fault model says)
   uint32_t mask = 0;         ///< faultable bits: the selected bits the protection leaves
   uint32_t sample_mask = 0;  ///< paired encodings: the bits drawn over (mask among them)
+  /// A code protection (weight site only): the code and what a detected error does; the
+  /// BER then applies to every data and check bit of its codewords. Null otherwise.
+  std::shared_ptr<const fault::BlockCode> code;
+  fault::EccAction action = fault::EccAction::kKeep;
 };
 
 /// Runs trials on one worker thread, on that thread's own model copy. Not thread-safe.
@@ -44,7 +49,8 @@ class SiteTrials {
   virtual ~SiteTrials() = default;
   /// Draws the trial's plan from `row.stream`, applies it, evaluates the model and undoes the
   /// plan. Fills row.faults (the hits drawn), row.errors, row.evaluated (false when the plan
-  /// changed nothing and the baseline stood) and row.first_stage (-1 when not evaluated).
+  /// changed nothing and the baseline stood), row.first_stage (-1 when not evaluated) and,
+  /// under a code, row.ecc_* (the decoder's outcomes).
   virtual void run(const TrialJob& job, TrialRow& row) = 0;
 };
 

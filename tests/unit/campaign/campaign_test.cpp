@@ -593,7 +593,7 @@ TEST_F(CampaignTest, MergeStoresJoinsShardsIntoTheWholeCampaign) {
 
 // A store written before the outcome classes (schema 1: no outcome columns) still reads, its
 // trials marked -1 (not recorded) and their outcome means NaN; opened for writing it gains
-// the columns (schema 2) and resumes with its rows as they were.
+// the columns (schema 3) and resumes with its rows as they were.
 TEST_F(CampaignTest, SchemaOneStoresReadAndResume) {
   const std::string db = (dir_ / "schema1.db").string();
   CampaignResult fresh;
@@ -607,6 +607,9 @@ TEST_F(CampaignTest, SchemaOneStoresReadAndResume) {
     for (const char* sql :
          {"ALTER TABLE trials DROP COLUMN changed", "ALTER TABLE trials DROP COLUMN nonfinite",
           "ALTER TABLE trials DROP COLUMN changed_correct",
+          "ALTER TABLE trials DROP COLUMN ecc_corrected",
+          "ALTER TABLE trials DROP COLUMN ecc_detected",
+          "ALTER TABLE trials DROP COLUMN ecc_miscorrected",
           "UPDATE meta SET value = '1' WHERE key = 'schema_version'"}) {
       ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }
@@ -619,12 +622,13 @@ TEST_F(CampaignTest, SchemaOneStoresReadAndResume) {
     EXPECT_EQ(old.rows[i].changed, -1);
     EXPECT_EQ(old.rows[i].nonfinite, -1);
     EXPECT_EQ(old.rows[i].changed_correct, -1);
+    EXPECT_EQ(old.rows[i].ecc_detected, -1);
   }
   EXPECT_EQ(old.summaries[0].mean_error, fresh.summaries[0].mean_error);
   EXPECT_TRUE(std::isnan(old.summaries[0].changed_rate[0]));
   EXPECT_FALSE(std::isnan(fresh.summaries[0].changed_rate[0]));
   {
-    ResultStore store(db);  // writable: migrated to schema 2
+    ResultStore store(db);  // writable: migrated to schema 3
     const CampaignResult resumed = run_campaign(spec(), &store);
     for (size_t i = 0; i < resumed.rows.size(); ++i) {
       EXPECT_EQ(resumed.rows[i].errors, fresh.rows[i].errors);
@@ -636,7 +640,7 @@ TEST_F(CampaignTest, SchemaOneStoresReadAndResume) {
   sqlite3_stmt* q = nullptr;
   sqlite3_prepare_v2(raw, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, nullptr);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "2");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "3");
   sqlite3_finalize(q);
   sqlite3_close(raw);
 }

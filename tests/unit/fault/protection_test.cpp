@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "../expect_input_error.h"
 #include "ares/common/error.h"
 #include "ares/format/format.h"
 
@@ -111,6 +112,53 @@ TEST(ProtectionTest, MalformedSpecsThrow) {
       EXPECT_NE(what.find("protection '" + std::string(spec) + "'"), std::string::npos) << what;
     }
   }
+}
+
+TEST(ProtectionTest, CodesParseAndRoundTrip) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"secded:72", "secded:72"},           {"SECDED:39", "secded:39"},
+      {"secded:22:keep", "secded:22"},      {"secded:13:zero", "secded:13:zero"},
+      {"secded:72:ZERO", "secded:72:zero"}, {"parity", "parity"}};
+  for (const auto& [in, canonical] : cases) {
+    SCOPED_TRACE(in);
+    const Protection p = Protection::parse(in);
+    EXPECT_EQ(p.spec(), canonical);
+    EXPECT_TRUE(p.is_code());
+    EXPECT_EQ(Protection::parse(p.spec()), p);
+  }
+  EXPECT_EQ(Protection::parse("secded:72").action(), EccAction::kKeep);
+  EXPECT_EQ(Protection::parse("secded:72:zero").action(), EccAction::kZero);
+  EXPECT_EQ(Protection::parse("parity").action(), EccAction::kZero);
+  EXPECT_FALSE(Protection::parse("sign").is_code());
+  EXPECT_FALSE(Protection::parse("secded:72") == Protection::parse("secded:72:zero"));
+}
+
+TEST(ProtectionTest, BadCodeSpecsNameTheSpec) {
+  for (const char* bad : {"secded", "secded:", "secded:64", "secded:73", "secded:72:drop",
+                          "secded:72:zero:1", "parity:1", "secded:x"}) {
+    SCOPED_TRACE(bad);
+    testing::expect_input_error([&] { Protection::parse(bad); }, {std::string("'") + bad + "'"});
+  }
+}
+
+TEST(ProtectionTest, CodesFitWholeWordsAndCountCheckBits) {
+  const Format q8 = Format::parse("q2.6-2c"), q16 = Format::parse("q8.8-2c"),
+               q12 = Format::parse("q4.8-2c"), f32 = Format::parse("fp32");
+  const Protection s72 = Protection::parse("secded:72");
+  EXPECT_EQ(s72.protected_mask(q8), 0u);
+  EXPECT_EQ(s72.faultable_mask(q8), q8.code_mask());
+  EXPECT_EQ(s72.stored_bits_per_value(q8), 9.0);
+  EXPECT_EQ(s72.stored_bits_per_value(q16), 18.0);
+  EXPECT_EQ(s72.stored_bits_per_value(f32), 36.0);
+  // 10 values of 8 bits: 80 data bits, two codewords of 72 bits.
+  EXPECT_EQ(s72.population(10, q8, q8.code_mask()), 144u);
+  EXPECT_EQ(Protection::parse("parity").population(10, q8, q8.code_mask()), 90u);
+  EXPECT_EQ(Protection::parse("parity").stored_bits_per_value(q12), 13.0);
+  EXPECT_EQ(Protection::parse("sign").population(10, q8, 0x7f), 70u);
+  EXPECT_EQ(Protection::parse("secded:13").stored_bits_per_value(q8), 13.0);
+  testing::expect_input_error([&] { s72.protected_mask(q12); }, {"secded:72", "q4.8-2c"});
+  testing::expect_input_error([&] { Protection::parse("secded:13").code(q16); },
+                              {"secded:13", "q8.8-2c"});
 }
 
 }  // namespace
