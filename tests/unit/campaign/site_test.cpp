@@ -71,7 +71,11 @@ TEST_F(SiteTest, TrialsByHandEqualTheCampaignsRows) {
         if (want.config != int(ci)) continue;
         TrialRow got;
         got.stream = want.stream;
-        trials->run({0, s.bers[size_t(want.ber_index)], mask, s.selected_bits(fmt)}, got);
+        TrialJob job;
+        job.ber = s.bers[size_t(want.ber_index)];
+        job.mask = mask;
+        job.sample_mask = s.selected_bits(fmt);
+        trials->run(job, got);
         EXPECT_EQ(got.faults, want.faults);
         EXPECT_EQ(got.errors, want.errors);
         EXPECT_EQ(got.evaluated, want.evaluated);
@@ -132,7 +136,9 @@ TEST_F(SiteTest, OutcomesEqualAPlainForwardPass) {
       nonfinite_total += r.nonfinite;
     }
     EXPECT_GT(changed_total, 0) << "no trial changed a prediction: the check is empty";
-    if (!fmt.is_fixed()) EXPECT_GT(nonfinite_total, 0) << "no non-finite logits: fp16 untested";
+    if (!fmt.is_fixed()) {
+      EXPECT_GT(nonfinite_total, 0) << "no non-finite logits: fp16 untested";
+    }
   }
 }
 
@@ -146,7 +152,9 @@ TEST_F(SiteTest, PerSampleOutcomesStayWithinTheirBounds) {
   for (const TrialRow& r : result.rows) {
     EXPECT_GE(r.changed, r.changed_correct);
     EXPECT_LE(r.changed + r.nonfinite, r.samples);
-    if (!r.evaluated) EXPECT_EQ(r.changed + r.nonfinite + r.changed_correct, 0);
+    if (!r.evaluated) {
+      EXPECT_EQ(r.changed + r.nonfinite + r.changed_correct, 0);
+    }
     changed_total += r.changed;
   }
   EXPECT_GT(changed_total, 0);
