@@ -97,7 +97,7 @@ py::dict format_info(const std::string& spec) {
 py::dict run_campaign(const std::vector<std::pair<std::string, std::string>>& settings,
                       const std::vector<std::string>& names, const std::vector<std::string>& files,
                       std::optional<torch::Tensor> images, std::optional<torch::Tensor> labels,
-                      const std::string& out, const std::string& store_path) {
+                      const std::string& out, const std::string& store_path, bool progress) {
   ares::campaign::SpecSettings given;
   for (const auto& [key, value] : settings) {
     given.set(key, value, "ares.campaign(" + key + "=...)");
@@ -108,7 +108,8 @@ py::dict run_campaign(const std::vector<std::pair<std::string, std::string>>& se
   std::string list;
   for (const auto& m : images ? names : files) list += (list.empty() ? "" : ",") + m;
   given.set("checkpoint", list, "ares.campaign(model=...)");
-  const auto spec = ares::campaign::build_spec(given);
+  auto spec = ares::campaign::build_spec(given);
+  spec.progress = progress;
   const bool new_store = !fs::exists(store_path);
   ares::campaign::CampaignResult result;
   try {
@@ -166,6 +167,7 @@ PYBIND11_MODULE(_ares, m) {
   m.def("decode", &decode, py::arg("spec"), py::arg("codes"));
   m.def("format_info", &format_info, py::arg("spec"));
   m.def("run_campaign", &run_campaign, py::arg("settings"), py::arg("names"), py::arg("files"),
-        py::arg("images"), py::arg("labels"), py::arg("out"), py::arg("store"));
+        py::arg("images"), py::arg("labels"), py::arg("out"), py::arg("store"),
+        py::arg("progress") = true);
   m.def("load_test_set", &load_test_set, py::arg("name"));
 }

@@ -141,7 +141,7 @@ def _model_name(model, index):
     return "%s#%d" % (name, index)
 
 
-def campaign(model, data=None, *, out=None, **settings):
+def campaign(model, data=None, *, out=None, progress=True, **settings):
     """Runs a fault-injection campaign and returns a CampaignResult.
 
     model: a torch.nn.Module (scripted for you, else traced on the data's first sample), a
@@ -153,6 +153,7 @@ def campaign(model, data=None, *, out=None, **settings):
     out: the directory for trials.csv, summary.csv, summary.json and the result store
         campaign.db (a campaign in it resumes); None: a temporary directory, removed after
         the results are read.
+    progress: progress with an ETA on stderr (False: quiet, as `ares campaign --quiet`).
     settings: the settings of `ares campaign` by name (formats, bers, trials, site, seed,
         threads, levels, targets, fault_model, ...).
     """
@@ -176,7 +177,7 @@ def campaign(model, data=None, *, out=None, **settings):
         os.makedirs(directory, exist_ok=True)
         images, labels = tensors if tensors is not None else (None, None)
         native = _ares.run_campaign(text, names, files, images, labels, directory,
-                                    os.path.join(directory, "campaign.db"))
+                                    os.path.join(directory, "campaign.db"), progress)
         result = CampaignResult(directory, native)
         if out is None:
             result.out = None  # the temporary directory goes when campaign() returns

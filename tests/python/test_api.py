@@ -143,10 +143,11 @@ def _records(table):
     return table.to_dict("records") if hasattr(table, "to_dict") else table
 
 
-def test_campaign_on_a_module_gives_the_commands_rows(tmp_path):
+def test_campaign_on_a_module_gives_the_commands_rows(tmp_path, capfd):
     images, labels = write_idx_dataset(str(tmp_path / "data"))
     model = small_model()
-    result = ares.campaign(model, (images, labels), threads=1, **SETTINGS)
+    result = ares.campaign(model, (images, labels), threads=1, progress=False, **SETTINGS)
+    assert "campaign:" not in capfd.readouterr().err  # progress=False: quiet
     assert len(_records(result.trials)) == 2 * 3 * 3
     assert result.out is None
     # The same model as a TorchScript file, through the ares command on the same data.
