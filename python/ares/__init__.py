@@ -102,10 +102,40 @@ def _first_line(error):
     return text[0] if text else type(error).__name__
 
 
-def _model_file(model, example, path):
-    """A file Ares can load: the path itself, or the module saved as TorchScript at `path`."""
+class _Output(torch.nn.Module):
+    """A model whose forward returns a tuple, list or dict, reduced to one of its outputs."""
+
+    __constants__ = ["key"]  # a constant index: TorchScript indexes tuples by constants only
+
+    def __init__(self, model, key):
+        super().__init__()
+        self.model = model
+        self.key = key
+
+    def forward(self, x):
+        return self.model(x)[self.key]
+
+
+def _model_file(model, example, path, output=None):
+    """A file Ares can load: the path itself, or the module saved as TorchScript at `path`
+    (reduced to output `output` of its forward when given)."""
     if isinstance(model, (str, os.PathLike)):
+        if output is not None:
+            raise InputError("ares.campaign: output=%r needs the model as a module, not a file"
+                             % (output,))
         return os.fspath(model)
+    if output is not None and isinstance(model, torch.nn.Module):
+        model = _Output(model, output).eval()
+        if example is not None:  # check the choice on one sample: a clear line, not a trace
+            try:
+                with torch.no_grad():
+                    chosen = model(example)
+            except (IndexError, KeyError, TypeError) as e:
+                raise InputError("ares.campaign: output=%r: the model's forward has no such "
+                                 "output (%s)" % (output, _first_line(e))) from None
+            if not isinstance(chosen, torch.Tensor):
+                raise InputError("ares.campaign: output=%r is a %s, not a logits tensor" %
+                                 (output, type(chosen).__name__))
     if isinstance(model, torch.jit.ScriptModule):
         scripted = model
     elif isinstance(model, torch.nn.Module):
@@ -141,7 +171,7 @@ def _model_name(model, index):
     return "%s#%d" % (name, index)
 
 
-def campaign(model, data=None, *, out=None, progress=True, **settings):
+def campaign(model, data=None, *, out=None, progress=True, output=None, **settings):
     """Runs a fault-injection campaign and returns a CampaignResult.
 
     model: a torch.nn.Module (scripted for you, else traced on the data's first sample), a
@@ -154,6 +184,8 @@ def campaign(model, data=None, *, out=None, progress=True, **settings):
         campaign.db (a campaign in it resumes); None: a temporary directory, removed after
         the results are read.
     progress: progress with an ETA on stderr (False: quiet, as `ares campaign --quiet`).
+    output: for a module whose forward returns a tuple, list or dict: the index or key of the
+        logits among them (the model is wrapped to return that one).
     settings: the settings of `ares campaign` by name (formats, bers, trials, site, seed,
         threads, levels, targets, fault_model, ...).
     """
@@ -170,7 +202,7 @@ def campaign(model, data=None, *, out=None, progress=True, **settings):
     text = [(k, _setting_text(k, v)) for k, v in settings.items() if v is not None]
     with tempfile.TemporaryDirectory(prefix="ares-") as scratch:
         example = tensors[0][:1] if tensors is not None else None
-        files = [_model_file(m, example, os.path.join(scratch, "model-%d.pt" % i))
+        files = [_model_file(m, example, os.path.join(scratch, "model-%d.pt" % i), output)
                  for i, m in enumerate(models)]
         names = [_model_name(m, i) for i, m in enumerate(models)]
         directory = os.path.join(scratch, "out") if out is None else os.fspath(out)

@@ -765,9 +765,12 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
 std::string summary_table(const CampaignResult& res) {
   const auto& spec = res.spec;
   std::ostringstream os;
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "%-4s %-10s %-16s %9s %9s", "inst", "model", "config", "float_err",
-                "baseline");
+  char buf[512];
+  // The configuration column fits the longest label ("q2.6-2c+secded:72:zero").
+  int cw = 16;
+  for (const auto& c : spec.configs) cw = std::max(cw, int(c.label().size()));
+  std::snprintf(buf, sizeof buf, "%-4s %-10s %-*s %9s %9s", "inst", "model", cw, "config",
+                "float_err", "baseline");
   os << buf;
   for (double l : spec.levels) {
     std::snprintf(buf, sizeof buf, " %10s", ("+" + level_name(l) + "%").c_str());
@@ -776,7 +779,7 @@ std::string summary_table(const CampaignResult& res) {
   os << '\n';
   bool any_unresolved = false;
   for (const auto& s : res.summaries) {
-    std::snprintf(buf, sizeof buf, "%-4d %-10s %-16s %9.4f %9.4f", s.instance, s.model.c_str(),
+    std::snprintf(buf, sizeof buf, "%-4d %-10s %-*s %9.4f %9.4f", s.instance, s.model.c_str(), cw,
                   spec.configs[size_t(s.config)].label().c_str(), s.float_error, s.baseline_error);
     os << buf;
     for (size_t k = 0; k < s.thresholds.size(); ++k) {
@@ -790,7 +793,7 @@ std::string summary_table(const CampaignResult& res) {
   // Each threshold's 95% interval, in the same layout.
   os << "95% intervals (bootstrap over trials, monotone fit):\n";
   for (const auto& s : res.summaries) {
-    std::snprintf(buf, sizeof buf, "%-4d %-10s %-16s %19s", s.instance, s.model.c_str(),
+    std::snprintf(buf, sizeof buf, "%-4d %-10s %-*s %19s", s.instance, s.model.c_str(), cw,
                   spec.configs[size_t(s.config)].label().c_str(), "");
     os << buf;
     for (const auto& iv : s.intervals) {
@@ -805,7 +808,7 @@ std::string summary_table(const CampaignResult& res) {
     os << "yield thresholds (at least " << buf
        << "% of trials within the level) and 95% intervals:\n";
     for (const auto& s : res.summaries) {
-      std::snprintf(buf, sizeof buf, "%-4d %-10s %-16s %19s", s.instance, s.model.c_str(),
+      std::snprintf(buf, sizeof buf, "%-4d %-10s %-*s %19s", s.instance, s.model.c_str(), cw,
                     spec.configs[size_t(s.config)].label().c_str(), "");
       os << buf;
       for (size_t k = 0; k < s.yield_thresholds.size(); ++k) {

@@ -13,6 +13,27 @@
 namespace ares::models {
 namespace {
 
+std::string shape(const std::vector<int64_t>& sizes) {
+  std::string s = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + "]";
+}
+
+// One line of an error from the TorchScript interpreter: the error itself, which it writes
+// last ("RuntimeError: mat1 and mat2 shapes cannot be multiplied (...)") after a traceback,
+// else the message's first line.
+std::string cause(const std::string& msg) {
+  std::istringstream in(msg);
+  std::string line, first, last_error;
+  while (std::getline(in, line)) {
+    if (first.empty() && !line.empty()) first = line;
+    if (line.find("Error: ") != std::string::npos) last_error = line;
+  }
+  std::string out = last_error.empty() ? first : last_error;
+  const auto start = out.find_first_not_of(' ');
+  return start == std::string::npos ? out : out.substr(start);
+}
+
 // Wraps a TorchScript module. Its parameters and buffers are registered again (sharing
 // storage) under a tree of empty modules mirroring their dotted names, so that
 // named_parameters() reports "features.0.weight" as TorchScript does.
@@ -30,9 +51,33 @@ class ScriptStageImpl : public torch::nn::Module {
     }
   }
   torch::Tensor forward(torch::Tensor x) {
-    auto out = module_.forward({std::move(x)});
-    ARES_CHECK(out.isTensor(), "TorchScript model: forward must return one tensor (the logits)");
-    return out.toTensor();
+    const auto in_shape = x.sizes().vec();
+    c10::IValue out;
+    try {
+      out = module_.forward({std::move(x)});
+    } catch (const c10::Error& e) {
+      // The model's own error: most often an input it does not take.
+      throw InputError("TorchScript model: forward failed on a batch of shape " + shape(in_shape) +
+                       " (does the model take this data?): " + cause(e.what_without_backtrace()));
+    } catch (const std::runtime_error& e) {  // torch::jit::JITException and the like
+      throw InputError("TorchScript model: forward failed on a batch of shape " + shape(in_shape) +
+                       " (does the model take this data?): " + cause(e.what()));
+    }
+    ARES_CHECK(!out.isTuple() && !out.isList() && !out.isGenericDict(),
+               "TorchScript model: forward returns a ",
+               out.isTuple()  ? "tuple"
+               : out.isList() ? "list"
+                              : "dict",
+               ", not one logits tensor (from Python: ares.campaign(..., output=INDEX or KEY); "
+               "else wrap the model to return the logits)");
+    ARES_CHECK(out.isTensor(), "TorchScript model: forward returns a ", out.tagKind(),
+               ", not a logits tensor");
+    auto logits = out.toTensor();
+    ARES_CHECK(logits.dim() == 2 && logits.size(0) == in_shape.at(0),
+               "TorchScript model: forward returns shape ", shape(logits.sizes().vec()),
+               " for a batch of ", in_shape.at(0), "; expected logits of shape [", in_shape.at(0),
+               ", classes]");
+    return logits;
   }
   const torch::jit::Module& script() const { return module_; }
 

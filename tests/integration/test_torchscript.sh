@@ -38,4 +38,41 @@ expect_input_error "zip that is not TorchScript" "$ARES" evaluate "$WORK/notscri
 echo "hello" > "$WORK/text.pt"
 expect_input_error "text file as a model" "$ARES" evaluate "$WORK/text.pt" --dataset "$WORK/data"
 expect_input_error "TorchScript without a dataset" "$ARES" evaluate "$WORK/net.pt"
+
+# A model that does not take the data, one that returns a tuple, one that returns no logits.
+cat > "$WORK/bad_models.py" <<'PYEOF'
+import sys, torch
+class Small(torch.nn.Module):  # expects 100 features, gets 28 x 28 images
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(100, 10)
+    def forward(self, x):
+        return self.fc(torch.flatten(x, 1))
+class Pair(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(784, 10)
+    def forward(self, x):
+        y = self.fc(torch.flatten(x, 1))
+        return y, y
+class Flat(torch.nn.Module):
+    def forward(self, x):
+        return torch.flatten(x)
+torch.manual_seed(0)
+for name, m in (("small", Small()), ("pair", Pair()), ("flat", Flat())):
+    torch.jit.script(m).save("%s/%s.pt" % (sys.argv[1], name))
+PYEOF
+"$PY" "$WORK/bad_models.py" "$WORK"  # from a file: torch.jit.script reads the classes' source
+expect_input_error "input the model does not take" "$ARES" evaluate "$WORK/small.pt" \
+  --dataset "$WORK/data"
+err="$("$ARES" campaign "$WORK/small.pt" --dataset "$WORK/data" --quiet --out "$WORK/x1" 2>&1 \
+  >/dev/null)" || true
+grep -qF "forward failed on a batch of shape [" <<<"$err" && grep -qF "mat1 and mat2" <<<"$err" ||
+  fail "the shape error does not say what failed: $err"
+[ ! -e "$WORK/x1/trials.csv" ] || fail "a refused campaign wrote trials.csv"
+expect_input_error "tuple output" "$ARES" evaluate "$WORK/pair.pt" --dataset "$WORK/data"
+err="$("$ARES" evaluate "$WORK/pair.pt" --dataset "$WORK/data" 2>&1 >/dev/null)" || true
+grep -qF "forward returns a tuple" <<<"$err" || fail "the tuple error does not say so: $err"
+expect_input_error "output that is not logits" "$ARES" evaluate "$WORK/flat.pt" \
+  --dataset "$WORK/data"
 echo "test_torchscript: all checks passed"

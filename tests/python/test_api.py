@@ -201,6 +201,46 @@ def test_bad_input_raises_one_line_and_writes_nothing(tmp_path):
     assert "\n" not in str(e.value)
 
 
+class TupleNet(SmallNet):
+    """Logits and a second output, as many research models return them."""
+
+    def forward(self, x):
+        return super().forward(x), torch.flatten(x, 1).sum(1)
+
+
+class DictNet(SmallNet):
+    def forward(self, x):
+        return {"aux": torch.flatten(x, 1).sum(1), "logits": super().forward(x)}
+
+
+def test_models_with_several_outputs_choose_one(tmp_path):
+    images, labels = write_idx_dataset(str(tmp_path / "data"), n=100)
+    plain = ares.campaign(small_model(), (images, labels), progress=False, **SETTINGS)
+    torch.manual_seed(1)
+    as_tuple = ares.campaign(TupleNet().eval(), (images, labels), output=0, progress=False,
+                             **SETTINGS)
+    torch.manual_seed(1)
+    as_dict = ares.campaign(DictNet().eval(), (images, labels), output="logits",
+                            progress=False, **SETTINGS)
+    assert rows(as_tuple.trials) == rows(plain.trials) == rows(as_dict.trials)
+    with pytest.raises(ares.InputError, match="forward returns a tuple") as e:
+        ares.campaign(TupleNet().eval(), (images, labels), progress=False, **SETTINGS)
+    assert "output=" in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(ares.InputError, match="no such output"):
+        ares.campaign(TupleNet().eval(), (images, labels), output=5, progress=False, **SETTINGS)
+    # Output 1 is a tensor, but one value per sample: not logits.
+    with pytest.raises(ares.InputError, match=r"returns shape \[100\] .* expected logits"):
+        ares.campaign(TupleNet().eval(), (images, labels), output=1, progress=False, **SETTINGS)
+
+
+def test_data_the_model_does_not_take_is_one_line(tmp_path):
+    images, labels = write_idx_dataset(str(tmp_path / "data"), n=50)
+    with pytest.raises(ares.InputError, match=r"forward failed on a batch of shape \[") as e:
+        ares.campaign(small_model(), (images[:, :, :20, :20], labels), progress=False,
+                      **SETTINGS)
+    assert "\n" not in str(e.value) and "mat1 and mat2" in str(e.value)
+
+
 def stored_trials(db):
     try:
         with sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=0.1) as c:
