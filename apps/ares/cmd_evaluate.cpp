@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "ares/campaign/spec_types.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "ares/common/files.h"
@@ -16,7 +17,8 @@
 namespace ares::cli {
 
 int cmd_evaluate(const std::vector<std::string>& argv) {
-  Args args("evaluate", argv, {"dataset", "limit", "batch", "threads", "predictions"}, {"help"});
+  Args args("evaluate", argv, {"dataset", "limit", "batch", "threads", "predictions", "metric"},
+            {"help"});
   if (args.has("help")) {
     std::printf(
         "usage: ares evaluate MODEL [--dataset D] [--limit N] [--predictions FILE.csv]\n\n"
@@ -26,6 +28,7 @@ int cmd_evaluate(const std::vector<std::string>& argv) {
         "first index of the largest logit; -1 where a logit is NaN or Inf).\n"
         "  --dataset D     default: the checkpoint's dataset (required for TorchScript)\n"
         "  --limit N       the first N test samples only\n"
+        "  --metric M      top1 (default) or topK: the label not among the K highest logits\n"
         "  --batch B       evaluation batch (default 256)\n"
         "  --threads T     LibTorch threads (default: all cores)\n");
     return 0;
@@ -37,6 +40,7 @@ int cmd_evaluate(const std::vector<std::string>& argv) {
   long long batch = args.get_int("batch", 256), limit = args.get_int("limit", 0);
   ARES_CHECK(batch >= 1, "evaluate: --batch must be >= 1, got ", batch);
   ARES_CHECK(limit >= 0, "evaluate: --limit must be >= 0, got ", limit);
+  const int top_k = campaign::parse_metric(args.get_or("metric", "top1"));
   campaign::set_compute_threads(threads, 1);
   auto loaded = models::load_model_file(args.positional()[0]);
   std::string dataset = args.get_or("dataset", loaded.meta["dataset"]);
@@ -58,7 +62,7 @@ int cmd_evaluate(const std::vector<std::string>& argv) {
     auto logits = model->forward(images.slice(0, a, b));
     ARES_CHECK(logits.dim() == 2 && logits.size(0) == b - a, loaded.path,
                ": the model must return N x classes logits, got ", logits.sizes());
-    auto mask = models::wrong_mask(logits, labels.slice(0, a, b));
+    auto mask = models::wrong_mask(logits, labels.slice(0, a, b), top_k);
     wrong += mask.sum().item<int64_t>();
     auto p = logits.argmax(1);
     p.masked_fill_(torch::isfinite(logits).all(1).logical_not(), -1);
@@ -73,7 +77,8 @@ int cmd_evaluate(const std::vector<std::string>& argv) {
     for (int64_t i = 0; i < n; ++i) out << i << ',' << l[i] << ',' << p[i] << '\n';
     write_file_atomic(*file, out.str());
   }
-  std::printf("%s  error %.4f  (%lld of %lld wrong)\n", loaded.path.c_str(),
+  const std::string what = top_k == 1 ? "error" : campaign::metric_text(top_k) + " error";
+  std::printf("%s  %s %.4f  (%lld of %lld wrong)\n", loaded.path.c_str(), what.c_str(),
               n ? double(wrong) / double(n) : 0.0, (long long)wrong, (long long)n);
   // Checkpoints trained with faults say so (ares train --inject).
   for (int i = 0; loaded.meta.count("inject." + std::to_string(i)); ++i) {

@@ -36,6 +36,16 @@ paste -d, <(cut -d, -f14 "$WORK/a1/trials.csv") <(cut -d, -f14 "$WORK/a3/trials.
   awk -F, 'NR > 1 && $2 > $1 { bad = 1 } END { exit bad }' ||
   fail "act: top3 errors exceed top1 errors"
 
+# ares evaluate --metric top3 gives the campaign's float error under top3 (the same rule).
+"$ARES" evaluate "$ckpt" --dataset "$WORK/data" --metric top3 --threads 1 > "$WORK/e3.txt"
+grep -q " top3 error " "$WORK/e3.txt" || fail "evaluate does not name the metric: $(cat "$WORK/e3.txt")"
+e3="$(sed 's/.* top3 error \([0-9.]*\) .*/\1/' "$WORK/e3.txt")"
+f3="$(awk -F, 'NR == 2 { printf "%.4f", $9 }' "$WORK/top3/summary.csv")"
+[ "$e3" = "$f3" ] || fail "evaluate top3 error $e3, campaign float error $f3"
+"$ARES" evaluate "$ckpt" --dataset "$WORK/data" --threads 1 > "$WORK/e1.txt"
+grep -q "  error " "$WORK/e1.txt" || fail "evaluate's top1 line changed: $(cat "$WORK/e1.txt")"
+expect_input_error "evaluate metric top11" "$ARES" evaluate "$ckpt" --dataset "$WORK/data" \
+  --metric top11
 expect_input_error "metric top0" "$ARES" campaign "$ckpt" --metric top0 --out "$WORK/x1"
 expect_input_error "metric best" "$ARES" campaign "$ckpt" --metric best --out "$WORK/x2"
 expect_input_error "more than the classes" "$ARES" campaign "$ckpt" --metric top11 --quiet \
