@@ -36,14 +36,23 @@ paste -d, <(cut -d, -f14 "$WORK/a1/trials.csv") <(cut -d, -f14 "$WORK/a3/trials.
   awk -F, 'NR > 1 && $2 > $1 { bad = 1 } END { exit bad }' ||
   fail "act: top3 errors exceed top1 errors"
 
-# ares evaluate --metric top3 gives the campaign's float error under top3 (the same rule).
-"$ARES" evaluate "$ckpt" --dataset "$WORK/data" --metric top3 --threads 1 > "$WORK/e3.txt"
+# ares evaluate --metric top3 gives a top-3 campaign's float error (the same rule), on a
+# model weak enough (20 training samples) that both top-1 and top-3 errors are far from 0.
+"$ARES" train --model mnist_fc --dataset "$WORK/data" --epochs 1 --seed 4 --threads 1 \
+  --limit 20 --out "$WORK/weak" --quiet > /dev/null
+weak="$WORK/weak/mnist_fc-s4.ckpt"
+"$ARES" evaluate "$weak" --dataset "$WORK/data" --metric top3 --threads 1 > "$WORK/e3.txt"
 grep -q " top3 error " "$WORK/e3.txt" || fail "evaluate does not name the metric: $(cat "$WORK/e3.txt")"
 e3="$(sed 's/.* top3 error \([0-9.]*\) .*/\1/' "$WORK/e3.txt")"
-f3="$(awk -F, 'NR == 2 { printf "%.4f", $9 }' "$WORK/top3/summary.csv")"
+"$ARES" campaign "$weak" --metric top3 --formats q2.6-2c --bers 1e-3 --trials 1 --threads 1 \
+  --quiet --out "$WORK/w3" > /dev/null
+f3="$(awk -F, 'NR == 2 { printf "%.4f", $9 }' "$WORK/w3/summary.csv")"
 [ "$e3" = "$f3" ] || fail "evaluate top3 error $e3, campaign float error $f3"
-"$ARES" evaluate "$ckpt" --dataset "$WORK/data" --threads 1 > "$WORK/e1.txt"
+"$ARES" evaluate "$weak" --dataset "$WORK/data" --threads 1 > "$WORK/e1.txt"
 grep -q "  error " "$WORK/e1.txt" || fail "evaluate's top1 line changed: $(cat "$WORK/e1.txt")"
+e1="$(sed 's/.*  error \([0-9.]*\) .*/\1/' "$WORK/e1.txt")"
+awk -v a="$e1" -v b="$e3" 'BEGIN { exit !(b > 0 && b < a) }' ||
+  fail "expected 0 < top3 error ($e3) < top1 error ($e1)"
 expect_input_error "evaluate metric top11" "$ARES" evaluate "$ckpt" --dataset "$WORK/data" \
   --metric top11
 expect_input_error "metric top0" "$ARES" campaign "$ckpt" --metric top0 --out "$WORK/x1"
