@@ -1,5 +1,6 @@
 #include "ares/fault/fault_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -72,6 +73,15 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
   if (spec == "signflip") return {Kind::kSignFlip, 0};
   if (spec == "zero") return {Kind::kZero, 0};
   if (spec == "uniform") return {Kind::kUniform, 0};
+  if (spec.rfind("asym", 0) == 0) {
+    double ratio = -1;
+    ARES_CHECK(
+        spec.size() > 5 && spec[4] == ':' && parse_number(spec.substr(5), &ratio) && ratio >= 0,
+        "fault model '", spec,
+        "': asym needs the ratio of the 0-to-1 to the 1-to-0 rate, a number >= 0 "
+        "(asym:0: only 1-to-0 flips)");
+    return {Kind::kAsym, ratio};
+  }
   if (spec == "gaussian") return {Kind::kGaussian, 0.1};
   if (spec.rfind("gaussian:", 0) == 0) {
     double sigma = 0;
@@ -86,7 +96,7 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
     for (const auto& kv : r.models) custom += ", " + kv.first;
   }
   throw InputError("fault model '" + spec +
-                   "': unknown (expected flip, stuck0, stuck1, signflip, zero, uniform, "
+                   "': unknown (expected flip, stuck0, stuck1, asym:R, signflip, zero, uniform, "
                    "gaussian:SIGMA" +
                    custom + ")");
 }
@@ -108,6 +118,11 @@ std::string FaultModel::spec() const {
     case Kind::kGaussian: {
       char buf[48];
       std::snprintf(buf, sizeof buf, "gaussian:%.17g", sigma_);
+      return buf;
+    }
+    case Kind::kAsym: {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, "asym:%.17g", sigma_);
       return buf;
     }
     case Kind::kCustom: {
@@ -181,6 +196,18 @@ uint32_t apply_hit(Rng& rng, uint32_t code, const Hit& hit, const format::Format
       return code & ~hit.mask;
     case FaultModel::Kind::kStuck1:
       return code | hit.mask;
+    case FaultModel::Kind::kAsym: {
+      const double r = model.sigma();
+      const double p0 = std::min(1.0, r);        // a stored 0 turns 1
+      const double p1 = r >= 1 ? 1.0 / r : 1.0;  // a stored 1 turns 0
+      uint32_t out = code;
+      for (uint32_t m = hit.mask; m; m &= m - 1) {
+        const uint32_t bit = m & (~m + 1u);  // lowest hit bit first
+        const double u = rng.next_double();
+        if (u < ((code & bit) ? p1 : p0)) out ^= bit;
+      }
+      return out;
+    }
     case FaultModel::Kind::kCustom:
       if (model.bit_level()) {
         // Only the hit bits may change: the others (protected ones included) keep their state.

@@ -5,6 +5,12 @@
 /// |---|---|---|
 /// | `flip` (default) | bit | flips the bit |
 /// | `stuck0`, `stuck1` | bit | forces the bit to 0 or 1 (no change if it already was) |
+/// | `asym:R` | bit | asymmetric flips: a stored 1 turns 0 and a stored 0 turns 1 at rates whose
+/// ratio (0-to-1 over 1-to-0) is R >= 0, the larger of the two at the BER. A hit bit flips
+/// with probability min(1, R) if it holds 0 and min(1, 1/R) if it holds 1, one uniform draw
+/// from the trial's stream per hit bit (lowest bit first). `asym:0` is retention loss (only
+/// 1-to-0: the same codes as `stuck0`), `asym:1` flips every hit bit (the same codes as
+/// `flip`) |
 /// | `signflip` | value | negates the value (re-encoded; -min of a 2c format saturates) |
 /// | `zero` | value | sets the value to 0 |
 /// | `uniform` | value | replaces the stored word by a uniformly random word (fixed point: a
@@ -57,7 +63,17 @@ void register_fault_model(CustomFaultModel model);
 
 class FaultModel {
  public:
-  enum class Kind { kFlip, kStuck0, kStuck1, kSignFlip, kZero, kUniform, kGaussian, kCustom };
+  enum class Kind {
+    kFlip,
+    kStuck0,
+    kStuck1,
+    kAsym,
+    kSignFlip,
+    kZero,
+    kUniform,
+    kGaussian,
+    kCustom
+  };
   /// "flip", the paper's model.
   FaultModel() : FaultModel(Kind::kFlip, 0.0) {}
   /// Parses a spec from the table above or a registered model's `name[:PARAM]`. Throws
@@ -67,9 +83,9 @@ class FaultModel {
   /// True for flip, stuck0, stuck1 and bit-level custom models: the rate is per bit.
   bool bit_level() const {
     return kind_ == Kind::kFlip || kind_ == Kind::kStuck0 || kind_ == Kind::kStuck1 ||
-           (kind_ == Kind::kCustom && custom_->bit_level);
+           kind_ == Kind::kAsym || (kind_ == Kind::kCustom && custom_->bit_level);
   }
-  /// gaussian's standard deviation, or a custom model's parameter.
+  /// gaussian's standard deviation, asym's ratio R, or a custom model's parameter.
   double sigma() const { return sigma_; }
   /// The registered model of a kCustom model, else null.
   const CustomFaultModel* custom() const { return custom_.get(); }

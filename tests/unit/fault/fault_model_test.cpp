@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "ares/common/error.h"
@@ -28,7 +30,12 @@ TEST(FaultModelTest, ParseAndSpec) {
   EXPECT_EQ(FaultModel::parse(FaultModel::parse("gaussian:0.25").spec()).sigma(), 0.25);
   EXPECT_TRUE(FaultModel::parse("stuck1").bit_level());
   EXPECT_FALSE(FaultModel::parse("zero").bit_level());
-  for (const char* bad : {"", "flips", "gaussian:", "gaussian:-1", "gaussian:x", "stuck2"}) {
+  EXPECT_EQ(FaultModel::parse("asym:0.25").sigma(), 0.25);
+  EXPECT_EQ(FaultModel::parse(FaultModel::parse("asym:0.25").spec()).sigma(), 0.25);
+  EXPECT_EQ(FaultModel::parse("asym:0").spec(), "asym:0");
+  EXPECT_TRUE(FaultModel::parse("asym:4").bit_level());
+  for (const char* bad : {"", "flips", "gaussian:", "gaussian:-1", "gaussian:x", "stuck2", "asym",
+                          "asym:", "asym:-1", "asym:x", "asymm:1"}) {
     EXPECT_THROW(FaultModel::parse(bad), InputError) << bad;
   }
 }
@@ -64,6 +71,73 @@ TEST(FaultModelTest, BitLevelModelsExhaustiveAtRateOne) {
         }
       }
     }
+  }
+}
+
+// asym's two ends are models we know: asym:0 (only 1-to-0) gives exactly stuck0's codes and
+// asym:1 exactly flip's, from the same stream, over every 8-bit code at a BER of 0.3.
+TEST(FaultModelTest, AsymEndsAreStuck0AndFlip) {
+  for (const char* spec : {"q2.6-2c", "q2.6-sm"}) {
+    const Format f = Format::parse(spec);
+    std::vector<uint32_t> codes;
+    for (int rep = 0; rep < 20; ++rep) {
+      for (uint32_t c = 0; c < 256; ++c) codes.push_back(c);
+    }
+    const uint32_t mask = f.code_mask();
+    auto plan = [&](const char* m) {
+      Rng rng(stream_key(11, {2}));
+      uint64_t hits = 0;
+      return sample_faults(rng, codes.data(), codes.size(), f, mask, 0.3, Semantics::kBernoulli,
+                           FaultModel::parse(m), &hits);
+    };
+    auto same = [](const std::vector<CodeChange>& a, const std::vector<CodeChange>& b) {
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i].index != b[i].index || a[i].code != b[i].code) return false;
+      }
+      return true;
+    };
+    EXPECT_TRUE(same(plan("asym:0"), plan("stuck0"))) << spec;
+    EXPECT_TRUE(same(plan("asym:1"), plan("flip"))) << spec;
+    EXPECT_FALSE(same(plan("asym:0.5"), plan("flip"))) << spec;
+  }
+}
+
+// In between, per hit bit by its stored state: a 0 turns 1 with probability min(1, R) and a 1
+// turns 0 with probability min(1, 1/R). Counted over about 1.6 million hit bits at R = 0.25
+// and R = 4: the probability 1 side exactly, the other within 4 standard deviations.
+TEST(FaultModelTest, AsymFlipsEachStoredStateAtItsRate) {
+  const Format f = Format::parse("q2.6-2c");
+  std::vector<uint32_t> codes(400000);
+  Rng fill(stream_key(5, {5}));
+  for (auto& c : codes) c = uint32_t(fill.next_u64()) & 0xFFu;
+  for (double r : {0.25, 4.0}) {
+    SCOPED_TRACE(r);
+    const auto model = FaultModel::parse("asym:" + std::to_string(r));
+    Rng rng(stream_key(9, {uint64_t(r * 100)}));
+    uint64_t hit_count = 0;
+    const auto hits =
+        sample_hits(rng, codes.size(), 0xFFu, 0.5, Semantics::kBernoulli, model, &hit_count);
+    double zeros = 0, ones = 0, zeros_flipped = 0, ones_flipped = 0;
+    for (const Hit& h : hits) {
+      const uint32_t old = codes[h.index];
+      const uint32_t now = apply_hit(rng, old, h, f, 0xFFu, model);
+      EXPECT_EQ((now ^ old) & ~h.mask, 0u) << "only hit bits may change";
+      for (int b = 0; b < 8; ++b) {
+        if (!((h.mask >> b) & 1u)) continue;
+        const bool was_one = (old >> b) & 1u, flipped = ((now ^ old) >> b) & 1u;
+        (was_one ? ones : zeros) += 1;
+        (was_one ? ones_flipped : zeros_flipped) += flipped ? 1 : 0;
+      }
+    }
+    EXPECT_EQ(zeros + ones, double(hit_count));
+    const double p0 = std::min(1.0, r), p1 = r >= 1 ? 1.0 / r : 1.0;
+    auto within = [](double k, double n, double p) {
+      if (p == 1.0) return k == n;
+      return std::abs(k / n - p) < 4 * std::sqrt(p * (1 - p) / n);
+    };
+    EXPECT_TRUE(within(zeros_flipped, zeros, p0)) << zeros_flipped / zeros << " vs " << p0;
+    EXPECT_TRUE(within(ones_flipped, ones, p1)) << ones_flipped / ones << " vs " << p1;
   }
 }
 
