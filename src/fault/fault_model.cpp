@@ -82,6 +82,13 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
         "(asym:0: only 1-to-0 flips)");
     return {Kind::kAsym, ratio};
   }
+  if (spec.rfind("mbu", 0) == 0) {
+    double length = 0;
+    ARES_CHECK(spec.size() > 4 && spec[3] == ':' && parse_number(spec.substr(4), &length) &&
+                   length >= 1 && length <= 32 && length == std::floor(length),
+               "fault model '", spec, "': mbu needs the burst length in bits, an integer 1..32");
+    return {Kind::kMbu, length};
+  }
   if (spec == "gaussian") return {Kind::kGaussian, 0.1};
   if (spec.rfind("gaussian:", 0) == 0) {
     double sigma = 0;
@@ -96,7 +103,8 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
     for (const auto& kv : r.models) custom += ", " + kv.first;
   }
   throw InputError("fault model '" + spec +
-                   "': unknown (expected flip, stuck0, stuck1, asym:R, signflip, zero, uniform, "
+                   "': unknown (expected flip, stuck0, stuck1, asym:R, mbu:L, signflip, zero, "
+                   "uniform, "
                    "gaussian:SIGMA" +
                    custom + ")");
 }
@@ -125,6 +133,8 @@ std::string FaultModel::spec() const {
       std::snprintf(buf, sizeof buf, "asym:%.17g", sigma_);
       return buf;
     }
+    case Kind::kMbu:
+      return "mbu:" + std::to_string(int(sigma_));
     case Kind::kCustom: {
       if (sigma_ == custom_->default_param) return custom_->name;
       char buf[48];
@@ -207,6 +217,14 @@ uint32_t apply_hit(Rng& rng, uint32_t code, const Hit& hit, const format::Format
         if (u < ((code & bit) ? p1 : p0)) out ^= bit;
       }
       return out;
+    }
+    case FaultModel::Kind::kMbu: {
+      // Each hit bit starts a burst of L bits upwards; the union flips once.
+      const int length = int(model.sigma());
+      const uint64_t burst = (uint64_t(1) << length) - 1;
+      uint64_t flips = 0;
+      for (uint32_t m = hit.mask; m; m &= m - 1) flips |= burst << __builtin_ctz(m);
+      return code ^ (uint32_t(flips) & faultable_mask & fmt.code_mask());
     }
     case FaultModel::Kind::kCustom:
       if (model.bit_level()) {

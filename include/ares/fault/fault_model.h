@@ -11,6 +11,9 @@
 /// from the trial's stream per hit bit (lowest bit first). `asym:0` is retention loss (only
 /// 1-to-0: the same codes as `stuck0`), `asym:1` flips every hit bit (the same codes as
 /// `flip`) |
+/// | `mbu:L` | bit | a multi-bit upset: a hit at bit b flips bits b .. b+L-1 of the word (clipped
+/// at its top; protected bits keep their state; bursts of one word that overlap flip each bit
+/// once). The BER is the rate of upsets per bit; `faults` counts upsets. `mbu:1` is `flip` |
 /// | `signflip` | value | negates the value (re-encoded; -min of a 2c format saturates) |
 /// | `zero` | value | sets the value to 0 |
 /// | `uniform` | value | replaces the stored word by a uniformly random word (fixed point: a
@@ -68,6 +71,7 @@ class FaultModel {
     kStuck0,
     kStuck1,
     kAsym,
+    kMbu,
     kSignFlip,
     kZero,
     kUniform,
@@ -83,9 +87,11 @@ class FaultModel {
   /// True for flip, stuck0, stuck1 and bit-level custom models: the rate is per bit.
   bool bit_level() const {
     return kind_ == Kind::kFlip || kind_ == Kind::kStuck0 || kind_ == Kind::kStuck1 ||
-           kind_ == Kind::kAsym || (kind_ == Kind::kCustom && custom_->bit_level);
+           kind_ == Kind::kAsym || kind_ == Kind::kMbu ||
+           (kind_ == Kind::kCustom && custom_->bit_level);
   }
-  /// gaussian's standard deviation, asym's ratio R, or a custom model's parameter.
+  /// gaussian's standard deviation, asym's ratio R, mbu's burst length L, or a custom model's
+  /// parameter.
   double sigma() const { return sigma_; }
   /// The registered model of a kCustom model, else null.
   const CustomFaultModel* custom() const { return custom_.get(); }

@@ -34,8 +34,11 @@ TEST(FaultModelTest, ParseAndSpec) {
   EXPECT_EQ(FaultModel::parse(FaultModel::parse("asym:0.25").spec()).sigma(), 0.25);
   EXPECT_EQ(FaultModel::parse("asym:0").spec(), "asym:0");
   EXPECT_TRUE(FaultModel::parse("asym:4").bit_level());
-  for (const char* bad : {"", "flips", "gaussian:", "gaussian:-1", "gaussian:x", "stuck2", "asym",
-                          "asym:", "asym:-1", "asym:x", "asymm:1"}) {
+  EXPECT_EQ(FaultModel::parse("mbu:3").spec(), "mbu:3");
+  EXPECT_TRUE(FaultModel::parse("mbu:3").bit_level());
+  for (const char* bad :
+       {"", "flips", "gaussian:", "gaussian:-1", "gaussian:x", "stuck2", "asym", "asym:", "asym:-1",
+        "asym:x", "asymm:1", "mbu", "mbu:0", "mbu:33", "mbu:1.5", "mbu:x"}) {
     EXPECT_THROW(FaultModel::parse(bad), InputError) << bad;
   }
 }
@@ -138,6 +141,58 @@ TEST(FaultModelTest, AsymFlipsEachStoredStateAtItsRate) {
     };
     EXPECT_TRUE(within(zeros_flipped, zeros, p0)) << zeros_flipped / zeros << " vs " << p0;
     EXPECT_TRUE(within(ones_flipped, ones, p1)) << ones_flipped / ones << " vs " << p1;
+  }
+}
+
+// mbu:L against a reference written here: every hit bit b flips bits b .. b+L-1 of its word,
+// clipped at the top, protected bits untouched, each bit once however many bursts cover it;
+// mbu:1 is flip code for code. Every 8-bit code, twice over, at a BER of 0.2.
+TEST(FaultModelTest, MultiBitUpsetsFlipTheBurstAboveEachHit) {
+  for (const char* spec : {"q2.6-2c", "q4.12-sm"}) {
+    const Format f = Format::parse(spec);
+    std::vector<uint32_t> codes;
+    for (int rep = 0; rep < 2; ++rep) {
+      for (uint32_t c = 0; c < 256; ++c) codes.push_back(c * 97u & f.code_mask());
+    }
+    for (const char* prot : {"none", "sign"}) {
+      const uint32_t mask = Protection::parse(prot).faultable_mask(f);
+      for (int length : {1, 2, 3, 5}) {
+        SCOPED_TRACE(std::string(spec) + " " + prot + " mbu:" + std::to_string(length));
+        const auto model = FaultModel::parse("mbu:" + std::to_string(length));
+        Rng rng(stream_key(21, {uint64_t(length)}));
+        uint64_t count = 0;
+        const auto hits =
+            sample_hits(rng, codes.size(), mask, 0.2, Semantics::kBernoulli, model, &count);
+        ASSERT_GT(hits.size(), 100u);
+        for (const Hit& h : hits) {
+          uint32_t want = codes[h.index];
+          std::vector<bool> flipped(32, false);
+          for (int b = 0; b < f.width(); ++b) {
+            if (!((h.mask >> b) & 1u)) continue;
+            for (int k = b; k < b + length && k < f.width(); ++k) flipped[size_t(k)] = true;
+          }
+          for (int k = 0; k < f.width(); ++k) {
+            if (flipped[size_t(k)] && ((mask >> k) & 1u)) want ^= 1u << k;
+          }
+          const uint32_t got = apply_hit(rng, codes[h.index], h, f, mask, model);
+          ASSERT_EQ(got, want) << "value " << h.index << " hit 0x" << std::hex << h.mask;
+          EXPECT_EQ((got ^ codes[h.index]) & ~mask, 0u) << "a protected bit changed";
+        }
+      }
+      // mbu:1 is flip: the same plan from the same stream.
+      auto plan = [&](const char* m) {
+        Rng rng(stream_key(22, {1}));
+        uint64_t n = 0;
+        return sample_faults(rng, codes.data(), codes.size(), f, mask, 0.2, Semantics::kBernoulli,
+                             FaultModel::parse(m), &n);
+      };
+      const auto a = plan("mbu:1"), b = plan("flip");
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].index, b[i].index);
+        EXPECT_EQ(a[i].code, b[i].code);
+      }
+    }
   }
 }
 
