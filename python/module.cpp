@@ -97,22 +97,23 @@ py::dict format_info(const std::string& spec) {
 py::dict run_campaign(const std::vector<std::pair<std::string, std::string>>& settings,
                       const std::vector<std::string>& names, const std::vector<std::string>& files,
                       std::optional<torch::Tensor> images, std::optional<torch::Tensor> labels,
-                      const std::string& out, const std::string& store_path, bool progress) {
-  ares::campaign::SpecSettings given;
-  for (const auto& [key, value] : settings) {
-    given.set(key, value, "ares.campaign(" + key + "=...)");
-  }
-  ARES_CHECK(!files.empty() && names.size() == files.size(), "ares.campaign: no model given");
-  ARES_CHECK(images.has_value() == labels.has_value(),
-             "ares.campaign: data: give images and labels together");
-  std::string list;
-  for (const auto& m : images ? names : files) list += (list.empty() ? "" : ",") + m;
-  given.set("checkpoint", list, "ares.campaign(model=...)");
-  auto spec = ares::campaign::build_spec(given);
-  spec.progress = progress;
-  const bool new_store = !fs::exists(store_path);
+                      const std::string& out, bool out_existed, const std::string& store_path,
+                      bool progress) {
+  const bool store_existed = fs::exists(store_path);
   ares::campaign::CampaignResult result;
   try {
+    ares::campaign::SpecSettings given;
+    for (const auto& [key, value] : settings) {
+      given.set(key, value, "ares.campaign(" + key + "=...)");
+    }
+    ARES_CHECK(!files.empty() && names.size() == files.size(), "ares.campaign: no model given");
+    ARES_CHECK(images.has_value() == labels.has_value(),
+               "ares.campaign: data: give images and labels together");
+    std::string list;
+    for (const auto& m : images ? names : files) list += (list.empty() ? "" : ",") + m;
+    given.set("checkpoint", list, "ares.campaign(model=...)");
+    auto spec = ares::campaign::build_spec(given);
+    spec.progress = progress;
     py::gil_scoped_release release;
     ares::ScopedInterruptPoll poll(poll_python_signals);
     ares::campaign::ResultStore store(store_path);
@@ -126,14 +127,10 @@ py::dict run_campaign(const std::vector<std::pair<std::string, std::string>>& se
       result = ares::campaign::run_campaign(spec, &store);
     }
     ares::campaign::write_results(result, out);
-  } catch (const ares::InputError&) {
-    // A campaign that could not start leaves nothing behind (an interrupted one keeps its store).
-    if (new_store) {
-      std::error_code ec;
-      fs::remove(store_path, ec);
-      fs::remove(store_path + "-wal", ec);
-      fs::remove(store_path + "-shm", ec);
-    }
+  } catch (...) {
+    // As the command: a start that failed (bad settings included) leaves nothing behind; a
+    // store with trials stays, to resume.
+    ares::campaign::remove_failed_start(store_path, store_existed, out, out_existed);
     throw;
   }
   py::dict d;
@@ -167,7 +164,7 @@ PYBIND11_MODULE(_ares, m) {
   m.def("decode", &decode, py::arg("spec"), py::arg("codes"));
   m.def("format_info", &format_info, py::arg("spec"));
   m.def("run_campaign", &run_campaign, py::arg("settings"), py::arg("names"), py::arg("files"),
-        py::arg("images"), py::arg("labels"), py::arg("out"), py::arg("store"),
-        py::arg("progress") = true);
+        py::arg("images"), py::arg("labels"), py::arg("out"), py::arg("out_existed"),
+        py::arg("store"), py::arg("progress") = true);
   m.def("load_test_set", &load_test_set, py::arg("name"));
 }

@@ -27,24 +27,6 @@ void print_done(const campaign::CampaignResult& result, const std::string& out) 
                1e3 * result.clean_forward_seconds, out.c_str());
 }
 
-// Removes what a failed start created: the store when it holds no trial, and the output
-// directory when this run made it and nothing else is in it.
-void clean_up(const std::string& db, bool db_existed, const std::string& out, bool out_existed) {
-  std::error_code ec;
-  if (!db_existed) {
-    bool empty = true;
-    try {
-      auto store = campaign::ResultStore::open_read_only(db);
-      empty = store->trials().empty();
-    } catch (const std::exception&) {
-    }
-    if (empty) {
-      for (const char* suffix : {"", "-wal", "-shm", ".lock"}) fs::remove(db + suffix, ec);
-    }
-  }
-  if (!out_existed && fs::is_directory(out, ec) && fs::is_empty(out, ec)) fs::remove(out, ec);
-}
-
 }  // namespace
 
 namespace {
@@ -193,7 +175,7 @@ int cmd_campaign(const std::vector<std::string>& argv) {
     campaign::write_results(result, out);
     print_done(result, out);
   } catch (...) {
-    clean_up(db, db_existed, out, out_existed);
+    campaign::remove_failed_start(db, db_existed, out, out_existed);
     throw;
   }
   return 0;

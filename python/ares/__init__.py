@@ -206,16 +206,13 @@ def campaign(model, data=None, *, out=None, progress=True, output=None, **settin
                  for i, m in enumerate(models)]
         names = [_model_name(m, i) for i, m in enumerate(models)]
         directory = os.path.join(scratch, "out") if out is None else os.fspath(out)
-        made = not os.path.isdir(directory)
+        existed = os.path.isdir(directory)
         os.makedirs(directory, exist_ok=True)
         images, labels = tensors if tensors is not None else (None, None)
-        try:
-            native = _ares.run_campaign(text, names, files, images, labels, directory,
-                                        os.path.join(directory, "campaign.db"), progress)
-        except InputError:
-            if made and not os.listdir(directory):  # nothing half-written left behind
-                os.rmdir(directory)
-            raise
+        # On failure the native side removes what this call created (an empty store, the
+        # directory when it made it), as the command does.
+        native = _ares.run_campaign(text, names, files, images, labels, directory, existed,
+                                    os.path.join(directory, "campaign.db"), progress)
         result = CampaignResult(directory, native)
         if out is None:
             result.out = None  # the temporary directory goes when campaign() returns

@@ -422,4 +422,21 @@ void ResultStore::put_baseline(const ConfigSummary& s) {
   if (int rc = sqlite3_step(q.s); rc != SQLITE_DONE) fail(rc, sqlite3_errmsg(db_));
 }
 
+void remove_failed_start(const std::string& db, bool db_existed, const std::string& out,
+                         bool out_existed) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!db_existed) {
+    bool empty = true;
+    try {
+      empty = ResultStore::open_read_only(db)->trials().empty();
+    } catch (const std::exception&) {
+    }
+    if (empty) {
+      for (const char* suffix : {"", "-wal", "-shm", ".lock"}) fs::remove(db + suffix, ec);
+    }
+  }
+  if (!out_existed && fs::is_directory(out, ec) && fs::is_empty(out, ec)) fs::remove(out, ec);
+}
+
 }  // namespace ares::campaign

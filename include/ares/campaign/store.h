@@ -92,4 +92,12 @@ struct MergeResult {
 /// the target are kept; merging a shard twice changes nothing.
 MergeResult merge_stores(const std::string& target, const std::vector<std::string>& shards);
 
+/// Removes what a campaign that failed (or was stopped) before it stored anything created: the
+/// store `db` with its -wal, -shm and .lock files when this run created it (`db_existed` false)
+/// and it holds no trial, and the directory `out` when this run made it and it is empty. A
+/// store with trials stays, to resume. Never throws (the command and the Python API call it
+/// while an error is on its way out).
+void remove_failed_start(const std::string& db, bool db_existed, const std::string& out,
+                         bool out_existed);
+
 }  // namespace ares::campaign
