@@ -147,80 +147,83 @@ inline uint32_t encode_bf16(float value) {
 
 inline float decode_bf16(uint32_t code) { return bits_float((code & 0xFFFFu) << 16); }
 
-// OCP fp8. Both encoders follow encode_fp16 (selects, no branches, so that the span loops
-// vectorise): rebias and round the dropped mantissa bits of a normal value, let a float addition
-// round a subnormal one, then replace NaN and overflow by their codes. `nosat` is 0 or 1.
-//
-// E4M3 (bias 7, 3 mantissa bits): min normal 2^-6 = 0x3C800000 as a float; the normal path
-// keeps 3 of the 23 mantissa bits and subtracts (127 - 7) << 3 from exponent:mantissa. Its
-// result is the code with the exponent range unbounded, so code > 0x7E means |x| rounds above
-// 448 (beyond 464, or Inf): the overflow rule of the header, ties to even included.
-inline uint32_t encode_e4m3(float value, uint32_t nosat) {
-  const uint32_t x = float_bits(value);
-  const uint32_t sign = (x >> 24) & 0x80u;
-  const uint32_t ax = x & 0x7FFFFFFFu;
-  const uint32_t normal = (ax - 0x3C000000u + 0x7FFFFu + ((ax >> 20) & 1u)) >> 20;
-  // 2^14 has an ulp of 2^-9, the subnormal step: the sum rounds |x| / 2^-9 to nearest even.
-  // Up to 2^-6 it gives 8 = 0x08, which is the code of 2^-6, so the carry is right too.
-  const uint32_t subnormal = float_bits(bits_float(ax) + 0x1p14f) - 0x46800000u;
-  const uint32_t finite = select(ax >= 0x3C800000u, normal, subnormal);
-  const uint32_t overflow = select(nosat != 0, 0x7Fu, 0x7Eu);  // NaN or +-448
-  const uint32_t magnitude =
-      select(ax > 0x7F800000u, 0x7Fu, select(finite > 0x7Eu, overflow, finite));
-  return sign | magnitude;
+// OCP fp8. The two layouts differ in these fields only; every constant of the encoder and the
+// decoder derives from them.
+struct Fp8Layout {
+  int mant;             // mantissa bits M
+  int bias;             // exponent bias
+  bool ieee;            // the top exponent holds Inf and NaN (E5M2), else only S.1111.111 (E4M3)
+  uint32_t max_code;    // the largest finite magnitude: 0x7E (448), 0x7B (57344)
+  uint32_t nan_code;    // what a NaN stores (with its sign)
+  uint32_t nosat_code;  // what an overflow stores without saturation: NaN (E4M3), Inf (E5M2)
+};
+
+constexpr Fp8Layout fp8_layout(Kind kind) {
+  return kind == Kind::kFloat8E4M3 ? Fp8Layout{3, 7, false, 0x7Eu, 0x7Fu, 0x7Fu}
+                                   : Fp8Layout{2, 15, true, 0x7Bu, 0x7Eu, 0x7Cu};
 }
 
-// E5M2 (bias 15, 2 mantissa bits) is IEEE-style: exponent 31 holds Inf and NaN. Min normal
-// 2^-14 = 0x38800000; the normal path subtracts (127 - 15) << 2; code > 0x7B means |x| rounds
-// above 57344 (from 61440 up, or Inf).
-inline uint32_t encode_e5m2(float value, uint32_t nosat) {
+// The encoder follows encode_fp16 (selects, no branches, so that the span loops vectorise):
+// rebias and round the dropped mantissa bits of a normal value, let a float addition round a
+// subnormal one, then replace NaN and overflow by their codes. `nosat` is 0 or 1.
+//
+// The normal path keeps M of the 23 mantissa bits and subtracts (127 - bias) << 23 before the
+// shift: its result is the code with the exponent range unbounded, so code > max_code means |x|
+// rounds above the largest value (E4M3: beyond 464; E5M2: from 61440 up; or Inf), the overflow
+// rule of the header, ties to even included. The subnormal path adds 2^(24 - bias - M), whose
+// ulp is the subnormal step 2^(1 - bias - M) (E4M3: 2^14 and 2^-9): the sum rounds |x| to a
+// whole number of steps, nearest even; at the top it gives 2^M, the code of the smallest
+// normal value, so the carry is right too.
+template <Kind K>
+inline uint32_t encode_fp8(float value, uint32_t nosat) {
+  constexpr Fp8Layout L = fp8_layout(K);
+  constexpr int shift = 23 - L.mant;
+  constexpr uint32_t rebias = uint32_t(127 - L.bias) << 23;
+  constexpr uint32_t min_normal = uint32_t(128 - L.bias) << 23;      // 2^(1 - bias)
+  constexpr uint32_t magic = uint32_t(151 - L.bias - L.mant) << 23;  // 2^(24 - bias - M)
   const uint32_t x = float_bits(value);
   const uint32_t sign = (x >> 24) & 0x80u;
   const uint32_t ax = x & 0x7FFFFFFFu;
-  const uint32_t normal = (ax - 0x38000000u + 0xFFFFFu + ((ax >> 21) & 1u)) >> 21;
-  // 2^7 has an ulp of 2^-16, the subnormal step.
-  const uint32_t subnormal = float_bits(bits_float(ax) + 0x1p7f) - 0x43000000u;
-  const uint32_t finite = select(ax >= 0x38800000u, normal, subnormal);
-  const uint32_t overflow = select(nosat != 0, 0x7Cu, 0x7Bu);  // Inf or +-57344
+  const uint32_t normal =
+      (ax - rebias + ((1u << (shift - 1)) - 1u) + ((ax >> shift) & 1u)) >> shift;
+  const uint32_t subnormal = float_bits(bits_float(ax) + bits_float(magic)) - magic;
+  const uint32_t finite = select(ax >= min_normal, normal, subnormal);
+  const uint32_t overflow = select(nosat != 0, L.nosat_code, L.max_code);
   const uint32_t magnitude =
-      select(ax > 0x7F800000u, 0x7Eu, select(finite > 0x7Bu, overflow, finite));
+      select(ax > 0x7F800000u, L.nan_code, select(finite > L.max_code, overflow, finite));
   return sign | magnitude;
 }
 
 // Value of an fp8 code from its fields: the specials, then m * 2^(1 - bias - M) for
 // subnormals and (2^M + m) * 2^(e - bias - M) for normals, all exact in float.
 float fp8_value(uint32_t code, Kind kind) {
-  const bool e4m3 = kind == Kind::kFloat8E4M3;
-  const int mant_bits = e4m3 ? 3 : 2;
-  const int bias = e4m3 ? 7 : 15;
-  const uint32_t top = e4m3 ? 15u : 31u;
-  const uint32_t sign = (code >> 7) & 1u;
-  const uint32_t e = (code & 0x7Fu) >> mant_bits;
-  const uint32_t m = code & ((1u << mant_bits) - 1u);
-  const uint32_t sign_bit = sign << 31;
-  const bool nan = e4m3 ? (e == top && m == 7u) : (e == top && m != 0u);
+  const Fp8Layout L = fp8_layout(kind);
+  const uint32_t top = (1u << (7 - L.mant)) - 1u;  // the all-ones exponent
+  const uint32_t ones = (1u << L.mant) - 1u;       // the all-ones mantissa
+  const uint32_t sign_bit = ((code >> 7) & 1u) << 31;
+  const uint32_t e = (code & 0x7Fu) >> L.mant;
+  const uint32_t m = code & ones;
+  const bool nan = e == top && (L.ieee ? m != 0u : m == ones);
   if (nan) return bits_float(sign_bit | 0x7FC00000u);
-  if (!e4m3 && e == top) return bits_float(sign_bit | 0x7F800000u);
-  const double v = e == 0 ? std::ldexp(static_cast<double>(m), 1 - bias - mant_bits)
-                          : std::ldexp(static_cast<double>((1u << mant_bits) | m),
-                                       static_cast<int>(e) - bias - mant_bits);
+  if (L.ieee && e == top) return bits_float(sign_bit | 0x7F800000u);
+  const double v = e == 0 ? std::ldexp(static_cast<double>(m), 1 - L.bias - L.mant)
+                          : std::ldexp(static_cast<double>((1u << L.mant) | m),
+                                       static_cast<int>(e) - L.bias - L.mant);
   return bits_float(sign_bit | float_bits(static_cast<float>(v)));
 }
 
 using Fp8Table = std::array<float, 256>;
 
+Fp8Table make_fp8_table(Kind kind) {
+  Fp8Table t{};
+  for (uint32_t c = 0; c < 256; ++c) t[c] = fp8_value(c, kind);
+  return t;
+}
+
 // Decoding is a table look-up: 256 floats per format, built once (thread-safe static init).
 const Fp8Table& fp8_table(Kind kind) {
-  static const Fp8Table e4m3 = [] {
-    Fp8Table t{};
-    for (uint32_t c = 0; c < 256; ++c) t[c] = fp8_value(c, Kind::kFloat8E4M3);
-    return t;
-  }();
-  static const Fp8Table e5m2 = [] {
-    Fp8Table t{};
-    for (uint32_t c = 0; c < 256; ++c) t[c] = fp8_value(c, Kind::kFloat8E5M2);
-    return t;
-  }();
+  static const Fp8Table e4m3 = make_fp8_table(Kind::kFloat8E4M3);
+  static const Fp8Table e5m2 = make_fp8_table(Kind::kFloat8E5M2);
   return kind == Kind::kFloat8E4M3 ? e4m3 : e5m2;
 }
 
@@ -424,9 +427,9 @@ uint32_t Format::encode(float value) const {
     case Kind::kBFloat16:
       return encode_bf16(value);
     case Kind::kFloat8E4M3:
-      return encode_e4m3(value, saturating_ ? 0u : 1u);
+      return encode_fp8<Kind::kFloat8E4M3>(value, saturating_ ? 0u : 1u);
     case Kind::kFloat8E5M2:
-      return encode_e5m2(value, saturating_ ? 0u : 1u);
+      return encode_fp8<Kind::kFloat8E5M2>(value, saturating_ ? 0u : 1u);
   }
   return 0;
 }
@@ -476,12 +479,12 @@ void Format::encode(const float* in, uint32_t* out, std::size_t n) const {
       return;
     case Kind::kFloat8E4M3: {
       const uint32_t nosat = saturating_ ? 0u : 1u;
-      for (std::size_t k = 0; k < n; ++k) out[k] = encode_e4m3(in[k], nosat);
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode_fp8<Kind::kFloat8E4M3>(in[k], nosat);
       return;
     }
     case Kind::kFloat8E5M2: {
       const uint32_t nosat = saturating_ ? 0u : 1u;
-      for (std::size_t k = 0; k < n; ++k) out[k] = encode_e5m2(in[k], nosat);
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode_fp8<Kind::kFloat8E5M2>(in[k], nosat);
       return;
     }
   }
@@ -544,13 +547,15 @@ void Format::quantize(const float* in, float* out, std::size_t n) const {
     case Kind::kFloat8E4M3: {
       const Fp8Table& table = fp8_table(kind_);
       const uint32_t nosat = saturating_ ? 0u : 1u;
-      for (std::size_t k = 0; k < n; ++k) out[k] = table[encode_e4m3(in[k], nosat)];
+      for (std::size_t k = 0; k < n; ++k)
+        out[k] = table[encode_fp8<Kind::kFloat8E4M3>(in[k], nosat)];
       return;
     }
     case Kind::kFloat8E5M2: {
       const Fp8Table& table = fp8_table(kind_);
       const uint32_t nosat = saturating_ ? 0u : 1u;
-      for (std::size_t k = 0; k < n; ++k) out[k] = table[encode_e5m2(in[k], nosat)];
+      for (std::size_t k = 0; k < n; ++k)
+        out[k] = table[encode_fp8<Kind::kFloat8E5M2>(in[k], nosat)];
       return;
     }
   }
