@@ -14,24 +14,15 @@
 
 #include "ares/common/error.h"
 #include "ares/format/format.h"
+#include "float_bits.h"
 
 namespace ares::format {
 namespace {
 
-const float kInf = std::numeric_limits<float>::infinity();
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-uint32_t bits_of(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return u;
-}
-
-float float_of(uint32_t u) {
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
+using testing::bits_of;
+using testing::float_of;
+using testing::kInf;
+using testing::kNaN;
 
 // ---- the reference, from the specification ---------------------------------------------------
 
