@@ -271,35 +271,35 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
     const Group& ref = a.groups[size_t(g.reference)];
     std::map<std::string, size_t> ref_by_key;
     for (size_t ci : ref.curves) ref_by_key[pair_key(a.curves[ci])] = ci;
-    // The pairs for the ratio intervals, per baseline: each instance present in both.
-    std::vector<RatioPair> pairs[2];
+    // The pairs for the ratio intervals: each instance present in both, with the bounds of
+    // both baselines (relative levels, then absolute), so that one set of resamples serves both.
+    std::vector<RatioPair> pairs;
     bool all_paired = true;
     for (size_t ci : g.curves) {
       auto it = ref_by_key.find(pair_key(a.curves[ci]));
       if (it == ref_by_key.end()) continue;
       const Curve &num = a.curves[ci], &den = a.curves[it->second];
-      const bool paired = num.campaign == den.campaign &&
-                          campaigns[size_t(num.campaign)].setting("pairing") == "paired";
-      all_paired = all_paired && paired;
+      RatioPair p;
+      p.bers = &num.bers;
+      p.num = &num.trial_errors;
+      p.den = &den.trial_errors;
+      p.paired = num.campaign == den.campaign &&
+                 campaigns[size_t(num.campaign)].setting("pairing") == "paired";
+      all_paired = all_paired && p.paired;
       for (int k = 0; k < 2; ++k) {
-        RatioPair p;
-        p.bers = &num.bers;
-        p.num = &num.trial_errors;
-        p.den = &den.trial_errors;
-        p.paired = paired;
         const double nb = k == 0 ? num.baseline_error : g.worst_baseline;
         const double db = k == 0 ? den.baseline_error : ref.worst_baseline;
         for (double l : a.levels) {
           p.num_bounds.push_back(nb * (1.0 + l / 100.0));
           p.den_bounds.push_back(db * (1.0 + l / 100.0));
         }
-        pairs[k].push_back(std::move(p));
       }
+      pairs.push_back(std::move(p));
     }
+    BootstrapOptions boot;
+    boot.seed = fnv1a(g.key.config_label() + "/" + ref.key.config_label());
+    const auto intervals = ratio_intervals(pairs, boot);
     for (int k = 0; k < 2; ++k) {
-      BootstrapOptions boot;
-      boot.seed = fnv1a(g.key.config_label() + "/" + ref.key.config_label()) ^ uint64_t(k);
-      const auto intervals = ratio_intervals(pairs[k], boot);
       for (size_t l = 0; l < a.levels.size(); ++l) {
         std::vector<double> ratios;
         for (size_t ci : g.curves) {
@@ -315,7 +315,7 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
           r.geo_mean = gs.geo_mean;
           r.min = gs.min;
           r.max = gs.max;
-          r.interval = intervals[l];
+          r.interval = intervals[size_t(k) * a.levels.size() + l];
           r.paired = all_paired;
         }
         g.ratio[k].push_back(r);
