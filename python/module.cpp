@@ -28,6 +28,7 @@
 #include "ares/common/progress.h"
 #include "ares/data/load.h"
 #include "ares/format/format.h"
+#include "ares/format/scaled.h"
 #include "ares/models/torchscript.h"
 
 namespace py = pybind11;
@@ -48,8 +49,40 @@ torch::Tensor cpu_contiguous(const torch::Tensor& t, torch::ScalarType type, con
   return t.to(torch::kCPU, type).contiguous();
 }
 
+// A scaled format's codes need their group's metadata: ares.formats.quantize only.
+void refuse_scaled(const Format& f, const char* what) {
+  ARES_CHECK(!f.is_scaled(), what, ": format '", f.spec(),
+             "' is scaled (its codes need their group's scale); use ares.formats.quantize");
+}
+
+// Every value of `values` stored in the scaled format and read back, groups along dim 0 as the
+// weight site forms them (format/scaled.h).
+torch::Tensor quantize_scaled(const std::string& spec, const torch::Tensor& values) {
+  const Format f = Format::parse(spec);
+  ARES_CHECK(f.is_scaled(), "ares.formats.quantize_scaled: format '", f.spec(), "' is not scaled");
+  const auto in = cpu_contiguous(values, torch::kFloat32, "ares.formats.quantize");
+  ARES_CHECK(in.numel() > 0, "ares.formats.quantize: empty tensor");
+  ARES_CHECK(torch::isfinite(in).all().item<bool>(),
+             "ares.formats.quantize: a scaled format needs finite values");
+  const uint64_t n = uint64_t(in.numel());
+  const uint64_t dim0 = in.dim() >= 2 ? uint64_t(in.size(0)) : 1;
+  const auto layout = ares::format::group_layout(f, n, dim0);
+  std::vector<uint32_t> codes(n), scales(layout.groups()), zeros(layout.groups());
+  ares::format::quantize_scaled(f, layout, in.data_ptr<float>(), codes.data(), scales.data(),
+                                zeros.data());
+  auto out = torch::empty(in.sizes(), torch::kFloat32);
+  float* o = out.data_ptr<float>();
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t g = layout.group_of(i);
+    o[i] =
+        ares::format::scaled_value(f, codes[i], ares::format::group_scale(f, scales[g], zeros[g]));
+  }
+  return out;
+}
+
 torch::Tensor encode(const std::string& spec, const torch::Tensor& values) {
   const Format f = Format::parse(spec);
+  refuse_scaled(f, "ares.formats.encode");
   const auto in = cpu_contiguous(values, torch::kFloat32, "ares.formats.encode");
   std::vector<uint32_t> codes(size_t(in.numel()));
   f.encode(in.data_ptr<float>(), codes.data(), codes.size());
@@ -61,6 +94,7 @@ torch::Tensor encode(const std::string& spec, const torch::Tensor& values) {
 
 torch::Tensor decode(const std::string& spec, const torch::Tensor& codes) {
   const Format f = Format::parse(spec);
+  refuse_scaled(f, "ares.formats.decode");
   const auto in = cpu_contiguous(codes, torch::kInt64, "ares.formats.decode");
   const auto* c = in.data_ptr<int64_t>();
   std::vector<uint32_t> raw(size_t(in.numel()));
@@ -85,6 +119,7 @@ py::dict format_info(const std::string& spec) {
   d["max"] = f.max_value();
   d["lsb"] = f.lsb();
   d["roles"] = roles;  // roles[b]: bit b, 0 = least significant
+  d["scaled"] = f.is_scaled();
   return d;
 }
 
@@ -163,6 +198,7 @@ PYBIND11_MODULE(_ares, m) {
   m.def("encode", &encode, py::arg("spec"), py::arg("values"));
   m.def("decode", &decode, py::arg("spec"), py::arg("codes"));
   m.def("format_info", &format_info, py::arg("spec"));
+  m.def("quantize_scaled", &quantize_scaled, py::arg("spec"), py::arg("values"));
   m.def("run_campaign", &run_campaign, py::arg("settings"), py::arg("names"), py::arg("files"),
         py::arg("images"), py::arg("labels"), py::arg("out"), py::arg("out_existed"),
         py::arg("store"), py::arg("progress") = true);

@@ -143,6 +143,14 @@ const char* kind_name(format::Kind kind) {
       return "OCP fp8 E4M3 (1 sign, 4 exponent, 3 mantissa bits; bias 7, no Inf)";
     case format::Kind::kFloat8E5M2:
       return "OCP fp8 E5M2 (1 sign, 5 exponent, 2 mantissa bits; bias 15, IEEE-style)";
+    case format::Kind::kFloat6E2M3:
+      return "OCP MX fp6 E2M3 (1 sign, 2 exponent, 3 mantissa bits; bias 1, all finite)";
+    case format::Kind::kFloat6E3M2:
+      return "OCP MX fp6 E3M2 (1 sign, 3 exponent, 2 mantissa bits; bias 3, all finite)";
+    case format::Kind::kFloat4E2M1:
+      return "OCP MX fp4 E2M1 (1 sign, 2 exponent, 1 mantissa bit; bias 1, all finite)";
+    case format::Kind::kE8M0:
+      return "OCP MX scale E8M0 (8 exponent bits, bias 127, no sign; 0xFF NaN)";
   }
   return "?";
 }
@@ -163,6 +171,14 @@ const char* kind_id(format::Kind kind) {
       return "fp8_e4m3";
     case format::Kind::kFloat8E5M2:
       return "fp8_e5m2";
+    case format::Kind::kFloat6E2M3:
+      return "fp6_e2m3";
+    case format::Kind::kFloat6E3M2:
+      return "fp6_e3m2";
+    case format::Kind::kFloat4E2M1:
+      return "fp4_e2m1";
+    case format::Kind::kE8M0:
+      return "e8m0";
   }
   return "?";
 }
@@ -186,6 +202,16 @@ const Family kFamilies[] = {
      "OCP fp8 E4M3 (1-4-3), no Inf; rounds to nearest even, saturates (-nosat: overflow -> NaN)"},
     {"fp8-e5m2", "fp8-e5m2",
      "OCP fp8 E5M2 (1-5-2), IEEE-style; saturates (-nosat: overflow -> +-Inf)"},
+    {"fp6-e2m3", "fp6-e2m3", "OCP MX element fp6 (1-2-3), max 7.5, all finite; saturates"},
+    {"fp6-e3m2", "fp6-e3m2", "OCP MX element fp6 (1-3-2), max 28, all finite; saturates"},
+    {"fp4-e2m1", "fp4-e2m1", "OCP MX element fp4 (1-2-1): 0 0.5 1 1.5 2 3 4 6; saturates"},
+    {"e8m0", "e8m0", "OCP MX shared scale: 2^(code - 127), 0xFF NaN"},
+    {"intN[-ch]", "int8-ch",
+     "scaled integer (PyTorch qint8 rules), N = 2..16; scale per tensor or output channel; "
+     "-asym: zero point, -s16: fp16 scales (weights only)"},
+    {"mx...", "mxfp8-e4m3",
+     "OCP MX: blocks of 32 with an e8m0 scale; mxfp8-e4m3|e5m2, mxfp6-e2m3|e3m2, mxfp4, "
+     "mxint8 (weights only)"},
 };
 
 bool is_fp8(format::Kind kind) {
@@ -217,13 +243,13 @@ int list_formats(bool json) {
     std::cout << JsonObject().raw("formats", json_array(items)).text() << "\n";
     return 0;
   }
-  std::printf("%-9s %-9s %4s  %-32s %s\n", "family", "example", "bits", "example range",
+  std::printf("%-10s %-10s %4s  %-32s %s\n", "family", "example", "bits", "example range",
               "description");
   for (const Family& fam : kFamilies) {
     const format::Format f = format::Format::parse(fam.example);
     const std::string range =
         "[" + limit_text(f.min_value()) + ", " + limit_text(f.max_value()) + "]";
-    std::printf("%-9s %-9s %4d  %-32s %s\n", fam.pattern, fam.example, f.width(), range.c_str(),
+    std::printf("%-10s %-10s %4d  %-32s %s\n", fam.pattern, fam.example, f.width(), range.c_str(),
                 fam.description);
   }
   std::printf(
@@ -249,6 +275,11 @@ int show_format(const format::Format& f, bool json) {
         .num("max", f.max_value())
         .num("lsb", f.lsb());
     if (is_fp8(f.kind())) obj.raw("saturating", f.saturates() ? "true" : "false");
+    if (f.is_scaled()) {
+      obj.str("element", f.element().spec())
+          .str("scale_format", f.scale_format().spec())
+          .raw("zero_point", f.scaling().zero_point ? "true" : "false");
+    }
     std::cout << obj.integer("sign_bit", f.sign_bit()).raw("bits", json_array(bits)).text() << "\n";
     return 0;
   }
@@ -265,6 +296,17 @@ int show_format(const format::Format& f, bool json) {
      << "lsb        " << limit_text(f.lsb())
      << (f.is_fixed() ? "  (2^-frac bits)\n" : "  (spacing at 1.0)\n");
   if (is_fp8(f.kind())) os << "overflow   " << overflow_text(f) << "\n";
+  if (f.is_scaled()) {
+    const auto& sc = f.scaling();
+    const char* group = sc.granularity == format::Granularity::kTensor    ? "tensor"
+                        : sc.granularity == format::Granularity::kChannel ? "output channel"
+                                                                          : "block of 32 values";
+    os << "element    " << f.element().spec() << " (min, max and bits below are the element's)\n"
+       << "scale      one " << f.scale_format().spec() << " word per " << group
+       << (sc.zero_point ? ", and a zero point (an element code)" : "") << "\n"
+       << "value      " << (sc.zero_point ? "(element - zero point) * scale" : "element * scale")
+       << "\n";
+  }
   os << "bit roles, MSB to LSB:\n";
   for (int b = f.width() - 1; b >= 0; --b) {
     os << "  bit " << b << ": " << format::to_string(f.role(b)) << "\n";
@@ -315,6 +357,10 @@ int flip_bit(const Args& args, const format::Format& f, const std::string& value
      << "bit           " << b << " (" << role << ")\n"
      << "flipped code  " << code_bin(flipped, w) << "  " << code_hex(flipped, w) << "\n"
      << "faulty        " << number_text(faulty) << "\n";
+  if (f.is_scaled()) {
+    os << "(a scaled format: the value, stored and faulty values are the element's, in units of "
+          "the scale)\n";
+  }
   std::cout << os.str();
   return 0;
 }

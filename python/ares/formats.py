@@ -5,8 +5,11 @@
     ares.formats.flip(w, "q2.6-sm", bit=7)         # the values after bit 7 of each flipped
     ares.formats.info("fp16")                      # width, range, lsb, each bit's role
 
-A spec is any format `ares formats` knows ("q2.6-2c", "q4.4-sm", "fp16", "bf16", "fp32").
-A bad spec raises ares.InputError with the command's message.
+A spec is any format `ares formats` knows ("q2.6-2c", "q4.4-sm", "fp16", "bf16", "fp32",
+"fp8-e4m3", "fp4-e2m1", ...). A bad spec raises ares.InputError with the command's message.
+The scaled formats ("int8", "int8-ch", "int4-asym", "mxfp8-e4m3", ...) store a scale per group
+of values: `quantize` takes whole tensors in them (groups along dim 0, as the weight site forms
+them); encode, decode and flip refuse them.
 """
 
 import torch
@@ -27,7 +30,11 @@ def decode(codes, spec):
 
 
 def quantize(values, spec):
-    """decode(encode(values)): what the format stores for each value."""
+    """decode(encode(values)): what the format stores for each value. For a scaled format,
+    what the weight site stores for the tensor `values`: its scales (per tensor, per output
+    channel along dim 0, or per MX block of 32 within one) and its elements, read back."""
+    if _ares.format_info(spec)["scaled"]:
+        return _ares.quantize_scaled(spec, torch.as_tensor(values))
     return decode(encode(values, spec), spec)
 
 

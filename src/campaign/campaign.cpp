@@ -357,6 +357,10 @@ std::vector<TrialJob> plan_format(const CampaignSpec& spec, const Grid& g, const
     if (prot.is_code()) code = std::make_shared<const fault::BlockCode>(prot.code(fmt));
     // Under a code the BER applies to the codewords' data and check bits.
     sum.bits = prot.population(sum.values, fmt, mask);
+    if (fmt.is_scaled()) {  // the selected words: data at the faultable bits, metadata whole
+      sum.bits = (spec.words == Words::kMeta ? 0 : sum.bits) +
+                 (spec.words == Words::kData ? 0 : site.metadata_bits());
+    }
     result.summaries.push_back(sum);
     if (store) store->put_baseline(sum);
     for (size_t b = 0; b < g.bers; ++b) {

@@ -20,6 +20,38 @@ void set_outcomes(TrialRow& r, const models::Outcomes& o) {
   r.changed_correct = o.changed_correct;
 }
 
+// A trial's faults over a scaled format's stored words: the data words at the element's
+// faultable bits, then (as --words selects) every bit of the scales and of the zero points,
+// drawn in that order from the trial's stream; the metadata indices follow the data's
+// (inject::WeightTargets).
+fault::FaultPlan sample_scaled_faults(fault::Rng& rng, const inject::WeightTargets& t,
+                                      uint32_t mask, double ber, const CampaignSpec& spec) {
+  fault::FaultPlan plan;
+  const format::Format& fmt = t.format();
+  const format::Format element = fmt.element();
+  if (spec.words != Words::kMeta) {
+    uint64_t hits = 0;
+    plan.changes = fault::sample_faults(rng, t.codes(), t.num_values(), element, mask, ber,
+                                        spec.semantics, spec.fault_model, &hits);
+    plan.hits += hits;
+  }
+  if (spec.words != Words::kData) {
+    const auto meta = [&](const uint32_t* codes, const format::Format& f, uint64_t offset) {
+      uint64_t hits = 0;
+      auto changes = fault::sample_faults(rng, codes, t.num_groups(), f, f.code_mask(), ber,
+                                          spec.semantics, spec.fault_model, &hits);
+      for (auto& c : changes) {
+        c.index += offset;
+        plan.changes.push_back(c);
+      }
+      plan.hits += hits;
+    };
+    meta(t.scale_codes(), fmt.scale_format(), t.num_values());
+    if (fmt.scaling().zero_point) meta(t.zero_codes(), element, t.num_values() + t.num_groups());
+  }
+  return plan;
+}
+
 // The weight site: the target parameters quantized into the format, the clean activations
 // of every stage cached for the engine; a trial is one plan over all target codes.
 class WeightSite : public Site {
@@ -38,6 +70,12 @@ class WeightSite : public Site {
                                                 device.is_cpu() ? spec.threads : 1, spec.top_k);
   }
   uint64_t values() const override { return targets_->num_values(); }
+  uint64_t metadata_bits() const override {
+    const format::Format& f = targets_->format();
+    if (!f.is_scaled()) return 0;
+    const int per_group = f.scale_format().width() + (f.scaling().zero_point ? f.width() : 0);
+    return targets_->num_groups() * uint64_t(per_group);
+  }
   int64_t baseline_errors() const override { return cache_->baseline_errors(); }
   int64_t samples() const override { return cache_->samples(); }
   bool timed_clean_pass() const override { return true; }
@@ -78,6 +116,8 @@ class WeightSite::Trials : public SiteTrials {
       r.ecc_corrected = int64_t(counts.corrected);
       r.ecc_detected = int64_t(counts.detected);
       r.ecc_miscorrected = int64_t(counts.miscorrected);
+    } else if (t.format().is_scaled()) {
+      plan = sample_scaled_faults(rng, t, job.mask, job.ber, spec_);
     } else if (spec_.sampler == Sampler::kDense) {  // the original Ares's draw, as a yardstick
       auto flips = fault::sample_flips_dense(rng, t.num_values(), job.mask, job.ber);
       plan = fault::plan_of_flips(flips, t.codes());

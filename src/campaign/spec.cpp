@@ -96,6 +96,31 @@ void CampaignSpec::validate() const {
                bit_list_text(bits));
   }
   for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
+  bool any_scaled = false;
+  for (const auto& c : configs) {
+    const auto fmt = format::Format::parse(c.format);
+    any_scaled = any_scaled || fmt.is_scaled();
+    if (!fmt.is_scaled()) {
+      ARES_CHECK(words != Words::kMeta,
+                 "campaign: --words meta faults the scales of scaled "
+                 "formats; format ",
+                 fmt.spec(), " has none");
+      continue;
+    }
+    const auto refuse = [&](bool ok, const std::string& why) {
+      ARES_CHECK(ok, "campaign: format ", fmt.spec(),
+                 " is scaled (its scales are stored with "
+                 "the weights): ",
+                 why);
+    };
+    refuse(site.is_weights(), "site '" + site.text() +
+                                  "' would need a calibrated scale; use the "
+                                  "weight site");
+    refuse(!paired, "it cannot be combined with --pairing paired");
+    refuse(sampler == Sampler::kSparse, "it needs the sparse sampler");
+    refuse(!fault::Protection::parse(c.protection).is_code(),
+           "protection codes over its words are not built");
+  }
   for (const auto& c : configs) {
     const auto prot = fault::Protection::parse(c.protection);
     if (!prot.is_code()) continue;
@@ -216,10 +241,10 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 // Keys deciding the rows, in to_text() order; the rest follow.
-const char* const kIdentityKeys[] = {"checkpoints", "configs",   "bers",        "trials",
-                                     "seed",        "targets",   "param_kind",  "bits",
-                                     "pairing",     "semantics", "fault_model", "site",
-                                     "sampler",     "dataset",   "eval_limit",  "metric"};
+const char* const kIdentityKeys[] = {
+    "checkpoints", "configs", "bers",       "trials",    "seed",        "targets",
+    "param_kind",  "bits",    "pairing",    "semantics", "fault_model", "site",
+    "sampler",     "dataset", "eval_limit", "metric",    "words"};
 
 }  // namespace
 
@@ -245,6 +270,7 @@ std::string CampaignSpec::to_text() const {
      << "dataset=" << dataset << '\n'
      << "eval_limit=" << eval_limit << '\n';
   if (top_k != 1) os << "metric=top" << top_k << '\n';  // not the default: identity unchanged
+  if (words != Words::kAll) os << "words=" << to_string(words) << '\n';  // likewise
   os << "levels=" << join(levels, exact_number) << '\n'
      << "engine=" << to_string(engine) << '\n'
      << "batch=" << batch << '\n'
@@ -332,6 +358,8 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       for (const auto& l : split(v)) s.levels.push_back(number(key, l));
     } else if (key == "metric") {
       s.top_k = parse_metric(v);
+    } else if (key == "words") {
+      s.words = parse_words(v);
     } else if (key == "pairing") {
       ARES_CHECK(v == "paired" || v == "independent", "stored spec: bad pairing '", v, "'");
       s.paired = v == "paired";

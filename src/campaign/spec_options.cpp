@@ -46,6 +46,9 @@ const std::vector<SpecKey> kKeys = {
     {"pairing", K::kText, "P", "independent",
      "independent, or paired: configurations of one width fault\nthe same cells in each trial "
      "(protected bits dropped)"},
+    {"words", K::kText, "W", "all",
+     "scaled formats (intN..., mx...): the stored words that fault:\nall, data or meta (the "
+     "scales and zero points)"},
     {"site", K::kText, "S", "weights",
      "weights; act:STAGE (the stage's output, stored in each\nformat, faulted at every "
      "inference); hidden:STAGE (a GRU\nstage's hidden state after every step, likewise)"},
@@ -315,6 +318,7 @@ CampaignSpec build_spec(const SpecSettings& settings) {
     }
     return t == "paired";
   });
+  spec.words = field("words").parsed([](const std::string& t) { return parse_words(t); });
   spec.semantics =
       field("semantics").parsed([](const std::string& t) { return fault::parse_semantics(t); });
   spec.fault_model =

@@ -51,6 +51,17 @@ int parse_metric(std::string_view text) {
   return k;
 }
 
+Words parse_words(std::string_view text) {
+  if (text == "all") return Words::kAll;
+  if (text == "data") return Words::kData;
+  if (text == "meta") return Words::kMeta;
+  throw InputError("expected all, data or meta, got '" + std::string(text) + "'");
+}
+
+const char* to_string(Words words) {
+  return words == Words::kData ? "data" : words == Words::kMeta ? "meta" : "all";
+}
+
 std::string metric_text(int top_k) { return "top" + std::to_string(top_k); }
 
 SiteRef SiteRef::parse(std::string_view text) {

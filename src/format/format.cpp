@@ -1,9 +1,11 @@
 #include "ares/format/format.h"
 
+#include <algorithm>
 #include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "ares/common/error.h"
@@ -227,6 +229,85 @@ const Fp8Table& fp8_table(Kind kind) {
   return kind == Kind::kFloat8E4M3 ? e4m3 : e5m2;
 }
 
+// The MX element floats: every code finite, magnitudes increasing with the code.
+struct SmallLayout {
+  int exp;   // exponent bits
+  int mant;  // mantissa bits M
+  int bias;
+  int width() const { return 1 + exp + mant; }
+};
+
+constexpr SmallLayout small_layout(Kind kind) {
+  return kind == Kind::kFloat6E2M3   ? SmallLayout{2, 3, 1}
+         : kind == Kind::kFloat6E3M2 ? SmallLayout{3, 2, 3}
+                                     : SmallLayout{2, 1, 1};  // kFloat4E2M1
+}
+
+bool is_small_float(Kind kind) {
+  return kind == Kind::kFloat6E2M3 || kind == Kind::kFloat6E3M2 || kind == Kind::kFloat4E2M1;
+}
+
+// The magnitudes of codes 0 .. 2^(width - 1) - 1 and their negatives, exact in float.
+struct SmallTable {
+  int width = 0;
+  std::array<float, 64> value{};       // by code
+  std::array<double, 32> magnitude{};  // by magnitude code
+  uint32_t max_code = 0;               // the largest magnitude code
+};
+
+SmallTable make_small_table(Kind kind) {
+  const SmallLayout L = small_layout(kind);
+  SmallTable t;
+  t.width = L.width();
+  const uint32_t half = 1u << (t.width - 1);
+  t.max_code = half - 1;
+  for (uint32_t c = 0; c < half; ++c) {
+    const uint32_t e = c >> L.mant;
+    const uint32_t m = c & ((1u << L.mant) - 1u);
+    t.magnitude[c] = e == 0 ? std::ldexp(double(m), 1 - L.bias - L.mant)
+                            : std::ldexp(double((1u << L.mant) | m), int(e) - L.bias - L.mant);
+    t.value[c] = float(t.magnitude[c]);
+    t.value[c | half] = -float(t.magnitude[c]);
+  }
+  return t;
+}
+
+const SmallTable& small_table(Kind kind) {
+  static const SmallTable e2m3 = make_small_table(Kind::kFloat6E2M3);
+  static const SmallTable e3m2 = make_small_table(Kind::kFloat6E3M2);
+  static const SmallTable e2m1 = make_small_table(Kind::kFloat4E2M1);
+  return kind == Kind::kFloat6E2M3 ? e2m3 : kind == Kind::kFloat6E3M2 ? e3m2 : e2m1;
+}
+
+// Nearest magnitude, ties to the even code, saturating at max; the sign is kept (-0 too).
+uint32_t encode_small(float value, const SmallTable& t) {
+  const uint32_t sign = std::signbit(value) ? (1u << (t.width - 1)) : 0u;
+  if (std::isnan(value)) return 0;
+  const double a = std::fabs(double(value));
+  if (a >= t.magnitude[t.max_code]) return sign | t.max_code;
+  uint32_t hi = 1;  // the first magnitude above a
+  while (t.magnitude[hi] <= a) ++hi;
+  const uint32_t lo = hi - 1;
+  const double below = a - t.magnitude[lo], above = t.magnitude[hi] - a;
+  const uint32_t code = below < above ? lo : above < below ? hi : ((lo & 1u) == 0 ? lo : hi);
+  return sign | code;
+}
+
+uint32_t encode_e8m0(float value) {
+  if (std::isnan(value)) return 0xFFu;
+  if (!(value > 0)) return 0;
+  int e = 0;
+  std::frexp(double(value), &e);  // value = f * 2^e, f in [0.5, 1): floor(log2 value) = e - 1
+  const int biased = std::clamp(e - 1 + 127, 0, 254);
+  return uint32_t(biased);
+}
+
+float decode_e8m0(uint32_t code) {
+  code &= 0xFFu;
+  if (code == 0xFFu) return std::numeric_limits<float>::quiet_NaN();
+  return float(std::ldexp(1.0, int(code) - 127));
+}
+
 void check_fixed_widths(const std::string& spec, long long int_bits, long long frac_bits) {
   ARES_CHECK(int_bits >= 1, "format '", spec, "': integer bits must be >= 1");
   ARES_CHECK(frac_bits >= 0, "format '", spec, "': fraction bits must be >= 0");
@@ -236,7 +317,56 @@ void check_fixed_widths(const std::string& spec, long long int_bits, long long f
 }
 
 constexpr const char* kExpectedFormats =
-    "expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, fp8-e4m3 or fp8-e5m2";
+    "expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, fp8-e4m3, fp8-e5m2, fp6-e2m3, fp6-e3m2, "
+    "fp4-e2m1, e8m0, intN[-ch][-asym][-s16] or mxfp8-e4m3, mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, "
+    "mxfp4, mxint8";
+
+// intN[-ch][-asym][-s16]; `s` is the lower-cased spec, which starts with "int".
+Format parse_scaled_int(const std::string& original, const std::string& s) {
+  std::size_t pos = 3;
+  long long bits = 0;
+  std::size_t start = pos;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && pos - start < 3) {
+    bits = bits * 10 + (s[pos++] - '0');
+  }
+  ARES_CHECK(pos > start, "format '", original,
+             "': expected intN[-ch][-asym][-s16] with N in 2..16, e.g. int8-ch");
+  ARES_CHECK(bits >= 2 && bits <= 16, "format '", original, "': integer width ", bits,
+             " is outside 2..16");
+  bool channel = false, asym = false, half = false;
+  int order = 0;  // the options in their order: -ch, -asym, -s16
+  while (pos < s.size()) {
+    ARES_CHECK(s[pos] == '-', "format '", original,
+               "': expected intN[-ch][-asym][-s16] with N in 2..16, e.g. int8-ch");
+    const std::size_t dash = s.find('-', pos + 1);
+    const std::string opt = s.substr(pos + 1, dash == std::string::npos ? dash : dash - pos - 1);
+    const int rank = opt == "ch" ? 1 : opt == "asym" ? 2 : opt == "s16" ? 3 : 0;
+    ARES_CHECK(rank > order, "format '", original, "': ",
+               rank == 0 ? "unknown option '" + opt + "'" : "option '" + opt + "' out of order",
+               " (expected intN[-ch][-asym][-s16])");
+    order = rank;
+    channel = channel || rank == 1;
+    asym = asym || rank == 2;
+    half = half || rank == 3;
+    pos = dash == std::string::npos ? s.size() : dash;
+  }
+  return Format::scaled_int(int(bits), channel ? Granularity::kChannel : Granularity::kTensor, asym,
+                            half);
+}
+
+// mxfp8-e4m3, mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, mxfp4, mxint8.
+Format parse_mx(const std::string& original, const std::string& s) {
+  const std::string e = s.substr(2);
+  if (e == "fp8-e4m3") return Format::mx(Format::fp8_e4m3());
+  if (e == "fp8-e5m2") return Format::mx(Format::fp8_e5m2());
+  if (e == "fp6-e2m3") return Format::mx(Format::fp6_e2m3());
+  if (e == "fp6-e3m2") return Format::mx(Format::fp6_e3m2());
+  if (e == "fp4" || e == "fp4-e2m1") return Format::mx(Format::fp4_e2m1());
+  if (e == "int8") return Format::mx(Format::fixed(2, 6, false));
+  throw InputError("format '" + original +
+                   "': unknown MX format (expected mxfp8-e4m3, mxfp8-e5m2, mxfp6-e2m3, "
+                   "mxfp6-e3m2, mxfp4 or mxint8)");
+}
 
 // fp8-e4m3 or fp8-e5m2, each with an optional "-nosat". `s` is the lower-cased spec, which
 // starts with "fp8".
@@ -296,6 +426,12 @@ Format Format::parse(std::string_view spec) {
   if (s == "fp16") return fp16();
   if (s == "bf16") return bf16();
   if (s.compare(0, 3, "fp8") == 0) return parse_fp8(original, s);
+  if (s == "fp6-e2m3") return fp6_e2m3();
+  if (s == "fp6-e3m2") return fp6_e3m2();
+  if (s == "fp4-e2m1") return fp4_e2m1();
+  if (s == "e8m0") return e8m0();
+  if (s.compare(0, 3, "int") == 0) return parse_scaled_int(original, s);
+  if (s.compare(0, 2, "mx") == 0) return parse_mx(original, s);
   ARES_CHECK(!s.empty() && s[0] == 'q', "format '", original, "': unknown format (",
              kExpectedFormats, ")");
 
@@ -329,7 +465,68 @@ Format Format::bf16() { return Format(Kind::kBFloat16, 16, 0, 0, false); }
 Format Format::fp8_e4m3(bool saturating) { return Format(Kind::kFloat8E4M3, 8, 0, 0, saturating); }
 Format Format::fp8_e5m2(bool saturating) { return Format(Kind::kFloat8E5M2, 8, 0, 0, saturating); }
 
+Format Format::fp6_e2m3() { return Format(Kind::kFloat6E2M3, 6, 0, 0, true); }
+Format Format::fp6_e3m2() { return Format(Kind::kFloat6E3M2, 6, 0, 0, true); }
+Format Format::fp4_e2m1() { return Format(Kind::kFloat4E2M1, 4, 0, 0, true); }
+Format Format::e8m0() { return Format(Kind::kE8M0, 8, 0, 0, true); }
+
+Format Format::scaled_int(int bits, Granularity granularity, bool zero_point, bool fp16_scales) {
+  ARES_CHECK(bits >= 2 && bits <= 16, "format 'int", bits, "': integer width ", bits,
+             " is outside 2..16");
+  ARES_CHECK(granularity == Granularity::kTensor || granularity == Granularity::kChannel,
+             "format 'int", bits, "': a scaled integer has one scale per tensor or per channel");
+  Scaling sc;
+  sc.granularity = granularity;
+  sc.scale_kind = fp16_scales ? Kind::kFloat16 : Kind::kFloat32;
+  sc.zero_point = zero_point;
+  return fixed(bits, 0, false).with_scaling(sc);
+}
+
+Format Format::mx(const Format& element) {
+  const Kind k = element.kind();
+  const bool ok = (k == Kind::kFloat8E4M3 || k == Kind::kFloat8E5M2) ? element.saturates()
+                  : is_small_float(k)                                ? true
+                                      : element == fixed(2, 6, false);
+  ARES_CHECK(ok && !element.is_scaled(), "format '", element.spec(),
+             "': not an MX element (expected fp8-e4m3, fp8-e5m2, fp6-e2m3, fp6-e3m2, fp4-e2m1 "
+             "or q2.6-2c)");
+  Scaling sc;
+  sc.granularity = Granularity::kBlock;
+  sc.block = 32;
+  sc.scale_kind = Kind::kE8M0;
+  return element.with_scaling(sc);
+}
+
+Format Format::element() const { return with_scaling(Scaling{}); }
+
+Format Format::scale_format() const {
+  ARES_CHECK(is_scaled(), "format '", spec(), "' has no scales");
+  return scaling_.scale_kind == Kind::kE8M0      ? e8m0()
+         : scaling_.scale_kind == Kind::kFloat16 ? fp16()
+                                                 : fp32();
+}
+
+double Format::bits_per_value(double group_values) const {
+  if (!is_scaled()) return width_;
+  const double meta = scale_format().width() + (scaling_.zero_point ? width_ : 0);
+  const double group = scaling_.granularity == Granularity::kBlock
+                           ? std::min(group_values, double(scaling_.block))
+                           : group_values;
+  return width_ + meta / std::max(1.0, group);
+}
+
 std::string Format::spec() const {
+  if (is_scaled()) {
+    if (scaling_.granularity == Granularity::kBlock) {
+      if (kind_ == Kind::kFixed2c) return "mxint8";
+      if (kind_ == Kind::kFloat4E2M1) return "mxfp4";
+      return "mx" + element().spec();
+    }
+    return "int" + std::to_string(width_) +
+           (scaling_.granularity == Granularity::kChannel ? "-ch" : "") +
+           (scaling_.zero_point ? "-asym" : "") +
+           (scaling_.scale_kind == Kind::kFloat16 ? "-s16" : "");
+  }
   switch (kind_) {
     case Kind::kFixed2c:
     case Kind::kFixedSm:
@@ -345,6 +542,14 @@ std::string Format::spec() const {
       return saturating_ ? "fp8-e4m3" : "fp8-e4m3-nosat";
     case Kind::kFloat8E5M2:
       return saturating_ ? "fp8-e5m2" : "fp8-e5m2-nosat";
+    case Kind::kFloat6E2M3:
+      return "fp6-e2m3";
+    case Kind::kFloat6E3M2:
+      return "fp6-e3m2";
+    case Kind::kFloat4E2M1:
+      return "fp4-e2m1";
+    case Kind::kE8M0:
+      return "e8m0";
   }
   return "?";
 }
@@ -352,6 +557,7 @@ std::string Format::spec() const {
 BitRole Format::role(int bit) const {
   ARES_CHECK(bit >= 0 && bit < width_, "format '", spec(), "': bit ", bit,
              " is out of range (expected 0..", width_ - 1, ")");
+  if (kind_ == Kind::kE8M0) return BitRole::kExponent;
   if (bit == width_ - 1) return BitRole::kSign;
   switch (kind_) {
     case Kind::kFixed2c:
@@ -367,6 +573,13 @@ BitRole Format::role(int bit) const {
       return bit >= 3 ? BitRole::kExponent : BitRole::kMantissa;
     case Kind::kFloat8E5M2:
       return bit >= 2 ? BitRole::kExponent : BitRole::kMantissa;
+    case Kind::kFloat6E2M3:
+      return bit >= 3 ? BitRole::kExponent : BitRole::kMantissa;
+    case Kind::kFloat6E3M2:
+    case Kind::kFloat4E2M1:
+      return bit >= (kind_ == Kind::kFloat6E3M2 ? 2 : 1) ? BitRole::kExponent : BitRole::kMantissa;
+    case Kind::kE8M0:
+      return BitRole::kExponent;
   }
   return BitRole::kMantissa;
 }
@@ -386,12 +599,21 @@ double Format::max_value() const {
       return 448.0;  // 0x7E: 1.75 * 2^8
     case Kind::kFloat8E5M2:
       return 57344.0;  // 0x7B: 1.75 * 2^15
+    case Kind::kFloat6E2M3:
+    case Kind::kFloat6E3M2:
+    case Kind::kFloat4E2M1: {
+      const SmallTable& t = small_table(kind_);
+      return t.magnitude[t.max_code];  // 7.5, 28, 6
+    }
+    case Kind::kE8M0:
+      return std::ldexp(1.0, 127);
   }
   return 0.0;
 }
 
 double Format::min_value() const {
   if (kind_ == Kind::kFixed2c) return -std::ldexp(1.0, int_bits_ - 1);
+  if (kind_ == Kind::kE8M0) return std::ldexp(1.0, -127);
   return -max_value();
 }
 
@@ -409,7 +631,14 @@ double Format::lsb() const {
     case Kind::kFloat8E4M3:
       return std::ldexp(1.0, -3);
     case Kind::kFloat8E5M2:
+    case Kind::kFloat6E3M2:
       return std::ldexp(1.0, -2);
+    case Kind::kFloat6E2M3:
+      return std::ldexp(1.0, -3);
+    case Kind::kFloat4E2M1:
+      return 0.5;
+    case Kind::kE8M0:
+      return 1.0;  // the step at 1.0: 1 to 2
   }
   return 0.0;
 }
@@ -430,6 +659,12 @@ uint32_t Format::encode(float value) const {
       return encode_fp8<Kind::kFloat8E4M3>(value, saturating_ ? 0u : 1u);
     case Kind::kFloat8E5M2:
       return encode_fp8<Kind::kFloat8E5M2>(value, saturating_ ? 0u : 1u);
+    case Kind::kFloat6E2M3:
+    case Kind::kFloat6E3M2:
+    case Kind::kFloat4E2M1:
+      return encode_small(value, small_table(kind_));
+    case Kind::kE8M0:
+      return encode_e8m0(value);
   }
   return 0;
 }
@@ -450,6 +685,12 @@ float Format::decode(uint32_t code) const {
     case Kind::kFloat8E4M3:
     case Kind::kFloat8E5M2:
       return fp8_table(kind_)[code & 0xFFu];
+    case Kind::kFloat6E2M3:
+    case Kind::kFloat6E3M2:
+    case Kind::kFloat4E2M1:
+      return small_table(kind_).value[code];
+    case Kind::kE8M0:
+      return decode_e8m0(code);
   }
   return 0.0f;
 }
@@ -487,6 +728,12 @@ void Format::encode(const float* in, uint32_t* out, std::size_t n) const {
       for (std::size_t k = 0; k < n; ++k) out[k] = encode_fp8<Kind::kFloat8E5M2>(in[k], nosat);
       return;
     }
+    case Kind::kFloat6E2M3:
+    case Kind::kFloat6E3M2:
+    case Kind::kFloat4E2M1:
+    case Kind::kE8M0:
+      for (std::size_t k = 0; k < n; ++k) out[k] = encode(in[k]);
+      return;
   }
 }
 
@@ -518,6 +765,12 @@ void Format::decode(const uint32_t* in, float* out, std::size_t n) const {
       for (std::size_t k = 0; k < n; ++k) out[k] = table[in[k] & 0xFFu];
       return;
     }
+    case Kind::kFloat6E2M3:
+    case Kind::kFloat6E3M2:
+    case Kind::kFloat4E2M1:
+    case Kind::kE8M0:
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode(in[k]);
+      return;
   }
 }
 
@@ -558,6 +811,12 @@ void Format::quantize(const float* in, float* out, std::size_t n) const {
         out[k] = table[encode_fp8<Kind::kFloat8E5M2>(in[k], nosat)];
       return;
     }
+    case Kind::kFloat6E2M3:
+    case Kind::kFloat6E3M2:
+    case Kind::kFloat4E2M1:
+    case Kind::kE8M0:
+      for (std::size_t k = 0; k < n; ++k) out[k] = decode(encode(in[k]));
+      return;
   }
 }
 

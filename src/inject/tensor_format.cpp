@@ -38,6 +38,9 @@ torch::Tensor quantize_on_host(const format::Format& fmt, const torch::Tensor& x
 torch::Tensor quantize_tensor(const format::Format& fmt, const torch::Tensor& x) {
   ARES_CHECK(x.scalar_type() == torch::kFloat32, "quantize: expected a float32 tensor, got ",
              x.scalar_type());
+  ARES_CHECK(!fmt.is_scaled(), "format '", fmt.spec(),
+             "' is scaled: its scales are stored with the weights, so only the weight site "
+             "stores it (an activation would need a calibrated scale)");
   torch::NoGradGuard no_grad;
   torch::Tensor q;
   switch (fmt.kind()) {
@@ -54,6 +57,10 @@ torch::Tensor quantize_tensor(const format::Format& fmt, const torch::Tensor& x)
       return quantize_fixed(fmt, x.detach()).contiguous();
     case format::Kind::kFloat8E4M3:
     case format::Kind::kFloat8E5M2:
+    case format::Kind::kFloat6E2M3:
+    case format::Kind::kFloat6E3M2:
+    case format::Kind::kFloat4E2M1:
+    case format::Kind::kE8M0:
       return quantize_on_host(fmt, x.detach());
   }
   q = q.contiguous();

@@ -44,8 +44,28 @@ WeightTargets::WeightTargets(models::StagedModel& model, const std::vector<std::
     codes_.resize(base + info.size);
     float* w = t.data_ptr<float>();
     std::vector<float> before(w, w + info.size);
-    fmt.encode(w, codes_.data() + base, info.size);
-    fmt.decode(codes_.data() + base, w, info.size);
+    if (fmt.is_scaled()) {
+      // Groups along dim 0 (a 1-D parameter is one channel); its metadata words follow the
+      // previous parameter's.
+      const uint64_t dim0 = info.shape.size() >= 2 ? uint64_t(info.shape[0]) : 1;
+      info.layout = format::group_layout(fmt, info.size, dim0);
+      info.group_offset = scale_codes_.size();
+      const uint64_t groups = info.layout.groups();
+      scale_codes_.resize(info.group_offset + groups);
+      zero_codes_.resize(info.group_offset + groups);
+      format::quantize_scaled(fmt, info.layout, w, codes_.data() + base,
+                              scale_codes_.data() + info.group_offset,
+                              zero_codes_.data() + info.group_offset);
+      for (uint64_t i = 0; i < info.size; ++i) {
+        const uint64_t g = info.group_offset + info.layout.group_of(i);
+        w[i] = format::scaled_value(fmt, codes_[base + i],
+                                    format::group_scale(fmt, scale_codes_[g], zero_codes_[g]));
+      }
+      params_.back() = info;
+    } else {
+      fmt.encode(w, codes_.data() + base, info.size);
+      fmt.decode(codes_.data() + base, w, info.size);
+    }
     for (size_t i = 0; i < info.size; ++i) {
       max_error_ = std::max(max_error_, double(std::fabs(before[i] - w[i])));
     }
@@ -60,6 +80,26 @@ WeightTargets::WeightTargets(models::StagedModel& model, const std::vector<std::
     throw InputError("targets '" + list + "' match no" + kinds + " parameter of " + model.name() +
                      " (parameters: " + names + ")");
   }
+}
+
+uint64_t WeightTargets::group_of(uint64_t index) const {
+  const Param& p = params_[param_of(index)];
+  return p.group_offset + p.layout.group_of(index - p.offset);
+}
+
+size_t WeightTargets::param_of_group(uint64_t group) const {
+  ARES_ASSERT(group < scale_codes_.size());
+  auto it = std::upper_bound(params_.begin(), params_.end(), group,
+                             [](uint64_t v, const Param& p) { return v < p.group_offset; });
+  return static_cast<size_t>(it - params_.begin()) - 1;
+}
+
+format::GroupScale WeightTargets::clean_scale(uint64_t group) const {
+  return format::group_scale(format_, scale_codes_[group], zero_codes_[group]);
+}
+
+float WeightTargets::value(uint32_t code, const format::GroupScale& g) const {
+  return format_.is_scaled() ? format::scaled_value(format_, code, g) : format_.decode(code);
 }
 
 size_t WeightTargets::param_of(uint64_t index) const {
@@ -119,6 +159,11 @@ const std::vector<ValueChange>& WeightInjector::apply_codes(
   ARES_ASSERT(changes_.empty(), "apply() before restore()");
   const auto& fmt = targets_->format();
   first_stage_ = num_stages_;
+  if (fmt.is_scaled()) {
+    scaled_changes(codes);
+    write([](const ValueChange& c) { return c.faulty; });
+    return changes_;
+  }
   for (const auto& cc : codes) {
     size_t p = targets_->param_of(cc.index);
     const auto& param = targets_->params()[p];
@@ -129,6 +174,66 @@ const std::vector<ValueChange>& WeightInjector::apply_codes(
   }
   write([](const ValueChange& c) { return c.faulty; });
   return changes_;
+}
+
+void WeightInjector::scaled_changes(const std::vector<fault::CodeChange>& codes) {
+  const WeightTargets& t = *targets_;
+  const uint64_t n = t.num_values(), groups = t.num_groups();
+  // The plan's metadata changes, by group (indices are sorted: data, then scales, then zeros).
+  std::vector<std::pair<uint64_t, format::GroupScale>> meta;  // (group, faulty metadata)
+  size_t data_end = 0;
+  while (data_end < codes.size() && codes[data_end].index < n) ++data_end;
+  {
+    std::vector<std::pair<uint64_t, std::pair<uint32_t, uint32_t>>> words;  // group: scale, zero
+    for (size_t i = data_end; i < codes.size(); ++i) {
+      const bool zero = codes[i].index >= n + groups;
+      const uint64_t g = codes[i].index - n - (zero ? groups : 0);
+      ARES_ASSERT(g < groups, "metadata index ", codes[i].index, " out of range");
+      auto it =
+          std::find_if(words.begin(), words.end(), [g](const auto& w) { return w.first == g; });
+      if (it == words.end()) {
+        words.push_back({g, {t.scale_codes()[g], t.zero_codes()[g]}});
+        it = words.end() - 1;
+      }
+      (zero ? it->second.second : it->second.first) = codes[i].code;
+    }
+    std::sort(words.begin(), words.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& w : words) {
+      meta.push_back({w.first, format::group_scale(t.format(), w.second.first, w.second.second)});
+    }
+  }
+  // Walk the data changes and the rewritten groups together, in value order.
+  size_t d = 0;
+  auto emit = [&](uint64_t index, uint32_t code, const format::GroupScale& clean,
+                  const format::GroupScale& faulty) {
+    const size_t p = t.param_of(index);
+    const auto& param = t.params()[p];
+    changes_.push_back(
+        {p, index - param.offset, t.value(t.code(index), clean), t.value(code, faulty)});
+    first_stage_ = std::min(first_stage_, param.stage);
+  };
+  for (const auto& [g, faulty] : meta) {
+    const size_t p = t.param_of_group(g);
+    const auto& param = t.params()[p];
+    const uint64_t local = g - param.group_offset;
+    const uint64_t begin = param.offset + param.layout.begin(local);
+    const uint64_t end = param.offset + param.layout.end(local);
+    for (; d < data_end && codes[d].index < begin; ++d) {
+      emit(codes[d].index, codes[d].code, t.clean_scale(t.group_of(codes[d].index)),
+           t.clean_scale(t.group_of(codes[d].index)));
+    }
+    const format::GroupScale clean = t.clean_scale(g);
+    for (uint64_t i = begin; i < end; ++i) {
+      uint32_t code = t.code(i);
+      if (d < data_end && codes[d].index == i) code = codes[d++].code;
+      emit(i, code, clean, faulty);
+    }
+  }
+  for (; d < data_end; ++d) {
+    const format::GroupScale g = t.clean_scale(t.group_of(codes[d].index));
+    emit(codes[d].index, codes[d].code, g, g);
+  }
 }
 
 void WeightInjector::restore() {

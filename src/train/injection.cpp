@@ -83,6 +83,8 @@ Injection Injection::parse(std::string_view spec_view) {
     } catch (const InputError& e) {
       throw InputError(where + e.what());
     }
+    ARES_CHECK(!inj.format.is_scaled(), where, "format '", inj.format.spec(),
+               "' is scaled (scales per tensor or block); training faults take unscaled formats");
     ++i;
     ARES_CHECK(i < fields.size() && !fields[i].empty(), where, "expected a BER after format '",
                fields[i - 1], "'");

@@ -74,6 +74,53 @@ def test_fp16_every_code_and_info():
                        torch.tensor([ref_fp16(0x3555)]))
 
 
+@pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
+@pytest.mark.parametrize("asym", [False, True])
+@pytest.mark.parametrize("channel", [False, True])
+def test_scaled_integers_are_pytorchs_observer_and_fake_quantize(bits, asym, channel):
+    """intN[-ch][-asym] against PyTorch itself: its MinMaxObserver's scale and zero point, then
+    fake_quantize, bit for bit, on weights of several ranges and signs."""
+    from torch.ao.quantization import MinMaxObserver, PerChannelMinMaxObserver
+    qmin, qmax = -2 ** (bits - 1), 2 ** (bits - 1) - 1
+    dtype = torch.qint8 if bits <= 8 else torch.qint32
+    g = torch.Generator().manual_seed(bits)
+    x = (torch.rand(7, 33, generator=g) - 0.5) * torch.logspace(0, -4, 7).unsqueeze(1)
+    x[1] = x[1].abs()   # a channel of positive values only
+    x[2] = -x[2].abs()  # and one of negative values only
+    spec = "int%d%s%s" % (bits, "-ch" if channel else "", "-asym" if asym else "")
+    if channel:
+        qscheme = torch.per_channel_affine if asym else torch.per_channel_symmetric
+        obs = PerChannelMinMaxObserver(ch_axis=0, dtype=dtype, qscheme=qscheme,
+                                       quant_min=qmin, quant_max=qmax)
+        obs(x)
+        scale, zp = obs.calculate_qparams()
+        want = torch.fake_quantize_per_channel_affine(x, scale, zp.to(torch.int32), 0, qmin, qmax)
+    else:
+        qscheme = torch.per_tensor_affine if asym else torch.per_tensor_symmetric
+        obs = MinMaxObserver(dtype=dtype, qscheme=qscheme, quant_min=qmin, quant_max=qmax)
+        obs(x)
+        scale, zp = obs.calculate_qparams()
+        want = torch.fake_quantize_per_tensor_affine(x, float(scale), int(zp), qmin, qmax)
+    got = ares.formats.quantize(x, spec)
+    assert torch.equal(got.view(torch.int32), want.view(torch.int32)), (got - want).abs().max()
+    # A 1-D tensor is one channel: per channel is per tensor there.
+    assert torch.equal(ares.formats.quantize(x[0], spec), ares.formats.quantize(
+        x[0], "int%d%s" % (bits, "-asym" if asym else "")))
+
+
+def test_scaled_formats_refuse_encode_and_mx_keeps_its_blocks():
+    with pytest.raises(ares.InputError, match="is scaled"):
+        ares.formats.encode(torch.ones(3), "int8")
+    # mxfp8-e4m3: a block of 32 whose max is 3 has the scale 2^(1 - 8); its elements are
+    # x / 2^-7 in e4m3, so values of the same binade keep 3 mantissa bits.
+    x = torch.full((2, 64), 3.0)
+    x[0, :32] = torch.linspace(-3, 3, 32)
+    x[1, 32:] = 1e-3
+    q = ares.formats.quantize(x, "mxfp8-e4m3")
+    assert torch.equal(q[0, :32], ares.formats.quantize(x[0, :32] * 2 ** 7, "fp8-e4m3") / 2 ** 7)
+    assert torch.equal(q[1, 32:], ares.formats.quantize(x[1, 32:] * 2 ** 17, "fp8-e4m3") / 2 ** 17)
+
+
 def test_format_errors_carry_the_commands_message():
     with pytest.raises(ares.InputError) as e:
         ares.formats.encode(torch.zeros(3), "q0.0-sm")

@@ -66,6 +66,8 @@ class Site {
   /// A trial runner for one worker thread (safe to call from several threads at once).
   virtual std::unique_ptr<SiteTrials> make_trials() const = 0;
   /// Whether building the site timed one clean forward pass, and its seconds.
+  /// The stored bits of a scaled format's metadata words (scales, zero points); 0 otherwise.
+  virtual uint64_t metadata_bits() const { return 0; }
   virtual bool timed_clean_pass() const { return false; }
   virtual double clean_forward_seconds() const { return 0; }
   /// With spec.measure_floor (weights only): the clean pass's seconds from `first_stage` to

@@ -43,6 +43,12 @@ struct CampaignSpec {
   /// between encodings carry no sampling noise of their own. Weight site, sparse sampler and
   /// bernoulli semantics only; off by default (it changes every row: other plans).
   bool paired = false;
+  /// Which stored words of a scaled format (format/scaled.h: intN, mx...) fault: every word
+  /// (default: data and metadata, as in a memory that stores both), only the data words, or
+  /// only the metadata (the scales and zero points). The BER applies per stored bit of the
+  /// selected words; --bits and protections select bits of the data words, metadata words
+  /// fault in every bit. Formats that are not scaled have data words only.
+  Words words = Words::kAll;
   /// What a hit does (fault/fault_model.h): flip (default), stuck0, stuck1, signflip, zero,
   /// uniform, gaussian:S or a registered model. Bit-level models take the rate per bit,
   /// value-level ones per value.

@@ -26,6 +26,12 @@ const char* to_string(Sampler sampler);
 /// The error metric: "top1" (the argmax is wrong) or "topK" (the label is not among the K
 /// highest logits), K in 1..1000. Returns K. Throws ares::InputError otherwise.
 int parse_metric(std::string_view text);
+
+/// The stored words of a scaled format that fault (CampaignSpec::words): all, data or meta.
+enum class Words { kAll, kData, kMeta };
+/// Parses "all", "data" or "meta"; throws ares::InputError otherwise.
+Words parse_words(std::string_view text);
+const char* to_string(Words words);
 /// "top1", "top5".
 std::string metric_text(int top_k);
 

@@ -7,10 +7,13 @@
 ///
 /// Grammar of a format spec (case-insensitive, no spaces):
 ///
-///     spec   := fixed | "fp32" | "fp16" | "bf16" | fp8
+///     spec   := fixed | "fp32" | "fp16" | "bf16" | fp8 | small | scaled
 ///     fixed  := "q" I "." F "-" enc        I >= 1 integer bits (sign included), F >= 0,
 ///     enc    := "2c" | "sm"                2 <= I + F <= 32
 ///     fp8    := "fp8-" ("e4m3" | "e5m2") ["-nosat"]
+///     small  := "fp6-e2m3" | "fp6-e3m2" | "fp4-e2m1" | "e8m0"
+///     scaled := "int" N ["-ch"] ["-asym"] ["-s16"]     2 <= N <= 16
+///             | "mx" ("fp8-e4m3" | "fp8-e5m2" | "fp6-e2m3" | "fp6-e3m2" | "fp4" | "int8")
 ///
 /// Examples: `q2.6-2c` (8 bits, two's complement, range [-2, 1.984375], LSB 1/64),
 /// `q2.6-sm` (8 bits, sign-magnitude, range [-1.984375, 1.984375]), `fp16`, `bf16`, `fp32`,
@@ -45,6 +48,30 @@
 /// NaN 0x7E/0xFE (S.11111.10) in E5M2. As in fp16, -0.0 and negative values that round to zero are
 /// stored as negative zero (0x80). Decoding is exact; 0x80 decodes to -0.0f and every NaN code to a
 /// quiet NaN with the code's sign.
+///
+/// OCP Microscaling element formats (OCP MX Specification v1.0, 2023, section 5.3), sign in the
+/// top bit, no infinities and no NaNs: every code is a finite number. `fp6-e2m3` (1-2-3, bias 1,
+/// max 7.5, smallest subnormal 0.125), `fp6-e3m2` (1-3-2, bias 3, max 28, smallest subnormal
+/// 0.0625), `fp4-e2m1` (1-2-1, bias 1: 0, 0.5, 1, 1.5, 2, 3, 4, 6). Encoding rounds to nearest,
+/// ties to even (the even code), and saturates beyond max to +-max, as the MX conversion does;
+/// negative values that round to zero keep their sign (-0), NaN encodes as +0. `e8m0` is the MX
+/// shared scale: an unsigned 8-bit exponent, code e is 2^(e - 127), 0xFF is NaN; it encodes x > 0
+/// as 2^floor(log2 x) clamped to [2^-127, 2^127], 0 and negatives as 0x00, NaN as 0xFF. Its
+/// bits are all exponent bits (there is no sign).
+///
+/// Scaled formats store each value as an element code and, per group of values, metadata
+/// words: the group's scale and, for `-asym`, its zero point. A value is
+/// (element(code) - zero_point) * scale. The Format's own encode and decode are the element's
+/// with scale 1 and no zero point; the scales are computed per tensor by scaled.h, and only
+/// the weight site stores scaled formats (a scaled activation needs a calibrated scale).
+/// - `intN`: symmetric integers, element qN.0-2c ([-2^(N-1), 2^(N-1) - 1]), one fp32 scale per
+///   tensor; `-ch` one per output channel (dim 0; a 1-D tensor has one scale); `-asym` adds a
+///   zero point per group, stored as an N-bit two's-complement integer; `-s16` stores the
+///   scales in fp16 instead of fp32. Scales and zero points follow PyTorch's MinMaxObserver and
+///   fake_quantize (scaled.h).
+/// - `mx...`: OCP MX blocks of 32 consecutive values within each output channel (dim 0), one
+///   e8m0 scale per block; elements fp8 (saturating), fp6, fp4 (e2m1) or, for `mxint8`,
+///   q2.6-2c (MX's INT8 with its implicit scale 2^-6).
 
 #include <cstddef>
 #include <cstdint>
@@ -54,7 +81,39 @@
 namespace ares::format {
 
 /// The family of a format.
-enum class Kind { kFixed2c, kFixedSm, kFloat32, kFloat16, kBFloat16, kFloat8E4M3, kFloat8E5M2 };
+enum class Kind {
+  kFixed2c,
+  kFixedSm,
+  kFloat32,
+  kFloat16,
+  kBFloat16,
+  kFloat8E4M3,
+  kFloat8E5M2,
+  kFloat6E2M3,
+  kFloat6E3M2,
+  kFloat4E2M1,
+  kE8M0
+};
+
+/// Which values share a scale in a scaled format.
+enum class Granularity {
+  kNone,     ///< not scaled: the code is the value
+  kTensor,   ///< one scale per tensor
+  kChannel,  ///< one per output channel (dim 0)
+  kBlock     ///< one per block of block() consecutive values within an output channel (MX)
+};
+
+/// The metadata of a scaled format (Granularity::kNone for every other format).
+struct Scaling {
+  Granularity granularity = Granularity::kNone;
+  int block = 0;                     ///< kBlock: values per block (32 in MX)
+  Kind scale_kind = Kind::kFloat32;  ///< how a scale is stored: fp32, fp16 or e8m0 (MX)
+  bool zero_point = false;           ///< asymmetric: a zero point per group (an element code)
+  friend bool operator==(const Scaling& a, const Scaling& b) {
+    return a.granularity == b.granularity && a.block == b.block && a.scale_kind == b.scale_kind &&
+           a.zero_point == b.zero_point;
+  }
+};
 
 /// What one bit of a code means.
 enum class BitRole { kSign, kInteger, kFraction, kExponent, kMantissa };
@@ -76,6 +135,28 @@ class Format {
   /// OCP fp8 E4M3 and E5M2; `saturating` false gives the `-nosat` variants.
   static Format fp8_e4m3(bool saturating = true);
   static Format fp8_e5m2(bool saturating = true);
+  /// The MX element floats and the MX scale (header comment).
+  static Format fp6_e2m3();
+  static Format fp6_e3m2();
+  static Format fp4_e2m1();
+  static Format e8m0();
+  /// intN with one scale per tensor or per channel, optional zero points, fp32 or fp16 scales.
+  /// Throws ares::InputError unless 2 <= bits <= 16 and granularity is kTensor or kChannel.
+  static Format scaled_int(int bits, Granularity granularity, bool zero_point, bool fp16_scales);
+  /// An MX format over `element` (fp8-e4m3, fp8-e5m2, fp6-e2m3, fp6-e3m2, fp4-e2m1 or q2.6-2c):
+  /// blocks of 32 with an e8m0 scale. Throws ares::InputError for another element.
+  static Format mx(const Format& element);
+
+  /// True for the scaled formats (intN..., mx...): values need their group's metadata.
+  bool is_scaled() const { return scaling_.granularity != Granularity::kNone; }
+  const Scaling& scaling() const { return scaling_; }
+  /// The element format alone (this format without its scaling).
+  Format element() const;
+  /// How a scaled format stores its scales (fp32, fp16 or e8m0). Precondition: is_scaled().
+  Format scale_format() const;
+  /// Stored bits per value counting the metadata of a group of `group_values` values (the
+  /// element width for formats that are not scaled).
+  double bits_per_value(double group_values) const;
 
   Kind kind() const { return kind_; }
   bool is_fixed() const { return kind_ == Kind::kFixed2c || kind_ == Kind::kFixedSm; }
@@ -121,7 +202,7 @@ class Format {
 
   friend bool operator==(const Format& a, const Format& b) {
     return a.kind_ == b.kind_ && a.int_bits_ == b.int_bits_ && a.frac_bits_ == b.frac_bits_ &&
-           a.saturating_ == b.saturating_;
+           a.saturating_ == b.saturating_ && a.scaling_ == b.scaling_;
   }
   friend bool operator!=(const Format& a, const Format& b) { return !(a == b); }
 
@@ -132,11 +213,17 @@ class Format {
         int_bits_(int_bits),
         frac_bits_(frac_bits),
         saturating_(saturating) {}
+  Format with_scaling(const Scaling& scaling) const {
+    Format f = *this;
+    f.scaling_ = scaling;
+    return f;
+  }
   Kind kind_;
   int width_;
   int int_bits_;
   int frac_bits_;
   bool saturating_;
+  Scaling scaling_;
 };
 
 }  // namespace ares::format

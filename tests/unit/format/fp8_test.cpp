@@ -207,8 +207,9 @@ TEST(Fp8Parse, MalformedSpecsThrowOneLineNamingTheSpec) {
             "format 'fp8-e5m2-nosat-x': unknown fp8 option 'nosat-x' (expected fp8-e5m2 or "
             "fp8-e5m2-nosat)");
   EXPECT_EQ(parse_error("bf8"),
-            "format 'bf8': unknown format (expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, "
-            "fp8-e4m3 or fp8-e5m2)");
+            "format 'bf8': unknown format (expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, fp8-e4m3, "
+            "fp8-e5m2, fp6-e2m3, fp6-e3m2, fp4-e2m1, e8m0, intN[-ch][-asym][-s16] or mxfp8-e4m3, "
+            "mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, mxfp4, mxint8)");
 }
 
 TEST(Fp8Layout, RolesRangeAndLsb) {

@@ -18,6 +18,7 @@
 #include "ares/fault/rng.h"
 #include "ares/fault/sampler.h"
 #include "ares/format/format.h"
+#include "ares/format/scaled.h"
 #include "ares/models/registry.h"
 
 namespace ares::inject {
@@ -250,6 +251,98 @@ TEST(WeightInjectorTest, ApplyWritesExactlyThePlanAndRestoreUndoesIt) {
           expect_unchanged(*m, clean);
         }
       }
+    }
+  }
+}
+
+// Scaled formats: the targets store what format/scaled.h gives each parameter (groups along
+// dim 0), and a plan over data and metadata words writes, for every value, the value of its
+// (faulty or clean) code in its (faulty or clean) group; a flipped shared scale rewrites
+// exactly its group (an MX block of 32, an output channel) and nothing else.
+TEST(WeightInjectorTest, ScaledFormatsRewriteExactlyTheGroupsOfChangedMetadata) {
+  for (const char* spec : {"int8", "int8-ch", "int4-ch-asym-s16", "mxfp8-e4m3", "mxfp4"}) {
+    SCOPED_TRACE(spec);
+    const Format fmt = Format::parse(spec);
+    auto m = seeded("lenet5", 9);
+    const auto before = snapshot(*m);
+    auto t = std::make_shared<const WeightTargets>(*m, std::vector<std::string>{"*"}, fmt);
+    const auto clean = snapshot(*m);
+    // The stored values are scaled.h's, parameter by parameter.
+    for (const auto& p : t->params()) {
+      const torch::Tensor x = before.at(p.name).contiguous();
+      const uint64_t dim0 = p.shape.size() >= 2 ? uint64_t(p.shape[0]) : 1;
+      const auto layout = format::group_layout(fmt, p.size, dim0);
+      ASSERT_EQ(layout.groups(), p.layout.groups());
+      std::vector<uint32_t> codes(p.size), scales(layout.groups()), zeros(layout.groups());
+      format::quantize_scaled(fmt, layout, x.data_ptr<float>(), codes.data(), scales.data(),
+                              zeros.data());
+      const float* w = clean.at(p.name).data_ptr<float>();
+      for (uint64_t i = 0; i < p.size; ++i) {
+        const uint64_t g = layout.group_of(i);
+        ASSERT_EQ(t->code(p.offset + i), codes[i]);
+        ASSERT_EQ(bits_of(w[i]),
+                  bits_of(format::scaled_value(fmt, codes[i],
+                                               format::group_scale(fmt, scales[g], zeros[g]))));
+      }
+    }
+    WeightInjector inj(t, *m);
+    const uint64_t n = t->num_values(), groups = t->num_groups();
+    const Format sf = fmt.scale_format();
+    for (uint64_t seed : kSeeds) {
+      // A few data flips, one scale flip (the exponent's top bit: a large change) and, with
+      // zero points, one zero-point flip, at indices drawn from the seed.
+      fault::Rng rng(seed);
+      std::vector<fault::CodeChange> plan;
+      for (int k = 0; k < 20; ++k) {
+        const uint64_t i = rng.uniform(n);
+        plan.push_back({i, t->code(i) ^ (1u << rng.uniform(uint64_t(fmt.width())))});
+      }
+      std::sort(plan.begin(), plan.end(), [](auto& a, auto& b) { return a.index < b.index; });
+      plan.erase(std::unique(plan.begin(), plan.end(),
+                             [](auto& a, auto& b) { return a.index == b.index; }),
+                 plan.end());
+      const uint64_t g = rng.uniform(groups);
+      plan.push_back({n + g, t->scale_codes()[g] ^ (1u << (sf.width() - 2))});
+      const uint64_t gz = rng.uniform(groups);
+      if (fmt.scaling().zero_point) plan.push_back({n + groups + gz, t->zero_codes()[gz] ^ 1u});
+      // What every value must read now, from the definition.
+      std::map<uint64_t, uint32_t> data;
+      for (const auto& c : plan) {
+        if (c.index < n) data[c.index] = c.code;
+      }
+      const auto& changes = inj.apply_codes(plan);
+      EXPECT_TRUE(std::is_sorted(changes.begin(), changes.end(), [&](auto& a, auto& b) {
+        return t->params()[a.param].offset + a.offset < t->params()[b.param].offset + b.offset;
+      }));
+      std::set<uint64_t> rewritten;
+      for (const auto& c : changes) rewritten.insert(t->params()[c.param].offset + c.offset);
+      for (const auto& p : t->params()) {
+        const float* w = m->named_parameters()[p.name].data_ptr<float>();
+        const float* cw = clean.at(p.name).data_ptr<float>();
+        for (uint64_t i = 0; i < p.size; ++i) {
+          const uint64_t index = p.offset + i, group = t->group_of(index);
+          const uint32_t scale = group == g
+                                     ? plan[plan.size() - (fmt.scaling().zero_point ? 2 : 1)].code
+                                     : t->scale_codes()[group];
+          const uint32_t zero = fmt.scaling().zero_point && group == gz ? (t->zero_codes()[gz] ^ 1u)
+                                                                        : t->zero_codes()[group];
+          const uint32_t code = data.count(index) ? data[index] : t->code(index);
+          const float want = format::scaled_value(fmt, code, format::group_scale(fmt, scale, zero));
+          ASSERT_EQ(bits_of(w[i]), bits_of(want)) << p.name << " " << i;
+          // Rewritten: exactly the changed data values and the values of changed groups.
+          const bool expect =
+              data.count(index) || group == g || (fmt.scaling().zero_point && group == gz);
+          ASSERT_EQ(rewritten.count(index) == 1, expect) << p.name << " " << i;
+          if (!expect) ASSERT_EQ(bits_of(w[i]), bits_of(cw[i]));
+        }
+      }
+      if (fmt.scaling().granularity == format::Granularity::kBlock) {
+        const auto& p = t->params()[t->param_of_group(g)];
+        const uint64_t local = g - p.group_offset;
+        EXPECT_LE(p.layout.end(local) - p.layout.begin(local), 32u);
+      }
+      inj.restore();
+      expect_unchanged(*m, clean);
     }
   }
 }
