@@ -14,8 +14,8 @@ namespace ares::fault {
 
 namespace {
 
-const char* const kBuiltIn[] = {"flip",     "stuck0", "stuck1",  "mlc",
-                                "signflip", "zero",   "uniform", "gaussian"};
+const char* const kBuiltIn[] = {"flip", "stuck0",   "stuck1", "asym",    "mbu",
+                                "mlc",  "signflip", "zero",   "uniform", "gaussian"};
 
 struct Registry {
   std::mutex mutex;

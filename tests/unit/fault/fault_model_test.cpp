@@ -701,7 +701,8 @@ TEST(FaultModelTest, CustomModelsRegisterParseAndKeepProtectedBits) {
   auto noop = [](uint32_t c, uint32_t, const Format&, double, Rng&) { return c; };
   EXPECT_THROW(register_fault_model({"test_stuck", true, 0, noop}), InputError);  // taken
   EXPECT_THROW(register_fault_model({"flip", true, 0, noop}), InputError);        // built in
-  EXPECT_THROW(register_fault_model({"mlc", true, 0, noop}), InputError);
+  for (const char* built_in : {"asym", "mbu", "mlc"})  // names of built-ins with a parameter
+    EXPECT_THROW(register_fault_model({built_in, true, 0, noop}), InputError) << built_in;
   EXPECT_THROW(register_fault_model({"Bad-Name", true, 0, noop}), InputError);
   EXPECT_THROW(register_fault_model({"test_empty", true, 0, nullptr}), InputError);
 
