@@ -8,13 +8,14 @@
 #include <mutex>
 
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 
 namespace ares::fault {
 
 namespace {
 
-const char* const kBuiltIn[] = {"flip", "stuck0",  "stuck1",  "signflip",
-                                "zero", "uniform", "gaussian"};
+const char* const kBuiltIn[] = {"flip", "stuck0",   "stuck1", "asym",    "mbu",
+                                "mlc",  "signflip", "zero",   "uniform", "gaussian"};
 
 struct Registry {
   std::mutex mutex;
@@ -32,6 +33,55 @@ bool parse_number(const std::string& text, double* out) {
   *out = std::strtod(text.c_str(), &end);
   return !text.empty() && end && *end == '\0' && std::isfinite(*out);
 }
+
+// mlc:B[-gray|-bin][:W0,...,W(2^B-1)] (fault_model.h).
+std::shared_ptr<const MlcCell> parse_mlc(const std::string& spec) {
+  const std::string grammar = "mlc:B[-gray|-bin][:W0,W1,...] with B = 2 or 3 bits per cell";
+  ARES_CHECK(spec.size() >= 5 && spec[3] == ':' && (spec[4] == '2' || spec[4] == '3'),
+             "fault model '", spec, "': expected ", grammar);
+  MlcCell cell;
+  cell.bits = spec[4] - '0';
+  std::string rest = spec.substr(5);
+  const std::string weights =
+      rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':'));
+  rest = rest.substr(0, rest.size() - weights.size());
+  ARES_CHECK(rest.empty() || rest == "-gray" || rest == "-bin", "fault model '", spec,
+             "': the mapping after the bits per cell is -gray or -bin, not '", rest, "' (", grammar,
+             ")");
+  cell.gray = rest != "-bin";
+  const size_t levels = size_t(1) << cell.bits;
+  if (weights.empty()) {
+    cell.weights.assign(levels, 1.0);
+  } else {
+    // Split by hand: split_list would drop the empty items of "1,,2" and accept them.
+    const std::string list = weights.substr(1) + ",";
+    for (size_t begin = 0, comma; (comma = list.find(',', begin)) != std::string::npos;
+         begin = comma + 1) {
+      double w = -1;
+      ARES_CHECK(parse_number(list.substr(begin, comma - begin), &w) && w >= 0, "fault model '",
+                 spec, "': level weight '", list.substr(begin, comma - begin),
+                 "' is not a finite number >= 0");
+      cell.weights.push_back(w);
+    }
+    ARES_CHECK(cell.weights.size() == levels, "fault model '", spec, "': expected ", levels,
+               " level weights (one per level of a ", cell.bits, "-bit cell), got ",
+               cell.weights.size());
+  }
+  const double top = *std::max_element(cell.weights.begin(), cell.weights.end());
+  ARES_CHECK(top > 0, "fault model '", spec, "': the level weights are all 0 (no cell would err)");
+  for (double w : cell.weights) cell.error_probability.push_back(w / top);
+  return std::make_shared<const MlcCell>(std::move(cell));
+}
+
+// A cell's level from its bits and back: Gray code (adjacent levels differ in one bit) or
+// plain binary.
+uint32_t level_of(uint32_t bits, bool gray) {
+  if (!gray) return bits;
+  uint32_t level = bits;
+  for (uint32_t shift = bits >> 1; shift; shift >>= 1) level ^= shift;
+  return level;
+}
+uint32_t bits_of(uint32_t level, bool gray) { return gray ? level ^ (level >> 1) : level; }
 
 }  // namespace
 
@@ -89,6 +139,10 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
                "fault model '", spec, "': mbu needs the burst length in bits, an integer 1..32");
     return {Kind::kMbu, length};
   }
+  if (spec.rfind("mlc", 0) == 0) {
+    auto cell = parse_mlc(spec);
+    return {Kind::kMlc, double(cell->bits), nullptr, std::move(cell)};
+  }
   if (spec == "gaussian") return {Kind::kGaussian, 0.1};
   if (spec.rfind("gaussian:", 0) == 0) {
     double sigma = 0;
@@ -103,9 +157,8 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
     for (const auto& kv : r.models) custom += ", " + kv.first;
   }
   throw InputError("fault model '" + spec +
-                   "': unknown (expected flip, stuck0, stuck1, asym:R, mbu:L, signflip, zero, "
-                   "uniform, "
-                   "gaussian:SIGMA" +
+                   "': unknown (expected flip, stuck0, stuck1, asym:R, mbu:L, "
+                   "mlc:B[-gray|-bin][:W0,...], signflip, zero, uniform, gaussian:SIGMA" +
                    custom + ")");
 }
 
@@ -135,6 +188,13 @@ std::string FaultModel::spec() const {
     }
     case Kind::kMbu:
       return "mbu:" + std::to_string(int(sigma_));
+    case Kind::kMlc: {
+      std::string out = "mlc:" + std::to_string(mlc_->bits) + (mlc_->gray ? "-gray" : "-bin");
+      const auto& w = mlc_->weights;
+      if (std::equal(w.begin() + 1, w.end(), w.begin())) return out;  // the default
+      for (size_t l = 0; l < w.size(); ++l) out += (l ? "," : ":") + shortest_number(w[l]);
+      return out;
+    }
     case Kind::kCustom: {
       if (sigma_ == custom_->default_param) return custom_->name;
       char buf[48];
@@ -225,6 +285,27 @@ uint32_t apply_hit(Rng& rng, uint32_t code, const Hit& hit, const format::Format
       uint64_t flips = 0;
       for (uint32_t m = hit.mask; m; m &= m - 1) flips |= burst << __builtin_ctz(m);
       return code ^ (uint32_t(flips) & faultable_mask & fmt.code_mask());
+    }
+    case FaultModel::Kind::kMlc: {
+      // Cell c is bits c*B .. c*B+B-1 (the top cell may be shorter); each hit cell, lowest
+      // first, takes two draws whatever its level: whether it errs, then up or down.
+      const MlcCell& cell = *model.mlc();
+      const int width = fmt.width();
+      uint32_t out = code;
+      for (int low = 0; low < width; low += cell.bits) {
+        const int bits = std::min(cell.bits, width - low);
+        const uint32_t mask = ((1u << bits) - 1u) << low;
+        if (!(hit.mask & mask)) continue;
+        const uint32_t level = level_of((code & mask) >> low, cell.gray);
+        const uint32_t top = (1u << bits) - 1u;
+        const bool errs = rng.next_double() < cell.error_probability[level];
+        const bool up = rng.next_double() < 0.5;
+        if (!errs) continue;
+        const uint32_t now = level == 0 ? 1 : level == top ? top - 1 : up ? level + 1 : level - 1;
+        out = (out & ~mask) | (bits_of(now, cell.gray) << low);
+      }
+      return (out & faultable_mask & fmt.code_mask()) |
+             (code & ~(faultable_mask & fmt.code_mask()));
     }
     case FaultModel::Kind::kCustom:
       if (model.bit_level()) {

@@ -14,6 +14,18 @@
 /// | `mbu:L` | bit | a multi-bit upset: a hit at bit b flips bits b .. b+L-1 of the word (clipped
 /// at its top; protected bits keep their state; bursts of one word that overlap flip each bit
 /// once). The BER is the rate of upsets per bit; `faults` counts upsets. `mbu:1` is `flip` |
+/// | `mlc:B[-gray\|-bin][:W0,...]` | bit | multi-level cells of B = 2 or 3 bits (bits c*B ..
+/// c*B+B-1 of the word are cell c; when the width is not a multiple of B the b < B leftover
+/// top bits form a cell of levels 0 .. 2^b-1, with those levels' weights, clipped at its own
+/// top). The BER is the rate at which bits are hit, as for `flip`; `faults` counts hit bits.
+/// A cell is hit when any of its bits is; its bits map to a level (Gray, the
+/// default: the Gray-decoded bits; `bin`: the bits as a number), which moves to an adjacent
+/// level, up or down with equal probability (level 0 only up, the top level only down), and
+/// maps back. Optional weights, one per level (2^B numbers >= 0, not all 0; default all
+/// equal): a hit cell at level l errs with probability W_l / max(W). Two uniform draws from
+/// the trial's stream per hit cell, lowest cell first: first whether it errs, then up or down.
+/// Protected bits keep their state. Under Gray a cell error changes one bit, under `bin` it
+/// may change several (level 1 to 2 is 01 to 10) |
 /// | `signflip` | value | negates the value (re-encoded; -min of a 2c format saturates) |
 /// | `zero` | value | sets the value to 0 |
 /// | `uniform` | value | replaces the stored word by a uniformly random word (fixed point: a
@@ -41,6 +53,16 @@
 #include "ares/format/format.h"
 
 namespace ares::fault {
+
+/// The cells of an `mlc:B` model (FaultModel::mlc()).
+struct MlcCell {
+  int bits = 2;      ///< bits per cell, 2 or 3
+  bool gray = true;  ///< Gray (true) or binary (false) mapping of a cell's bits to its level
+  /// The spec's weights, one per level (2^bits; all 1 when the spec gives none).
+  std::vector<double> weights;
+  /// Per level: the probability that a hit cell at that level errs, weights[l] / max(weights).
+  std::vector<double> error_probability;
+};
 
 /// A fault model of your own, registered by name (see register_fault_model).
 struct CustomFaultModel {
@@ -72,6 +94,7 @@ class FaultModel {
     kStuck1,
     kAsym,
     kMbu,
+    kMlc,
     kSignFlip,
     kZero,
     kUniform,
@@ -84,26 +107,32 @@ class FaultModel {
   /// ares::InputError naming the spec otherwise.
   static FaultModel parse(std::string_view spec);
   Kind kind() const { return kind_; }
-  /// True for flip, stuck0, stuck1 and bit-level custom models: the rate is per bit.
+  /// True for flip, stuck0, stuck1, asym, mbu, mlc and bit-level custom models: the rate is
+  /// per bit.
   bool bit_level() const {
     return kind_ == Kind::kFlip || kind_ == Kind::kStuck0 || kind_ == Kind::kStuck1 ||
-           kind_ == Kind::kAsym || kind_ == Kind::kMbu ||
+           kind_ == Kind::kAsym || kind_ == Kind::kMbu || kind_ == Kind::kMlc ||
            (kind_ == Kind::kCustom && custom_->bit_level);
   }
-  /// gaussian's standard deviation, asym's ratio R, mbu's burst length L, or a custom model's
-  /// parameter.
+  /// gaussian's standard deviation, asym's ratio R, mbu's burst length L, mlc's bits per cell,
+  /// or a custom model's parameter.
   double sigma() const { return sigma_; }
   /// The registered model of a kCustom model, else null.
   const CustomFaultModel* custom() const { return custom_.get(); }
-  /// Canonical spec ("flip", "gaussian:0.1", "mymodel:2").
+  /// The cells of a kMlc model, else null.
+  const MlcCell* mlc() const { return mlc_.get(); }
+  /// Canonical spec ("flip", "gaussian:0.1", "mymodel:2", "mlc:2-gray", "mlc:3-bin:1,2,...":
+  /// the mapping always written, the weights unless all equal).
   std::string spec() const;
 
  private:
-  FaultModel(Kind kind, double sigma, std::shared_ptr<const CustomFaultModel> custom = nullptr)
-      : kind_(kind), sigma_(sigma), custom_(std::move(custom)) {}
+  FaultModel(Kind kind, double sigma, std::shared_ptr<const CustomFaultModel> custom = nullptr,
+             std::shared_ptr<const MlcCell> mlc = nullptr)
+      : kind_(kind), sigma_(sigma), custom_(std::move(custom)), mlc_(std::move(mlc)) {}
   Kind kind_;
   double sigma_;
   std::shared_ptr<const CustomFaultModel> custom_;
+  std::shared_ptr<const MlcCell> mlc_;
 };
 
 /// A value a fault changed: its index and its new code.

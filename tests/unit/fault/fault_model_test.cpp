@@ -196,6 +196,319 @@ TEST(FaultModelTest, MultiBitUpsetsFlipTheBurstAboveEachHit) {
   }
 }
 
+// Multi-level cells. The reference below is written from the definition in fault_model.h,
+// independently of the model's code: the Gray sequence is built by reflection (the codes of
+// b-1 bits, then the same reversed with the top bit set), never by XOR, and a level's
+// neighbours come from the sequence's order.
+std::vector<uint32_t> reflected_gray(int bits) {
+  std::vector<uint32_t> seq = {0};
+  for (int b = 0; b < bits; ++b) {
+    for (size_t i = seq.size(); i-- > 0;) seq.push_back(seq[i] | (1u << b));
+  }
+  return seq;  // seq[level] = the cell's bits at that level
+}
+
+// The cells of a word of `width` bits, B bits each, the top one shorter when B does not divide
+// the width: {lowest bit, bits}.
+std::vector<std::pair<int, int>> cells_of(int width, int bits_per_cell) {
+  std::vector<std::pair<int, int>> cells;
+  for (int low = 0; low < width; low += bits_per_cell)
+    cells.push_back({low, std::min(bits_per_cell, width - low)});
+  return cells;
+}
+
+// The bit patterns of a cell's levels under a mapping: `seq[level]`.
+std::vector<uint32_t> level_bits(int bits, bool gray) {
+  if (gray) return reflected_gray(bits);
+  std::vector<uint32_t> seq;
+  for (uint32_t l = 0; l < (1u << bits); ++l) seq.push_back(l);
+  return seq;
+}
+
+int level_in(const std::vector<uint32_t>& seq, uint32_t cell_bits) {
+  return int(std::find(seq.begin(), seq.end(), cell_bits) - seq.begin());
+}
+
+TEST(FaultModelTest, MlcParseAndSpec) {
+  const std::pair<const char*, const char*> round_trips[] = {
+      {"mlc:2", "mlc:2-gray"},
+      {"mlc:3", "mlc:3-gray"},
+      {"mlc:2-gray", "mlc:2-gray"},
+      {"mlc:3-bin", "mlc:3-bin"},
+      {"mlc:2-bin:2,2,2,2", "mlc:2-bin"},  // equal weights are the default
+      {"mlc:2:1,3,3,1", "mlc:2-gray:1,3,3,1"},
+      {"mlc:2-bin:0.1,0.25,0.2,0", "mlc:2-bin:0.1,0.25,0.2,0"},
+      {"mlc:3-gray:1,2,3,4,4,3,2,1e-3", "mlc:3-gray:1,2,3,4,4,3,2,0.001"},
+  };
+  for (const auto& [in, canonical] : round_trips) {
+    SCOPED_TRACE(in);
+    const FaultModel m = FaultModel::parse(in);
+    EXPECT_EQ(m.kind(), FaultModel::Kind::kMlc);
+    EXPECT_TRUE(m.bit_level());
+    EXPECT_EQ(m.spec(), canonical);
+    const FaultModel back = FaultModel::parse(m.spec());
+    EXPECT_EQ(back.spec(), m.spec());
+    ASSERT_NE(back.mlc(), nullptr);
+    EXPECT_EQ(back.mlc()->bits, m.mlc()->bits);
+    EXPECT_EQ(back.mlc()->gray, m.mlc()->gray);
+    EXPECT_EQ(back.mlc()->error_probability, m.mlc()->error_probability);
+    EXPECT_EQ(m.sigma(), double(m.mlc()->bits));
+  }
+  EXPECT_EQ(FaultModel::parse("flip").mlc(), nullptr);
+  const auto w = FaultModel::parse("mlc:2-bin:0.5,2,1,0").mlc()->error_probability;
+  EXPECT_EQ(w, (std::vector<double>{0.25, 1.0, 0.5, 0.0}));
+  EXPECT_EQ(FaultModel::parse("mlc:3").mlc()->error_probability, std::vector<double>(8, 1.0));
+  for (const char* bad : {"mlc",
+                          "mlc:",
+                          "mlc:1",
+                          "mlc:4",
+                          "mlc:22",
+                          "mlc:2-foo",
+                          "mlc:2-",
+                          "mlc:2gray",
+                          "mlc:2-Gray",
+                          "mlc:2-gray:",
+                          "mlc:2-gray:1,1,1",
+                          "mlc:2:1,1,1,1,1",
+                          "mlc:3:1,1,1,1",
+                          "mlc:2:1,-1,1,1",
+                          "mlc:2:0,0,0,0",
+                          "mlc:2:1,,1,1",
+                          "mlc:2:1,x,1,1",
+                          "mlc:2:inf,1,1,1",
+                          "mlc:2:1,1,1,1,",
+                          "mlcx",
+                          "mlc2"}) {
+    try {
+      FaultModel::parse(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const InputError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("'" + std::string(bad) + "'"), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
+}
+
+// Every 8-bit code, every cell, every non-empty set of hit bits in it, one cell at a time:
+// the new code differs only in that cell, whose level moved to an adjacent one (the only one
+// at the ends); under Gray exactly one bit changed, under binary the bits are the new level's.
+// The hit bits within a cell do not matter (from the same stream position, one bit or all of
+// them give the same code: one cell event). Both neighbours of a middle level are reached.
+TEST(FaultModelTest, MlcSingleCellHitsMoveToAnAdjacentLevel) {
+  const Format f = Format::parse("q2.6-2c");
+  for (int bits : {2, 3}) {
+    for (bool gray : {true, false}) {
+      const std::string spec = "mlc:" + std::to_string(bits) + (gray ? "-gray" : "-bin");
+      SCOPED_TRACE(spec);
+      const auto model = FaultModel::parse(spec);
+      Rng rng(stream_key(31, {uint64_t(bits), gray}));
+      size_t ups = 0, downs = 0;
+      for (const auto& [low, cell_bits] : cells_of(f.width(), bits)) {
+        const std::vector<uint32_t> seq = level_bits(cell_bits, gray);
+        const uint32_t cell_mask = ((1u << cell_bits) - 1u) << low;
+        const int top = (1 << cell_bits) - 1;
+        for (uint32_t code = 0; code < 256; ++code) {
+          const int level = level_in(seq, (code & cell_mask) >> low);
+          ASSERT_LE(level, top);
+          const Rng at = rng;  // the stream position every hit set of this cell starts from
+          uint32_t first = 0;
+          for (uint32_t sub = cell_mask; sub; sub = (sub - 1) & cell_mask) {
+            Rng r = at;
+            const uint32_t got = apply_hit(r, code, {0, sub}, f, 0xFF, model);
+            if (sub == cell_mask) first = got;
+            ASSERT_EQ(got, first) << "code " << code << " hit 0x" << std::hex << sub;
+            EXPECT_EQ(r.position(), at.position() + 2) << "two draws per hit cell";
+          }
+          rng = at;
+          const uint32_t got = apply_hit(rng, code, {0, cell_mask}, f, 0xFF, model);
+          ASSERT_EQ((got ^ code) & ~cell_mask, 0u) << "another cell changed, code " << code;
+          const int now = level_in(seq, (got & cell_mask) >> low);
+          ASSERT_TRUE(now == level + 1 || now == level - 1)
+              << "code " << code << " cell at bit " << low << ": level " << level << " -> " << now;
+          if (level == 0) {
+            EXPECT_EQ(now, 1);
+          }
+          if (level == top) {
+            EXPECT_EQ(now, top - 1);
+          }
+          if (level > 0 && level < top) (now > level ? ups : downs) += 1;
+          EXPECT_EQ(got & cell_mask, seq[size_t(now)] << low);
+          if (gray) {
+            EXPECT_EQ(__builtin_popcount(got ^ code), 1) << "code " << code;
+          }
+        }
+      }
+      EXPECT_GT(ups, 100u);
+      EXPECT_GT(downs, 100u);
+    }
+  }
+  // Binary's several-bit changes, by hand: in a 2-bit cell level 1 (01) to 2 (10) and back
+  // change two bits, levels 0 and 3 can only go to 1 and 2. Gray's 1 (01) and 2 (11) differ
+  // in one.
+  const auto bin = FaultModel::parse("mlc:2-bin");
+  for (int draw = 0; draw < 64; ++draw) {
+    Rng r(stream_key(32, {uint64_t(draw)}));
+    EXPECT_EQ(apply_hit(r, 0x00, {0, 0x01}, f, 0xFF, bin), 0x01u);
+    EXPECT_EQ(apply_hit(r, 0x03, {0, 0x02}, f, 0xFF, bin), 0x02u);
+    const uint32_t one = apply_hit(r, 0x01, {0, 0x01}, f, 0xFF, bin);
+    EXPECT_TRUE(one == 0x00u || one == 0x02u) << one;
+    const uint32_t two = apply_hit(r, 0x80, {0, 0x40}, f, 0xFF, bin);  // top cell, level 2
+    EXPECT_TRUE(two == 0x40u || two == 0xC0u) << two;
+  }
+}
+
+// The whole draw as fault_model.h defines it, against sample_hits + apply_hit and sample_faults
+// over every 8-bit code (20 times, at a BER of 0.3: many words with several hit cells), with
+// weights, with and without protection: per hit cell, lowest first, a draw u (errs when u <
+// W_l / max W) and a draw v (up when v < 0.5), the move clipped at the ends, protected bits
+// restored. Under Gray with equal weights and nothing protected, every hit cell changes exactly
+// one bit.
+TEST(FaultModelTest, MlcPlansFollowTheDefinition) {
+  for (const char* fmt_spec : {"q2.6-2c", "q4.12-sm"}) {
+    const Format f = Format::parse(fmt_spec);
+    std::vector<uint32_t> codes;
+    for (int rep = 0; rep < 20; ++rep) {
+      for (uint32_t c = 0; c < 256; ++c)
+        codes.push_back((c * 0x9E37u + uint32_t(rep)) & f.code_mask());
+    }
+    for (const char* m : {"mlc:2-gray", "mlc:2-bin", "mlc:3-gray", "mlc:3-bin",
+                          "mlc:2-gray:0.2,1,0.5,0", "mlc:3-bin:1,0,2,4,4,2,0,1"}) {
+      for (const char* prot : {"none", "sign", "lsb:3"}) {
+        SCOPED_TRACE(std::string(fmt_spec) + " " + m + " " + prot);
+        const auto model = FaultModel::parse(m);
+        const int bits = model.mlc()->bits;
+        const bool gray = model.mlc()->gray;
+        std::vector<double> p = model.mlc()->weights;
+        const double top_w = *std::max_element(p.begin(), p.end());
+        for (double& x : p) x /= top_w;
+        const uint32_t mask = Protection::parse(prot).faultable_mask(f);
+        const uint64_t key = stream_key(41, {uint64_t(bits)});
+        Rng a(key), b(key);
+        uint64_t hits_a = 0, hits_b = 0;
+        const auto plan = sample_faults(a, codes.data(), codes.size(), f, mask, 0.3,
+                                        Semantics::kBernoulli, model, &hits_a);
+        const auto hits =
+            sample_hits(b, codes.size(), mask, 0.3, Semantics::kBernoulli, model, &hits_b);
+        EXPECT_EQ(hits_a, hits_b);
+        std::vector<CodeChange> want;
+        uint64_t hit_cells = 0, changed_bits = 0;
+        for (const Hit& h : hits) {
+          const uint32_t old = codes[h.index];
+          uint32_t code = old;
+          for (const auto& [low, cell_bits] : cells_of(f.width(), bits)) {
+            const uint32_t cell_mask = ((1u << cell_bits) - 1u) << low;
+            if (!(h.mask & cell_mask)) continue;
+            ++hit_cells;
+            const auto seq = level_bits(cell_bits, gray);
+            const int level = level_in(seq, (old & cell_mask) >> low), top = (1 << cell_bits) - 1;
+            const double u = b.next_double(), v = b.next_double();
+            if (!(u < p[size_t(level)])) continue;
+            const int now = level == 0     ? 1
+                            : level == top ? top - 1
+                            : v < 0.5      ? level + 1
+                                           : level - 1;
+            code = (code & ~cell_mask) | (seq[size_t(now)] << low);
+          }
+          code = (code & mask) | (old & ~mask);
+          changed_bits += uint64_t(__builtin_popcount(code ^ old));
+          if (code != old) want.push_back({h.index, code});
+        }
+        ASSERT_EQ(plan.size(), want.size());
+        for (size_t i = 0; i < plan.size(); ++i) {
+          ASSERT_EQ(plan[i].index, want[i].index);
+          ASSERT_EQ(plan[i].code, want[i].code) << "value " << want[i].index;
+          EXPECT_EQ((plan[i].code ^ codes[plan[i].index]) & ~mask, 0u) << "a protected bit changed";
+        }
+        EXPECT_LT(hit_cells, hits_a) << "some cells must have taken several hits";
+        if (std::string(m).find("-gray") != std::string::npos &&
+            std::string(m).find(':', 4) == std::string::npos && std::string(prot) == "none") {
+          EXPECT_EQ(changed_bits, hit_cells);
+        }
+      }
+    }
+  }
+}
+
+// Per level: a hit cell errs with probability W_l / max(W) (0 and 1 exactly, the others within
+// 5 binomial standard deviations), and a middle level goes up half the time (5 sd), over about
+// 200,000 hit cells per model. Level 0 always goes up, the top level always down.
+TEST(FaultModelTest, MlcLevelsErrAtTheirWeights) {
+  const Format f = Format::parse("q2.6-2c");
+  std::vector<uint32_t> codes(250000);
+  Rng fill(stream_key(51, {}));
+  for (auto& c : codes) c = uint32_t(fill.next_u64()) & 0xFFu;
+  for (const char* m : {"mlc:2-gray:0.2,1,0.6,0", "mlc:3-bin:1,4,2,3,4,0,0.4,2"}) {
+    SCOPED_TRACE(m);
+    const auto model = FaultModel::parse(m);
+    const int bits = model.mlc()->bits;
+    const auto& w = model.mlc()->weights;
+    const double top_w = *std::max_element(w.begin(), w.end());
+    const auto seq = level_bits(bits, model.mlc()->gray);
+    const int top = (1 << bits) - 1;
+    std::vector<double> cells(w.size()), erred(w.size()), up(w.size());
+    Rng rng(stream_key(52, {uint64_t(bits)}));
+    const auto hits =
+        sample_hits(rng, codes.size(), 0xFFu, 0.1, Semantics::kBernoulli, model, nullptr);
+    for (const Hit& h : hits) {
+      const uint32_t old = codes[h.index];
+      const uint32_t now = apply_hit(rng, old, h, f, 0xFFu, model);
+      for (const auto& [low, cell_bits] : cells_of(f.width(), bits)) {
+        if (cell_bits != bits) continue;  // the short top cell of mlc:3 has other levels
+        const uint32_t cell_mask = ((1u << cell_bits) - 1u) << low;
+        if (!(h.mask & cell_mask)) continue;
+        const int before = level_in(seq, (old & cell_mask) >> low);
+        const int after = level_in(seq, (now & cell_mask) >> low);
+        cells[size_t(before)] += 1;
+        if (after != before) {
+          ASSERT_EQ(std::abs(after - before), 1);
+          erred[size_t(before)] += 1;
+          if (after > before) up[size_t(before)] += 1;
+        }
+      }
+    }
+    for (int l = 0; l <= top; ++l) {
+      SCOPED_TRACE("level " + std::to_string(l));
+      const double n = cells[size_t(l)], k = erred[size_t(l)], p = w[size_t(l)] / top_w;
+      ASSERT_GT(n, 5000);
+      if (p == 0 || p == 1) {
+        EXPECT_EQ(k, p * n);
+      } else {
+        EXPECT_LT(std::abs(k / n - p), 5 * std::sqrt(p * (1 - p) / n)) << k / n << " vs " << p;
+      }
+      if (l == 0) {
+        EXPECT_EQ(up[0], k);
+      }
+      if (l == top) {
+        EXPECT_EQ(up[size_t(top)], 0);
+      }
+      if (l > 0 && l < top && k > 0) {
+        EXPECT_LT(std::abs(up[size_t(l)] / k - 0.5), 5 * std::sqrt(0.25 / k)) << up[size_t(l)] / k;
+      }
+    }
+  }
+}
+
+// The same stream gives the same plan, another stream another plan.
+TEST(FaultModelTest, MlcPlansAreReproducible) {
+  const Format f = Format::parse("q2.6-sm");
+  std::vector<uint32_t> codes(20000);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = uint32_t(i * 131 + 5) & 0xFFu;
+  const auto model = FaultModel::parse("mlc:2-bin:1,2,2,1");
+  auto plan = [&](uint64_t trial) {
+    Rng rng(stream_key(61, {trial}));
+    uint64_t n = 0;
+    auto changes = sample_faults(rng, codes.data(), codes.size(), f, 0x7F, 1e-2,
+                                 Semantics::kBernoulli, model, &n);
+    std::vector<uint64_t> flat;
+    for (const auto& c : changes) flat.insert(flat.end(), {c.index, c.code});
+    return flat;
+  };
+  EXPECT_GT(plan(1).size(), 100u);
+  EXPECT_EQ(plan(1), plan(1));
+  EXPECT_NE(plan(1), plan(2));
+}
+
 // flip through sample_faults is exactly sample_flips grouped by value (same stream).
 TEST(FaultModelTest, FlipEqualsSampleFlips) {
   const Format f = Format::parse("q4.4-sm");
@@ -256,8 +569,8 @@ TEST(FaultModelTest, HitsThenApplyReadOnlyTheHitCodes) {
   std::vector<uint32_t> codes(4000);
   Rng fill(stream_key(9, {}));
   for (auto& c : codes) c = uint32_t(fill.next_u64()) & f.code_mask();
-  for (const char* m :
-       {"flip", "stuck0", "stuck1", "signflip", "zero", "uniform", "gaussian:0.3"}) {
+  for (const char* m : {"flip", "stuck0", "stuck1", "signflip", "zero", "uniform", "gaussian:0.3",
+                        "mlc:2-gray", "mlc:3-bin:1,2,3,4,4,3,2,1"}) {
     for (auto sem : {Semantics::kBernoulli, Semantics::kExact}) {
       SCOPED_TRACE(std::string(m) + " " + to_string(sem));
       const auto model = FaultModel::parse(m);
@@ -388,6 +701,8 @@ TEST(FaultModelTest, CustomModelsRegisterParseAndKeepProtectedBits) {
   auto noop = [](uint32_t c, uint32_t, const Format&, double, Rng&) { return c; };
   EXPECT_THROW(register_fault_model({"test_stuck", true, 0, noop}), InputError);  // taken
   EXPECT_THROW(register_fault_model({"flip", true, 0, noop}), InputError);        // built in
+  for (const char* built_in : {"asym", "mbu", "mlc"})  // names of built-ins with a parameter
+    EXPECT_THROW(register_fault_model({built_in, true, 0, noop}), InputError) << built_in;
   EXPECT_THROW(register_fault_model({"Bad-Name", true, 0, noop}), InputError);
   EXPECT_THROW(register_fault_model({"test_empty", true, 0, nullptr}), InputError);
 
