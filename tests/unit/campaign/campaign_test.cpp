@@ -188,7 +188,7 @@ TEST(SpecTest, ParseConfigsRejectsDuplicatesAndBadSpecs) {
   expect_input_error([] { parse_configs({"q2.6-2c+none", "q2.6-2c"}, {"none"}); }, {"q2.6-2c"});
   expect_input_error([] { parse_configs({"fp16"}, {"sign", "sign"}); }, {"fp16+sign"});
   EXPECT_THROW(parse_configs({"q0.0-sm"}, {"none"}), InputError);
-  EXPECT_THROW(parse_configs({"int8"}, {"none"}), InputError);
+  EXPECT_THROW(parse_configs({"int1"}, {"none"}), InputError);
   EXPECT_THROW(parse_configs({"q2.6-2c"}, {"bogus"}), InputError);
   EXPECT_THROW(parse_configs({"q2.6-2c+bogus"}, {"none"}), InputError);
   EXPECT_THROW(parse_configs({"q2.6-2c"}, {"msb:9"}), InputError);  // wider than the format
