@@ -6,6 +6,7 @@
 #include "ares/campaign/engine.h"
 #include "ares/campaign/hidden_state.h"
 #include "ares/common/error.h"
+#include "ares/fault/ecc.h"
 #include "ares/fault/fault_model.h"
 #include "ares/fault/rng.h"
 #include "ares/inject/weight_faults.h"
@@ -22,10 +23,11 @@ void set_outcomes(TrialRow& r, const models::Outcomes& o) {
 
 // A trial's faults over a scaled format's stored words: the data words at the element's
 // faultable bits, then (as --words selects) every bit of the scales and of the zero points,
-// drawn in that order from the trial's stream; the metadata indices follow the data's
-// (inject::WeightTargets).
+// each metadata word a SEC-DED codeword under --meta-protection secded, drawn in that order
+// from the trial's stream; the metadata indices follow the data's (inject::WeightTargets).
 fault::FaultPlan sample_scaled_faults(fault::Rng& rng, const inject::WeightTargets& t,
-                                      uint32_t mask, double ber, const CampaignSpec& spec) {
+                                      uint32_t mask, double ber, const CampaignSpec& spec,
+                                      fault::EccCounts* counts) {
   fault::FaultPlan plan;
   const format::Format& fmt = t.format();
   const format::Format element = fmt.element();
@@ -37,14 +39,23 @@ fault::FaultPlan sample_scaled_faults(fault::Rng& rng, const inject::WeightTarge
   }
   if (spec.words != Words::kData) {
     const auto meta = [&](const uint32_t* codes, const format::Format& f, uint64_t offset) {
-      uint64_t hits = 0;
-      auto changes = fault::sample_faults(rng, codes, t.num_groups(), f, f.code_mask(), ber,
-                                          spec.semantics, spec.fault_model, &hits);
-      for (auto& c : changes) {
+      fault::FaultPlan part;
+      if (spec.meta_secded) {
+        fault::EccCounts c;
+        part = fault::sample_coded_faults(rng, codes, t.num_groups(), f, metadata_code(f),
+                                          spec.meta_action, ber, spec.semantics, &c);
+        counts->corrected += c.corrected;
+        counts->detected += c.detected;
+        counts->miscorrected += c.miscorrected;
+      } else {
+        part.changes = fault::sample_faults(rng, codes, t.num_groups(), f, f.code_mask(), ber,
+                                            spec.semantics, spec.fault_model, &part.hits);
+      }
+      for (auto& c : part.changes) {
         c.index += offset;
         plan.changes.push_back(c);
       }
-      plan.hits += hits;
+      plan.hits += part.hits;
     };
     meta(t.scale_codes(), fmt.scale_format(), t.num_values());
     if (fmt.scaling().zero_point) meta(t.zero_codes(), element, t.num_values() + t.num_groups());
@@ -73,8 +84,14 @@ class WeightSite : public Site {
   uint64_t metadata_bits() const override {
     const format::Format& f = targets_->format();
     if (!f.is_scaled()) return 0;
-    const int per_group = f.scale_format().width() + (f.scaling().zero_point ? f.width() : 0);
-    return targets_->num_groups() * uint64_t(per_group);
+    const uint64_t groups = targets_->num_groups();
+    // Each kind of metadata word: plain, or in SEC-DED codewords with their check bits.
+    const auto words = [&](const format::Format& w) {
+      if (!spec_.meta_secded) return groups * uint64_t(w.width());
+      const fault::BlockCode code = metadata_code(w);
+      return fault::codeword_count(groups, w.width(), code) * uint64_t(code.total_bits());
+    };
+    return words(f.scale_format()) + (f.scaling().zero_point ? words(f.element()) : 0);
   }
   int64_t baseline_errors() const override { return cache_->baseline_errors(); }
   int64_t samples() const override { return cache_->samples(); }
@@ -117,7 +134,13 @@ class WeightSite::Trials : public SiteTrials {
       r.ecc_detected = int64_t(counts.detected);
       r.ecc_miscorrected = int64_t(counts.miscorrected);
     } else if (t.format().is_scaled()) {
-      plan = sample_scaled_faults(rng, t, job.mask, job.ber, spec_);
+      fault::EccCounts counts;
+      plan = sample_scaled_faults(rng, t, job.mask, job.ber, spec_, &counts);
+      if (spec_.meta_secded) {
+        r.ecc_corrected = int64_t(counts.corrected);
+        r.ecc_detected = int64_t(counts.detected);
+        r.ecc_miscorrected = int64_t(counts.miscorrected);
+      }
     } else if (spec_.sampler == Sampler::kDense) {  // the original Ares's draw, as a yardstick
       auto flips = fault::sample_flips_dense(rng, t.num_values(), job.mask, job.ber);
       plan = fault::plan_of_flips(flips, t.codes());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 
 #include "ares/common/device_name.h"
 #include "ares/common/error.h"
@@ -97,6 +98,8 @@ void CampaignSpec::validate() const {
   }
   for (const auto& c : configs) selected_bits(format::Format::parse(c.format));
   bool any_scaled = false;
+  ARES_CHECK(!meta_secded || words != Words::kData,
+             "campaign: --meta-protection protects metadata words, and --words data faults none");
   for (const auto& c : configs) {
     const auto fmt = format::Format::parse(c.format);
     any_scaled = any_scaled || fmt.is_scaled();
@@ -119,8 +122,19 @@ void CampaignSpec::validate() const {
     refuse(!paired, "it cannot be combined with --pairing paired");
     refuse(sampler == Sampler::kSparse, "it needs the sparse sampler");
     refuse(!fault::Protection::parse(c.protection).is_code(),
-           "protection codes over its words are not built");
+           "protection codes over its data words are not built (--meta-protection secded "
+           "protects its scales and zero points)");
+    if (meta_secded) {
+      metadata_code(fmt.scale_format());  // throws when a metadata word has no code
+      if (fmt.scaling().zero_point) metadata_code(fmt.element());
+      refuse(
+          fault_model.kind() == fault::FaultModel::Kind::kFlip,
+          "--meta-protection secded needs the flip fault model, not '" + fault_model.spec() + "'");
+    }
   }
+  ARES_CHECK(!meta_secded || any_scaled,
+             "campaign: --meta-protection protects the scales of scaled formats; no format is "
+             "scaled");
   for (const auto& c : configs) {
     const auto prot = fault::Protection::parse(c.protection);
     if (!prot.is_code()) continue;
@@ -151,6 +165,15 @@ void CampaignSpec::validate() const {
              "campaign: yield must be in 0..100 (percent of trials; "
              "0: off), got ",
              yield);
+}
+
+fault::BlockCode metadata_code(const format::Format& word) {
+  const int w = word.width();
+  ARES_CHECK(w == 2 || w == 4 || w == 8 || w == 16 || w == 32,
+             "campaign: --meta-protection "
+             "secded: no SEC-DED layout for ",
+             w, "-bit metadata words (", word.spec(), "; codes exist for 2, 4, 8, 16 and 32 bits)");
+  return fault::BlockCode::secded(w <= 8 ? 13 : w == 16 ? 22 : 39);
 }
 
 uint32_t CampaignSpec::selected_bits(const format::Format& fmt) const {
@@ -271,6 +294,8 @@ std::string CampaignSpec::to_text() const {
      << "eval_limit=" << eval_limit << '\n';
   if (top_k != 1) os << "metric=top" << top_k << '\n';  // not the default: identity unchanged
   if (words != Words::kAll) os << "words=" << to_string(words) << '\n';  // likewise
+  if (meta_secded)
+    os << "meta_protection=" << meta_protection_text(meta_secded, meta_action) << '\n';
   os << "levels=" << join(levels, exact_number) << '\n'
      << "engine=" << to_string(engine) << '\n'
      << "batch=" << batch << '\n'
@@ -360,6 +385,8 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       s.top_k = parse_metric(v);
     } else if (key == "words") {
       s.words = parse_words(v);
+    } else if (key == "meta_protection") {
+      std::tie(s.meta_secded, s.meta_action) = parse_meta_protection(v);
     } else if (key == "pairing") {
       ARES_CHECK(v == "paired" || v == "independent", "stored spec: bad pairing '", v, "'");
       s.paired = v == "paired";

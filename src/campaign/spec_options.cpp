@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <tuple>
 
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
@@ -49,6 +50,9 @@ const std::vector<SpecKey> kKeys = {
     {"words", K::kText, "W", "all",
      "scaled formats (intN..., mx...): the stored words that fault:\nall, data or meta (the "
      "scales and zero points)"},
+    {"meta_protection", K::kText, "P", "none",
+     "scaled formats: none, or secded (each scale and zero point a\nSEC-DED codeword; "
+     "secded:zero zeroes a detected word)"},
     {"site", K::kText, "S", "weights",
      "weights; act:STAGE (the stage's output, stored in each\nformat, faulted at every "
      "inference); hidden:STAGE (a GRU\nstage's hidden state after every step, likewise)"},
@@ -319,6 +323,10 @@ CampaignSpec build_spec(const SpecSettings& settings) {
     return t == "paired";
   });
   spec.words = field("words").parsed([](const std::string& t) { return parse_words(t); });
+  std::tie(spec.meta_secded, spec.meta_action) =
+      field("meta_protection").parsed([](const std::string& t) {
+        return parse_meta_protection(t);
+      });
   spec.semantics =
       field("semantics").parsed([](const std::string& t) { return fault::parse_semantics(t); });
   spec.fault_model =

@@ -62,6 +62,18 @@ const char* to_string(Words words) {
   return words == Words::kData ? "data" : words == Words::kMeta ? "meta" : "all";
 }
 
+std::pair<bool, fault::EccAction> parse_meta_protection(std::string_view text) {
+  if (text == "none") return {false, fault::EccAction::kKeep};
+  if (text == "secded") return {true, fault::EccAction::kKeep};
+  if (text == "secded:zero") return {true, fault::EccAction::kZero};
+  throw InputError("expected none, secded or secded:zero, got '" + std::string(text) + "'");
+}
+
+std::string meta_protection_text(bool secded, fault::EccAction action) {
+  if (!secded) return "none";
+  return action == fault::EccAction::kZero ? "secded:zero" : "secded";
+}
+
 std::string metric_text(int top_k) { return "top" + std::to_string(top_k); }
 
 SiteRef SiteRef::parse(std::string_view text) {

@@ -65,6 +65,23 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   { f += $c["faults"]; if ($c["error"] > e) e = $c["error"] }
   END { exit !(f > 400 && f < 1700 && e > 0.2) }' "$WORK/meta_only/trials.csv" \
   || fail "--words meta at 1e-2 must fault the scales, and ruin channels"
+# --meta-protection secded: each scale a (39,32) codeword (e8m0: (13,8)). At 1e-4 over the
+# metadata alone (413 * 39 bits for int8-ch: ~1.6 flips per trial) two flips in one codeword
+# are rare: every flip is corrected and every trial keeps the baseline; the population counts
+# the check bits; at 1e-2 double errors are detected.
+"$ARES" campaign "$ckpt" --formats int8-ch,mxfp8-e4m3 --bers 1e-4,1e-2 --trials 6 --words meta \
+  --meta-protection secded --quiet --out "$WORK/meta_secded" > /dev/null
+awk -F, 'NR == 2 && $8 != 413 * 39 { bad = 1 } NR == 3 && $8 != 8555 * 13 { bad = 1 } END { exit bad }' \
+  "$WORK/meta_secded/summary.csv" || fail "--meta-protection secded must count the check bits"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  $c["ber_index"] == 0 && $c["format"] == "int8-ch" { f += $c["faults"]; if ($c["ecc_corrected"] != $c["faults"] || $c["evaluated"] != 0) bad = 1 }
+  $c["ber_index"] == 1 { d += $c["ecc_detected"] }
+  END { exit !(bad == 0 && f > 3 && d > 0) }' "$WORK/meta_secded/trials.csv" \
+  || fail "--meta-protection secded must correct single flips at 1e-4 and detect double ones at 1e-2"
+expect_input_error "meta protection without scales" "$ARES" campaign "$ckpt" --formats q2.6-2c \
+  --meta-protection secded --out "$WORK/x6"
+expect_input_error "meta protection of 12-bit zero points" "$ARES" campaign "$ckpt" \
+  --formats int12-asym --meta-protection secded --out "$WORK/x7"
 "$ARES" formats show int8-ch | grep -q "one fp32 word per output channel" \
   || fail "formats show int8-ch must describe its scales"
 "$ARES" formats show mxfp4 | grep -q "element    fp4-e2m1" || fail "formats show mxfp4"
@@ -79,5 +96,5 @@ expect_input_error "code over a scaled format" "$ARES" campaign "$ckpt" --format
   --protections secded:72 --out "$WORK/x4"
 expect_input_error "int1" "$ARES" campaign "$ckpt" --formats int1 --out "$WORK/x5"
 expect_input_error "mx element" "$ARES" formats show mxfp5
-for x in x1 x2 x3 x4 x5; do [ ! -e "$WORK/$x" ] || fail "$x: a refused campaign left $WORK/$x"; done
+for x in x1 x2 x3 x4 x5 x6 x7; do [ ! -e "$WORK/$x" ] || fail "$x: a refused campaign left $WORK/$x"; done
 echo "test_scaled: ok"

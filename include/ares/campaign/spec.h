@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ares/campaign/spec_types.h"
+#include "ares/fault/ecc.h"
 #include "ares/fault/fault_model.h"
 #include "ares/fault/sampler.h"
 #include "ares/format/format.h"
@@ -49,6 +50,13 @@ struct CampaignSpec {
   /// selected words; --bits and protections select bits of the data words, metadata words
   /// fault in every bit. Formats that are not scaled have data words only.
   Words words = Words::kAll;
+  /// Scaled formats: SEC-DED over each metadata word (`--meta-protection secded`): every
+  /// scale and zero point is its own codeword with its check bits beside it, (39,32) for an
+  /// fp32 scale, (22,16) for fp16, (13,8) for e8m0 and zero points of up to 8 bits (several
+  /// 2- or 4-bit zero points share one); the check bits fault too and a double error is
+  /// detected and kept (`secded:zero`: the word reads as 0). Data words stay unprotected.
+  bool meta_secded = false;
+  fault::EccAction meta_action = fault::EccAction::kKeep;
   /// What a hit does (fault/fault_model.h): flip (default), stuck0, stuck1, signflip, zero,
   /// uniform, gaussian:S or a registered model. Bit-level models take the rate per bit,
   /// value-level ones per value.
@@ -119,6 +127,11 @@ struct CampaignSpec {
 /// Parses a list of bit indices: items separated by commas, each an index or a range A-B
 /// ("7", "0-3,7"). Returns them ascending and distinct. Throws ares::InputError on anything
 /// else or an index above 31.
+/// The SEC-DED code of --meta-protection for metadata words in `word`: (13,8) for words of 2,
+/// 4 or 8 bits (packed into one 8-bit data block), (22,16) for 16, (39,32) for 32. Throws
+/// ares::InputError for another width.
+fault::BlockCode metadata_code(const format::Format& word);
+
 std::vector<int> parse_bit_list(const std::string& text);
 /// The canonical text of a bit list: ascending, runs of three or more written A-B ("0-3,7").
 std::string bit_list_text(const std::vector<int>& bits);

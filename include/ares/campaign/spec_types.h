@@ -6,7 +6,9 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "ares/fault/ecc.h"
 #include "ares/inject/param_kind.h"
 
 namespace ares::campaign {
@@ -32,6 +34,12 @@ enum class Words { kAll, kData, kMeta };
 /// Parses "all", "data" or "meta"; throws ares::InputError otherwise.
 Words parse_words(std::string_view text);
 const char* to_string(Words words);
+
+/// Parses --meta-protection: "none", "secded" or "secded:zero" into (SEC-DED on, what a
+/// detected word becomes). Throws ares::InputError otherwise.
+std::pair<bool, fault::EccAction> parse_meta_protection(std::string_view text);
+/// The text of a meta protection: "none", "secded", "secded:zero".
+std::string meta_protection_text(bool secded, fault::EccAction action);
 /// "top1", "top5".
 std::string metric_text(int top_k);
 
