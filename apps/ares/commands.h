@@ -18,4 +18,5 @@ int cmd_evaluate(const std::vector<std::string>& argv);
 int cmd_report(const std::vector<std::string>& argv);
 int cmd_study(const std::vector<std::string>& argv);
 int cmd_quantize(const std::vector<std::string>& argv);
+int cmd_sites(const std::vector<std::string>& argv);
 }  // namespace ares::cli

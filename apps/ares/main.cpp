@@ -28,6 +28,7 @@ const char* kUsage =
     "  models     list the model zoo\n"
     "  train      train zoo models and write checkpoints\n"
     "  evaluate   clean error (and predictions) of a checkpoint or TorchScript file\n"
+    "  sites      every fault site of a model (--site names), with shapes and value counts\n"
     "  campaign   sweep bit error rates over a model's weights and report tolerances\n"
     "  export     CSV and JSON files from a campaign's result store\n"
     "  merge      join the result stores of a campaign's shards (--shard I/N)\n"
@@ -90,6 +91,7 @@ int run(int argc, char** argv) {
     if (cmd == "study") return ares::cli::cmd_study(rest);
     if (cmd == "quantize") return ares::cli::cmd_quantize(rest);
     if (cmd == "plan") return ares::cli::cmd_plan(rest);
+    if (cmd == "sites") return ares::cli::cmd_sites(rest);
     if (cmd == "version" || cmd == "--version") {
 #ifdef ARES_WITH_MPI
       const char* mpi = "with MPI";
