@@ -30,8 +30,9 @@ const char* kHelp =
     "Evaluates the clean test error of a trained model with its weights stored in each\n"
     "format of a grid -- fixed point Q(I.F) for a range of total and integer bits, in two's\n"
     "complement and sign-magnitude, plus fp16 and bf16 -- and recommends the smallest format\n"
-    "whose error stays within --max-loss of the float model (ties: lower error, then 2c,\n"
-    "then fewer integer bits). That format is the natural default for the model's campaigns\n"
+    "whose error stays within --max-loss of the float model (by bits per weight; ties: lower\n"
+    "error, then 2c, then fewer integer bits). That format is the natural default for the model's "
+    "campaigns\n"
     "(--formats). With --per-layer, each stage is also quantized alone (the others stay\n"
     "float) and the per-stage choices are evaluated together.\n"
     "\n"
@@ -42,8 +43,10 @@ const char* kHelp =
     "  --bits LIST       total widths, e.g. 4-16 or 4,6,8 (default 4-16)\n"
     "  --int-bits LIST   integer bits including the sign (default 1-6)\n"
     "  --encodings LIST  2c, sm (default 2c,sm)\n"
-    "  --floats LIST     fp16, bf16, fp32, fp8-e4m3, fp8-e5m2 (also -nosat) or none\n"
-    "                    (default fp16,bf16)\n"
+    "  --floats LIST     fp16, bf16, fp32, fp8-e4m3, fp8-e5m2 (also -nosat), fp6-e2m3,\n"
+    "                    fp6-e3m2, fp4-e2m1 or none (default fp16,bf16)\n"
+    "  --scaled LIST     scaled formats, e.g. int8,int8-ch,int4-ch-asym,mxfp8-e4m3,mxfp4\n"
+    "                    (default none); ranked by bits per weight, their scales counted\n"
     "  --max-loss X      allowed error increase in % of the float error (default 1)\n"
     "  --targets GLOBS   parameters to quantize (default '*')\n"
     "  --per-layer       also per stage\n"
@@ -104,7 +107,8 @@ std::string grid_text(const std::vector<campaign::QuantizeRow>& rows, format::Ki
     for (int i : ints) {
       std::string cell = "-";
       for (const auto& r : rows) {
-        if (r.fmt.kind() == kind && r.fmt.width() == w && r.fmt.int_bits() == i) {
+        if (!r.fmt.is_scaled() && r.fmt.kind() == kind && r.fmt.width() == w &&
+            r.fmt.int_bits() == i) {
           std::snprintf(buf, sizeof buf, "%.4f%s", r.error, r.within ? "*" : " ");
           cell = buf;
         }
@@ -121,7 +125,7 @@ std::string grid_text(const std::vector<campaign::QuantizeRow>& rows, format::Ki
 
 int cmd_quantize(const std::vector<std::string>& argv) {
   Args args("quantize", argv,
-            {"model", "checkpoint", "dataset", "bits", "int-bits", "encodings", "floats",
+            {"model", "checkpoint", "dataset", "bits", "int-bits", "encodings", "floats", "scaled",
              "max-loss", "targets", "eval-limit", "batch", "epochs", "threads", "out"},
             {"help", "quiet", "per-layer"});
   if (args.has("help")) {
@@ -142,7 +146,8 @@ int cmd_quantize(const std::vector<std::string>& argv) {
     sm_flags.push_back(e == "sm");
   }
   const auto formats = campaign::quantize_grid(widths, ints, sm_flags,
-                                               split_list(args.get_or("floats", "fp16,bf16")));
+                                               split_list(args.get_or("floats", "fp16,bf16")),
+                                               split_list(args.get_or("scaled", "none")));
   const double max_loss = args.get_double("max-loss", 1.0);
   ARES_CHECK(max_loss >= 0, "quantize: --max-loss must be >= 0, got ", max_loss);
   const int64_t batch = args.get_int("batch", 1000);
@@ -217,17 +222,27 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   }
   // The float rows' spec column: 6 wide, wider for fp8 specs.
   int spec_width = 6;
+  const auto listed = [](const campaign::QuantizeRow& r) {
+    return !r.fmt.is_fixed() || r.fmt.is_scaled();
+  };
   for (const auto& r : all) {
-    if (!r.fmt.is_fixed()) spec_width = std::max(spec_width, int(r.fmt.spec().size()));
+    if (listed(r)) spec_width = std::max(spec_width, int(r.fmt.spec().size()));
   }
   for (const auto& r : all) {
-    if (!r.fmt.is_fixed()) {
+    if (!listed(r)) continue;
+    if (r.fmt.is_scaled()) {
+      std::printf("%-*s %.4f%s (%.3f bits per weight)\n", spec_width, r.fmt.spec().c_str(), r.error,
+                  r.within ? "*" : " ", r.bits_per_weight);
+    } else {
       std::printf("%-*s %.4f%s\n", spec_width, r.fmt.spec().c_str(), r.error, r.within ? "*" : "");
     }
   }
   if (const auto* best = res.recommended()) {
-    std::printf("\nrecommended: %s (%d bits): error %.4f, %s\n", best->fmt.spec().c_str(),
-                best->fmt.width(), best->error, loss_text(best->error, float_error).c_str());
+    char bits[32];
+    std::snprintf(bits, sizeof bits, best->fmt.is_scaled() ? "%.3f" : "%.0f",
+                  best->bits_per_weight);
+    std::printf("\nrecommended: %s (%s bits): error %.4f, %s\n", best->fmt.spec().c_str(), bits,
+                best->error, loss_text(best->error, float_error).c_str());
   } else {
     auto it = std::min_element(all.begin(), all.end(),
                                [](const auto& a, const auto& b) { return a.error < b.error; });

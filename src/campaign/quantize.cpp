@@ -16,7 +16,8 @@ namespace ares::campaign {
 std::vector<format::Format> quantize_grid(const std::vector<int>& widths,
                                           const std::vector<int>& int_bits,
                                           const std::vector<bool>& sign_magnitude,
-                                          const std::vector<std::string>& floats) {
+                                          const std::vector<std::string>& floats,
+                                          const std::vector<std::string>& scaled) {
   std::vector<format::Format> formats;
   for (bool sm : sign_magnitude) {
     for (int w : widths) {
@@ -34,6 +35,15 @@ std::vector<format::Format> quantize_grid(const std::vector<int>& widths,
                "quantize: --floats takes fp16, bf16, fp32, fp8-e4m3, fp8-e5m2, got '", f, "'");
     formats.push_back(fmt);
   }
+  for (const auto& f : scaled) {
+    if (f == "none") continue;
+    auto fmt = format::Format::parse(f);
+    ARES_CHECK(fmt.is_scaled(),
+               "quantize: --scaled takes intN[-ch][-asym][-s16] and mx... "
+               "formats, got '",
+               f, "'");
+    formats.push_back(fmt);
+  }
   ARES_CHECK(!formats.empty(), "quantize: the format grid is empty");
   return formats;
 }
@@ -41,7 +51,7 @@ std::vector<format::Format> quantize_grid(const std::vector<int>& widths,
 const QuantizeRow* recommend(const std::vector<QuantizeRow>& rows) {
   const QuantizeRow* best = nullptr;
   auto key = [](const QuantizeRow& r) {
-    return std::make_tuple(r.fmt.width(), r.error, r.fmt.kind() != format::Kind::kFixed2c,
+    return std::make_tuple(r.bits_per_weight, r.error, r.fmt.kind() != format::Kind::kFixed2c,
                            r.fmt.int_bits());
   };
   for (const auto& r : rows) {
@@ -65,6 +75,12 @@ QuantizeRow evaluate(const models::StagedModel& model, const std::vector<std::st
   r.fmt = fmt;
   r.error = models::evaluate_error(*q, images, labels, batch);
   r.max_quantization_error = targets.max_quantization_error();
+  const double meta =
+      fmt.is_scaled()
+          ? double(targets.num_groups()) *
+                (fmt.scale_format().width() + (fmt.scaling().zero_point ? fmt.width() : 0))
+          : 0.0;
+  r.bits_per_weight = fmt.width() + meta / double(targets.num_values());
   return r;
 }
 
@@ -122,14 +138,14 @@ std::string quantize_csv(const QuantizeResult& result, const std::string& checkp
                          const std::string& model_name, const std::string& dataset) {
   std::ostringstream csv;
   csv << "checkpoint,model,dataset,scope,format,bits,int_bits,frac_bits,error,float_error,"
-         "bound,within,max_quantization_error\n";
+         "bound,within,max_quantization_error,bits_per_weight\n";
   for (const auto* rows : {&result.rows, &result.layer_rows}) {
     for (const auto& r : *rows) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "%s,%d,%d,%d,%.17g,%.17g,%.17g,%d,%.17g\n",
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "%s,%d,%d,%d,%.17g,%.17g,%.17g,%d,%.17g,%.17g\n",
                     r.fmt.spec().c_str(), r.fmt.width(), r.fmt.int_bits(), r.fmt.frac_bits(),
                     r.error, result.float_error, result.bound, r.within ? 1 : 0,
-                    r.max_quantization_error);
+                    r.max_quantization_error, r.bits_per_weight);
       csv << analysis::csv_field(checkpoint) << ',' << model_name << ','
           << analysis::csv_field(dataset) << ',' << r.scope << ',' << buf;
     }

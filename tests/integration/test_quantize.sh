@@ -43,6 +43,29 @@ PY
 [ -f "$WORK/runs/mnist_fc-data/mnist_fc-s1.ckpt" ] || fail "default checkpoint not trained"
 grep -q "q2.6-2c" "$WORK/q2.txt" || fail "single-format grid missing"
 
+# Scaled formats join the grid, ranked by bits per weight with their scales counted: the
+# recommendation is the within-bound row of fewest stored bits per weight.
+"$ARES" quantize "$ckpt" --bits 4,8 --int-bits 2 --floats none --max-loss 5 \
+  --scaled int8,int8-ch,int4-ch-asym,mxfp8-e4m3,mxfp4 --quiet --out "$WORK/qs" > "$WORK/qs.txt"
+grep -q "int8-ch .* bits per weight" "$WORK/qs.txt" || fail "scaled rows missing: $(cat "$WORK/qs.txt")"
+python3 - "$WORK/qs/quantize.csv" "$WORK/qs.txt" <<'PY' || fail "scaled recommendation breaks its rule"
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["scope"] == "model"]
+assert len(rows) == 9, rows
+bpw = {r["format"]: float(r["bits_per_weight"]) for r in rows}
+# mnist_fc: 266,610 weights in 6 tensors, 413 output channels, 8,555 MX blocks
+want = {"q2.6-2c": 8, "int8": 8 + 6 * 32 / 266610, "int8-ch": 8 + 413 * 32 / 266610,
+        "int4-ch-asym": 4 + 413 * (32 + 4) / 266610, "mxfp8-e4m3": 8 + 8555 * 8 / 266610,
+        "mxfp4": 4 + 8555 * 8 / 266610}
+for f, b in want.items():
+    assert abs(bpw[f] - b) < 1e-9, (f, bpw[f], b)
+ok = [r for r in rows if r["within"] == "1"]
+best = min(ok, key=lambda r: (float(r["bits_per_weight"]), float(r["error"]),
+                              r["format"].endswith("-sm"), int(r["int_bits"])))
+assert "recommended: %s " % best["format"] in open(sys.argv[2]).read(), best
+PY
+expect_input_error "unscaled in --scaled" "$ARES" quantize "$ckpt" --scaled q2.6-2c
+
 expect_input_error "no model" "$ARES" quantize
 expect_input_error "bad width" "$ARES" quantize "$ckpt" --bits 40
 expect_input_error "bad range" "$ARES" quantize "$ckpt" --bits 8-4

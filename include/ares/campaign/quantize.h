@@ -25,13 +25,16 @@ namespace ares::campaign {
 /// The fixed-point grid Q(I.F) over total widths `widths` and integer bits `int_bits` (sign
 /// included; I <= width), for each encoding of `sign_magnitude` (false: two's complement),
 /// followed by the float formats `floats` ("fp16", "bf16", "fp32", "fp8-e4m3", "fp8-e5m2", with
-/// or without "-nosat"; "none" is skipped; `ares quantize` defaults to fp16 and bf16). Throws
-/// ares::InputError for widths outside 2..32, integer bits below 1, a fixed-point spec among
-/// the floats, or an empty grid.
+/// or without "-nosat"; also fp6-e2m3, fp6-e3m2, fp4-e2m1; "none" is skipped; `ares quantize`
+/// defaults to fp16 and bf16), then the scaled formats `scaled` ("int8-ch", "mxfp4", ...;
+/// "none" is skipped; format/scaled.h). Throws ares::InputError for widths outside 2..32,
+/// integer bits below 1, a fixed-point spec among the floats, a format that is not scaled
+/// among `scaled`, or an empty grid.
 std::vector<format::Format> quantize_grid(const std::vector<int>& widths,
                                           const std::vector<int>& int_bits,
                                           const std::vector<bool>& sign_magnitude,
-                                          const std::vector<std::string>& floats);
+                                          const std::vector<std::string>& floats,
+                                          const std::vector<std::string>& scaled = {});
 
 struct QuantizeOptions {
 #define ARES_ARG(T, name, init) \
@@ -58,7 +61,10 @@ struct QuantizeRow {
   format::Format fmt = format::Format::fp32();
   double error = 0;
   double max_quantization_error = 0;  ///< largest |stored - float| over the stored weights
-  bool within = false;                ///< error <= the bound
+  /// Stored bits per weight, the metadata of a scaled format counted (its scales and zero
+  /// points over the stored weights); the width for other formats.
+  double bits_per_weight = 0;
+  bool within = false;  ///< error <= the bound
 };
 
 /// The choice for one stage (per_layer).

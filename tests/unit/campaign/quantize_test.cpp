@@ -38,6 +38,7 @@ QuantizeRow row(const char* spec, double error, bool within) {
   r.fmt = Format::parse(spec);
   r.error = error;
   r.within = within;
+  r.bits_per_weight = r.fmt.width();
   return r;
 }
 
@@ -51,6 +52,38 @@ TEST(QuantizeGridTest, RecommendationRule) {
   EXPECT_EQ(recommend(rows)->fmt.spec(), "q1.5-2c");
   const std::vector<QuantizeRow> errors = {row("q2.4-sm", 0.11, true), row("q1.5-2c", 0.12, true)};
   EXPECT_EQ(recommend(errors)->fmt.spec(), "q2.4-sm");  // lower error beats 2c
+  // Scaled formats rank by bits per weight, their scales counted: int8-ch at 8.05 bits loses
+  // to q2.6-2c at 8 whatever its error; mxfp4 at 4.25 beats every 6-bit format.
+  auto scaled = [](const char* spec, double error, double bits) {
+    QuantizeRow r = row(spec, error, true);
+    r.bits_per_weight = bits;
+    return r;
+  };
+  EXPECT_EQ(recommend({scaled("int8-ch", 0.10, 8.05), row("q2.6-2c", 0.12, true)})->fmt.spec(),
+            "q2.6-2c");
+  auto with_mx = rows;
+  with_mx.push_back(scaled("mxfp4", 0.12, 4.25));
+  EXPECT_EQ(recommend(with_mx)->fmt.spec(), "mxfp4");
+}
+
+TEST(QuantizeGridTest, ScaledFormatsFollowAndRankByTheirStoredBits) {
+  const auto grid = quantize_grid({8}, {2}, {false}, {"none"}, {"int8-ch", "mxfp4", "none"});
+  ASSERT_EQ(grid.size(), 3u);
+  EXPECT_EQ(grid[1].spec(), "int8-ch");
+  EXPECT_EQ(grid[2].spec(), "mxfp4");
+  EXPECT_THROW(quantize_grid({8}, {2}, {false}, {}, {"q2.6-2c"}), InputError);
+  // The sweep counts the metadata: mnist_fc per channel has 413 fp32 scales over 266,610
+  // weights, MX one e8m0 scale per block of up to 32 (8,555 blocks).
+  torch::manual_seed(3);
+  auto model = models::create("mnist_fc");
+  model->eval();
+  const auto images = torch::rand({40, 1, 28, 28});
+  const auto labels = torch::zeros({40}, torch::kInt64);
+  const auto res = quantize_sweep(*model, images, labels, grid, QuantizeOptions().batch(40));
+  ASSERT_EQ(res.rows.size(), 3u);
+  EXPECT_EQ(res.rows[0].bits_per_weight, 8.0);
+  EXPECT_DOUBLE_EQ(res.rows[1].bits_per_weight, 8 + 413.0 * 32 / 266610);
+  EXPECT_DOUBLE_EQ(res.rows[2].bits_per_weight, 4 + 8555.0 * 8 / 266610);
 }
 
 // Round to nearest multiple of 2^-F, saturate to the two's complement range, the way the
