@@ -165,9 +165,10 @@ void image_seeds() {
 
 void text_seeds() {
   int i = 0;
-  for (const char* s : {"q2.6-2c", "q2.6-sm", "Q16.16-SM", "q1.0-2c", "q32.0-2c", "q1.31-sm",
-                        "fp32", "fp16", "bf16", "fp8-e4m3", "FP8-E5M2-nosat", "fp6-e2m3",
-                        "fp4-e2m1", "e8m0", "int8-ch", "int4-ch-asym-s16", "mxfp8-e4m3", "mxfp4"}) {
+  for (const char* s : {"q2.6-2c",          "q2.6-sm",    "Q16.16-SM", "q1.0-2c", "q32.0-2c",
+                        "q1.31-sm",         "fp32",       "fp16",      "bf16",    "fp8-e4m3",
+                        "FP8-E5M2-nosat",   "fp6-e2m3",   "fp4-e2m1",  "e8m0",    "int8-ch",
+                        "int4-ch-asym-s16", "mxfp8-e4m3", "mxfp4",     "af8-e4",  "af6-e3-bias0"}) {
     put("fuzz_format_spec", "seed_" + std::to_string(i++), s);
   }
   i = 0;

@@ -151,6 +151,8 @@ const char* kind_name(format::Kind kind) {
       return "OCP MX fp4 E2M1 (1 sign, 2 exponent, 1 mantissa bit; bias 1, all finite)";
     case format::Kind::kE8M0:
       return "OCP MX scale E8M0 (8 exponent bits, bias 127, no sign; 0xFF NaN)";
+    case format::Kind::kAdaptivFloat:
+      return "AdaptivFloat (sign, exponent, mantissa; no subnormals, e = m = 0 is zero)";
   }
   return "?";
 }
@@ -179,6 +181,8 @@ const char* kind_id(format::Kind kind) {
       return "fp4_e2m1";
     case format::Kind::kE8M0:
       return "e8m0";
+    case format::Kind::kAdaptivFloat:
+      return "adaptivfloat";
   }
   return "?";
 }
@@ -209,6 +213,9 @@ const Family kFamilies[] = {
     {"intN[-ch]", "int8-ch",
      "scaled integer (PyTorch qint8 rules), N = 2..16; scale per tensor or output channel; "
      "-asym: zero point, -s16: fp16 scales (weights only)"},
+    {"afN-eE", "af8-e4",
+     "AdaptivFloat: N-bit float, E exponent bits, bias per tensor from its max (an e8m0 word); "
+     "weights only"},
     {"mx...", "mxfp8-e4m3",
      "OCP MX: blocks of 32 with an e8m0 scale; mxfp8-e4m3|e5m2, mxfp6-e2m3|e3m2, mxfp4, "
      "mxint8 (weights only)"},

@@ -308,6 +308,36 @@ float decode_e8m0(uint32_t code) {
   return float(std::ldexp(1.0, int(code) - 127));
 }
 
+// AdaptivFloat's element with bias 0 (format.h): E exponent bits, M mantissa bits.
+float decode_af(uint32_t code, int E, int M) {
+  const uint32_t sign = (code >> (E + M)) & 1u;
+  const uint32_t e = (code >> M) & ((1u << E) - 1u);
+  const uint32_t m = code & ((1u << M) - 1u);
+  const double mag = (e == 0 && m == 0) ? 0.0 : std::ldexp(double((1u << M) | m), int(e) - M);
+  return sign ? -float(mag) : float(mag);
+}
+
+uint32_t encode_af(float value, int E, int M) {
+  if (std::isnan(value)) return 0;
+  const uint32_t sign = std::signbit(value) ? (1u << (E + M)) : 0u;
+  const double a = std::fabs(double(value));
+  const double min = 1.0 + std::ldexp(1.0, -M);  // the smallest nonzero magnitude (e 0, m 1)
+  const int top = (1 << E) - 1;
+  const double max = std::ldexp(2.0 - std::ldexp(1.0, -M), top);
+  if (a <= 0.5 * min) return sign;  // zero (exactly half: the even code)
+  if (a < min) return sign | 1u;
+  if (a >= max) return sign | (uint32_t(top) << M) | ((1u << M) - 1u);
+  int exp = 0;
+  const double f = std::frexp(a, &exp);                // a = f 2^exp, f in [0.5, 1)
+  double mant = std::nearbyint(std::ldexp(f, M + 1));  // 2^M .. 2^(M+1), ties to even
+  int e = exp - 1;
+  if (mant == std::ldexp(1.0, M + 1)) {  // rounded up to the next binade
+    mant = std::ldexp(1.0, M);
+    ++e;
+  }
+  return sign | (uint32_t(e) << M) | (uint32_t(mant) - (1u << M));
+}
+
 void check_fixed_widths(const std::string& spec, long long int_bits, long long frac_bits) {
   ARES_CHECK(int_bits >= 1, "format '", spec, "': integer bits must be >= 1");
   ARES_CHECK(frac_bits >= 0, "format '", spec, "': fraction bits must be >= 0");
@@ -318,8 +348,8 @@ void check_fixed_widths(const std::string& spec, long long int_bits, long long f
 
 constexpr const char* kExpectedFormats =
     "expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, fp8-e4m3, fp8-e5m2, fp6-e2m3, fp6-e3m2, "
-    "fp4-e2m1, e8m0, intN[-ch][-asym][-s16] or mxfp8-e4m3, mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, "
-    "mxfp4, mxint8";
+    "fp4-e2m1, e8m0, intN[-ch][-asym][-s16], mxfp8-e4m3, mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, "
+    "mxfp4, mxint8 or afN-eE";
 
 // intN[-ch][-asym][-s16]; `s` is the lower-cased spec, which starts with "int".
 Format parse_scaled_int(const std::string& original, const std::string& s) {
@@ -352,6 +382,24 @@ Format parse_scaled_int(const std::string& original, const std::string& s) {
   }
   return Format::scaled_int(int(bits), channel ? Granularity::kChannel : Granularity::kTensor, asym,
                             half);
+}
+
+bool read_number(const std::string& s, std::size_t& pos, long long& out);
+
+// afN-eE[-bias0].
+Format parse_af(const std::string& original, const std::string& s) {
+  std::size_t pos = 2;
+  long long bits = 0, exp_bits = 0;
+  const bool ok = read_number(s, pos, bits) && s.compare(pos, 2, "-e") == 0 &&
+                  (pos += 2, read_number(s, pos, exp_bits)) &&
+                  (pos == s.size() || s.substr(pos) == "-bias0");
+  ARES_CHECK(ok, "format '", original,
+             "': expected afN-eE (AdaptivFloat: N bits, E exponent bits), e.g. af8-e4");
+  ARES_CHECK(
+      exp_bits >= 1 && exp_bits <= 6 && bits - 1 - exp_bits >= 0 && bits - 1 - exp_bits <= 10,
+      "format '", original,
+      "': AdaptivFloat needs 1 <= E <= 6 exponent bits and 0..10 mantissa bits (N-1-E)");
+  return Format::adaptivfloat(int(bits), int(exp_bits), pos == s.size());
 }
 
 // mxfp8-e4m3, mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, mxfp4, mxint8.
@@ -432,6 +480,7 @@ Format Format::parse(std::string_view spec) {
   if (s == "e8m0") return e8m0();
   if (s.compare(0, 3, "int") == 0) return parse_scaled_int(original, s);
   if (s.compare(0, 2, "mx") == 0) return parse_mx(original, s);
+  if (s.compare(0, 2, "af") == 0) return parse_af(original, s);
   ARES_CHECK(!s.empty() && s[0] == 'q', "format '", original, "': unknown format (",
              kExpectedFormats, ")");
 
@@ -497,6 +546,18 @@ Format Format::mx(const Format& element) {
   return element.with_scaling(sc);
 }
 
+Format Format::adaptivfloat(int bits, int exp_bits, bool scaled) {
+  const int mant = bits - 1 - exp_bits;
+  ARES_CHECK(exp_bits >= 1 && exp_bits <= 6 && mant >= 0 && mant <= 10, "format 'af", bits, "-e",
+             exp_bits, "': AdaptivFloat needs 1 <= E <= 6 exponent bits and 0..10 mantissa bits");
+  const Format element(Kind::kAdaptivFloat, bits, exp_bits, mant, true);
+  if (!scaled) return element;
+  Scaling sc;
+  sc.granularity = Granularity::kTensor;
+  sc.scale_kind = Kind::kE8M0;
+  return element.with_scaling(sc);
+}
+
 Format Format::element() const { return with_scaling(Scaling{}); }
 
 Format Format::scale_format() const {
@@ -516,6 +577,10 @@ double Format::bits_per_value(double group_values) const {
 }
 
 std::string Format::spec() const {
+  if (kind_ == Kind::kAdaptivFloat) {
+    return "af" + std::to_string(width_) + "-e" + std::to_string(int_bits_) +
+           (is_scaled() ? "" : "-bias0");
+  }
   if (is_scaled()) {
     if (scaling_.granularity == Granularity::kBlock) {
       if (kind_ == Kind::kFixed2c) return "mxint8";
@@ -550,6 +615,8 @@ std::string Format::spec() const {
       return "fp4-e2m1";
     case Kind::kE8M0:
       return "e8m0";
+    case Kind::kAdaptivFloat:
+      break;  // above
   }
   return "?";
 }
@@ -580,6 +647,8 @@ BitRole Format::role(int bit) const {
       return bit >= (kind_ == Kind::kFloat6E3M2 ? 2 : 1) ? BitRole::kExponent : BitRole::kMantissa;
     case Kind::kE8M0:
       return BitRole::kExponent;
+    case Kind::kAdaptivFloat:
+      return bit >= frac_bits_ ? BitRole::kExponent : BitRole::kMantissa;
   }
   return BitRole::kMantissa;
 }
@@ -607,6 +676,8 @@ double Format::max_value() const {
     }
     case Kind::kE8M0:
       return std::ldexp(1.0, 127);
+    case Kind::kAdaptivFloat:  // the element's, bias 0
+      return std::ldexp(2.0 - std::ldexp(1.0, -frac_bits_), (1 << int_bits_) - 1);
   }
   return 0.0;
 }
@@ -639,6 +710,8 @@ double Format::lsb() const {
       return 0.5;
     case Kind::kE8M0:
       return 1.0;  // the step at 1.0: 1 to 2
+    case Kind::kAdaptivFloat:
+      return std::ldexp(1.0, -frac_bits_);
   }
   return 0.0;
 }
@@ -665,6 +738,8 @@ uint32_t Format::encode(float value) const {
       return encode_small(value, small_table(kind_));
     case Kind::kE8M0:
       return encode_e8m0(value);
+    case Kind::kAdaptivFloat:
+      return encode_af(value, int_bits_, frac_bits_);
   }
   return 0;
 }
@@ -691,6 +766,8 @@ float Format::decode(uint32_t code) const {
       return small_table(kind_).value[code];
     case Kind::kE8M0:
       return decode_e8m0(code);
+    case Kind::kAdaptivFloat:
+      return decode_af(code, int_bits_, frac_bits_);
   }
   return 0.0f;
 }
@@ -732,6 +809,7 @@ void Format::encode(const float* in, uint32_t* out, std::size_t n) const {
     case Kind::kFloat6E3M2:
     case Kind::kFloat4E2M1:
     case Kind::kE8M0:
+    case Kind::kAdaptivFloat:
       for (std::size_t k = 0; k < n; ++k) out[k] = encode(in[k]);
       return;
   }
@@ -769,6 +847,7 @@ void Format::decode(const uint32_t* in, float* out, std::size_t n) const {
     case Kind::kFloat6E3M2:
     case Kind::kFloat4E2M1:
     case Kind::kE8M0:
+    case Kind::kAdaptivFloat:
       for (std::size_t k = 0; k < n; ++k) out[k] = decode(in[k]);
       return;
   }
@@ -815,6 +894,7 @@ void Format::quantize(const float* in, float* out, std::size_t n) const {
     case Kind::kFloat6E3M2:
     case Kind::kFloat4E2M1:
     case Kind::kE8M0:
+    case Kind::kAdaptivFloat:
       for (std::size_t k = 0; k < n; ++k) out[k] = decode(encode(in[k]));
       return;
   }

@@ -22,6 +22,8 @@ int mx_emax(const Format& element) {
       return 4;
     case Kind::kFloat4E2M1:
       return 2;
+    case Kind::kAdaptivFloat:
+      return (1 << element.int_bits()) - 1;  // the top exponent holds the largest magnitude
     default:
       return 0;  // q2.6-2c, MX's INT8
   }
@@ -99,7 +101,7 @@ GroupScale group_scale(const Format& fmt, uint32_t scale_code, uint32_t zero_cod
 
 float scaled_value(const Format& fmt, uint32_t code, const GroupScale& g) {
   const float e = fmt.element().decode(code);
-  if (fmt.scaling().granularity == Granularity::kBlock) {
+  if (fmt.scaling().scale_kind == Kind::kE8M0) {
     // X is a power of two (or NaN): the product is exact unless it leaves float's range.
     return float(double(e) * double(g.scale));
   }
@@ -113,7 +115,7 @@ void quantize_scaled(const Format& fmt, const GroupLayout& layout, const float* 
   const Format scale_fmt = fmt.scale_format();
   for (uint64_t g = 0; g < layout.groups(); ++g) {
     const uint64_t b = layout.begin(g), n = layout.end(g) - b;
-    if (fmt.scaling().granularity == Granularity::kBlock) {
+    if (fmt.scaling().scale_kind == Kind::kE8M0) {  // MX blocks, AdaptivFloat tensors
       quantize_mx_block(element, x + b, n, codes + b, scales + g);
       zeros[g] = 0;
     } else {

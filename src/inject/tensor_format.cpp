@@ -61,6 +61,7 @@ torch::Tensor quantize_tensor(const format::Format& fmt, const torch::Tensor& x)
     case format::Kind::kFloat6E3M2:
     case format::Kind::kFloat4E2M1:
     case format::Kind::kE8M0:
+    case format::Kind::kAdaptivFloat:
       return quantize_on_host(fmt, x.detach());
   }
   q = q.contiguous();

@@ -13,7 +13,7 @@ python3 "$(dirname "$0")/../fixtures/make_idx.py" "$WORK/data" --train 2000 --te
   --out "$WORK/ck" --quiet > /dev/null
 ckpt="$WORK/ck/mnist_fc-s3.ckpt"
 
-fmts=int8,int8-ch,int4-ch-asym-s16,mxfp8-e4m3,mxint8,mxfp4
+fmts=int8,int8-ch,int4-ch-asym-s16,mxfp8-e4m3,mxint8,mxfp4,af8-e4
 args=("$ckpt" --formats "$fmts" --bers 1e-4,1e-3,1e-2 --trials 3 --quiet)
 "$ARES" campaign "${args[@]}" --threads 2 --out "$WORK/t2" > /dev/null
 "$ARES" campaign "${args[@]}" --threads 1 --out "$WORK/t1" > /dev/null
@@ -34,16 +34,17 @@ python3 - "$WORK/t2/summary.json" <<'PY' || fail "scaled formats: wrong bit popu
 import json, sys
 js = json.load(open(sys.argv[1]))
 groups = {"int8": 6, "int8-ch": 413, "int4-ch-asym-s16": 413, "mxfp8-e4m3": 8555,
-          "mxint8": 8555, "mxfp4": 8555}
+          "mxint8": 8555, "mxfp4": 8555, "af8-e4": 6}
 meta = {"int8": 32, "int8-ch": 32, "int4-ch-asym-s16": 16 + 4, "mxfp8-e4m3": 8, "mxint8": 8,
-        "mxfp4": 8}
-width = {"int8": 8, "int8-ch": 8, "int4-ch-asym-s16": 4, "mxfp8-e4m3": 8, "mxint8": 8, "mxfp4": 4}
+        "mxfp4": 8, "af8-e4": 8}
+width = {"int8": 8, "int8-ch": 8, "int4-ch-asym-s16": 4, "mxfp8-e4m3": 8, "mxint8": 8, "mxfp4": 4,
+         "af8-e4": 8}
 for s in js["summaries"]:
     f = s["format"]
     assert s["values"] == 266610, s["values"]
     assert s["bits"] == s["values"] * width[f] + groups[f] * meta[f], (f, s["bits"])
     # 8-bit integers per channel and mxint8 keep the float model's accuracy (within 1%)
-    if f in ("int8-ch", "mxint8"):
+    if f in ("int8-ch", "mxint8", "af8-e4"):
         assert abs(s["baseline_error"] - s["float_error"]) < 0.01, s
     # errors grow with the BER up to 1e-2 for every format
     assert s["mean_error"][-1] > s["baseline_error"], s
@@ -96,5 +97,6 @@ expect_input_error "code over a scaled format" "$ARES" campaign "$ckpt" --format
   --protections secded:72 --out "$WORK/x4"
 expect_input_error "int1" "$ARES" campaign "$ckpt" --formats int1 --out "$WORK/x5"
 expect_input_error "mx element" "$ARES" formats show mxfp5
+expect_input_error "adaptivfloat width" "$ARES" formats show af8-e7
 for x in x1 x2 x3 x4 x5 x6 x7; do [ ! -e "$WORK/$x" ] || fail "$x: a refused campaign left $WORK/$x"; done
 echo "test_scaled: ok"

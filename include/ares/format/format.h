@@ -14,6 +14,8 @@
 ///     small  := "fp6-e2m3" | "fp6-e3m2" | "fp4-e2m1" | "e8m0"
 ///     scaled := "int" N ["-ch"] ["-asym"] ["-s16"]     2 <= N <= 16
 ///             | "mx" ("fp8-e4m3" | "fp8-e5m2" | "fp6-e2m3" | "fp6-e3m2" | "fp4" | "int8")
+///             | "af" N "-e" E                         AdaptivFloat, 1 <= E <= 6, 0 <= N-1-E <= 10
+///     afunit := "af" N "-e" E "-bias0"                its element alone (exponent bias 0)
 ///
 /// Examples: `q2.6-2c` (8 bits, two's complement, range [-2, 1.984375], LSB 1/64),
 /// `q2.6-sm` (8 bits, sign-magnitude, range [-1.984375, 1.984375]), `fp16`, `bf16`, `fp32`,
@@ -69,6 +71,16 @@
 ///   zero point per group, stored as an N-bit two's-complement integer; `-s16` stores the
 ///   scales in fp16 instead of fp32. Scales and zero points follow PyTorch's MinMaxObserver and
 ///   fake_quantize (scaled.h).
+/// - `afN-eE`: AdaptivFloat (Tambe et al., DAC 2020; arXiv:1909.13271, reference [14] of the
+///   seed paper): N-bit floats, 1 sign, E exponent and M = N-1-E mantissa bits, no subnormals,
+///   no Inf or NaN, whose exponent bias is chosen per tensor from its largest magnitude so
+///   that the top exponent holds it. Element code S.e.m is +-2^e (1 + m / 2^M), except e = m = 0,
+///   which is +-0 (the smallest normal is given up for zero). The tensor's bias b, stored as one
+///   e8m0 word (2^b), is floor(log2 max|x|) - (2^E - 1); a value is element * 2^b. Encoding (of
+///   x / 2^b): below half the smallest nonzero magnitude 2^0 (1 + 2^-M) -> 0 (exactly half -> 0,
+///   the even code), below it -> it, above the largest (2^(2^E-1) (2 - 2^-M)) -> the largest,
+///   else the mantissa rounds to nearest even (the reference implementation's rules). The
+///   element alone, with bias 0, is `afN-eE-bias0`.
 /// - `mx...`: OCP MX blocks of 32 consecutive values within each output channel (dim 0), one
 ///   e8m0 scale per block; elements fp8 (saturating), fp6, fp4 (e2m1) or, for `mxint8`,
 ///   q2.6-2c (MX's INT8 with its implicit scale 2^-6).
@@ -92,7 +104,8 @@ enum class Kind {
   kFloat6E2M3,
   kFloat6E3M2,
   kFloat4E2M1,
-  kE8M0
+  kE8M0,
+  kAdaptivFloat
 };
 
 /// Which values share a scale in a scaled format.
@@ -146,6 +159,9 @@ class Format {
   /// An MX format over `element` (fp8-e4m3, fp8-e5m2, fp6-e2m3, fp6-e3m2, fp4-e2m1 or q2.6-2c):
   /// blocks of 32 with an e8m0 scale. Throws ares::InputError for another element.
   static Format mx(const Format& element);
+  /// AdaptivFloat with `bits` bits and `exp_bits` exponent bits (header); `scaled` false gives
+  /// the element alone (bias 0). Throws ares::InputError for widths outside the grammar's.
+  static Format adaptivfloat(int bits, int exp_bits, bool scaled = true);
 
   /// True for the scaled formats (intN..., mx...): values need their group's metadata.
   bool is_scaled() const { return scaling_.granularity != Granularity::kNone; }
@@ -162,9 +178,10 @@ class Format {
   bool is_fixed() const { return kind_ == Kind::kFixed2c || kind_ == Kind::kFixedSm; }
   /// Stored bits per value (8 for q2.6-2c, 16 for fp16).
   int width() const { return width_; }
-  /// Integer bits including the sign (fixed point only; 0 for floats).
+  /// Integer bits including the sign (fixed point only; AdaptivFloat: its exponent bits; 0 for
+  /// the other floats).
   int int_bits() const { return int_bits_; }
-  /// Fraction bits (fixed point only; 0 for floats).
+  /// Fraction bits (fixed point only; AdaptivFloat: its mantissa bits; 0 for the other floats).
   int frac_bits() const { return frac_bits_; }
   /// Whether encode stores values beyond the finite range as the nearest end of it (fixed
   /// point, fp8 without `-nosat`) rather than as Inf or NaN (fp16, bf16, fp8 `-nosat`; fp32

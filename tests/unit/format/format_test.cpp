@@ -135,8 +135,8 @@ TEST(FormatParse, MalformedSpecsThrowOneLineNamingTheSpec) {
   EXPECT_EQ(parse_error("q2.6-xx"), "format 'q2.6-xx': unknown encoding 'xx' (expected 2c or sm)");
   EXPECT_EQ(parse_error("foo"),
             "format 'foo': unknown format (expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, fp8-e4m3, "
-            "fp8-e5m2, fp6-e2m3, fp6-e3m2, fp4-e2m1, e8m0, intN[-ch][-asym][-s16] or mxfp8-e4m3, "
-            "mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, mxfp4, mxint8)");
+            "fp8-e5m2, fp6-e2m3, fp6-e3m2, fp4-e2m1, e8m0, intN[-ch][-asym][-s16], mxfp8-e4m3, "
+            "mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, mxfp4, mxint8 or afN-eE)");
   EXPECT_EQ(parse_error("q1.0-2c"), "format 'q1.0-2c': width 1 is below 2");
 }
 

@@ -208,8 +208,8 @@ TEST(Fp8Parse, MalformedSpecsThrowOneLineNamingTheSpec) {
             "fp8-e5m2-nosat)");
   EXPECT_EQ(parse_error("bf8"),
             "format 'bf8': unknown format (expected qI.F-2c, qI.F-sm, fp32, fp16, bf16, fp8-e4m3, "
-            "fp8-e5m2, fp6-e2m3, fp6-e3m2, fp4-e2m1, e8m0, intN[-ch][-asym][-s16] or mxfp8-e4m3, "
-            "mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, mxfp4, mxint8)");
+            "fp8-e5m2, fp6-e2m3, fp6-e3m2, fp4-e2m1, e8m0, intN[-ch][-asym][-s16], mxfp8-e4m3, "
+            "mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, mxfp4, mxint8 or afN-eE)");
 }
 
 TEST(Fp8Layout, RolesRangeAndLsb) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ares/common/error.h"
@@ -279,6 +280,88 @@ TEST(ScaledFormatTest, MxBlocksTakeThePowerOfTwoOfTheirMaxAndSaturate) {
       }
     }
   }
+}
+
+// AdaptivFloat, as its reference implementation states it (T. Tambe's adaptivfloat.py for
+// arXiv:1909.13271), written out here in double: the bias from the max, zero below half the
+// smallest magnitude, that magnitude below it, the largest above it, else the mantissa rounded
+// to nearest even. The exact half of the smallest magnitude, which the reference leaves
+// unconverted, goes to zero (format.h).
+double reference_af(double x, int n, int e, int bias) {
+  const int m = n - 1 - e;
+  const double sign = x < 0 ? -1.0 : 1.0;
+  double a = std::fabs(x);
+  const double min = std::pow(2.0, bias) * (1 + std::pow(2.0, -m));
+  const double max = std::pow(2.0, (1 << e) - 1 + bias) * (2 - std::pow(2.0, -m));
+  if (a <= 0.5 * min) return sign * 0.0;
+  if (a < min) return sign * min;
+  if (a > max) a = max;
+  int ex = 0;
+  const double mant = 2 * std::frexp(a, &ex);  // in [1, 2)
+  const double q = std::nearbyint(mant * std::pow(2.0, m)) / std::pow(2.0, m);
+  return sign * q * std::pow(2.0, ex - 1);
+}
+
+TEST(AdaptivFloatTest, EveryElementCodeDecodesToItsFieldsAndEncodesBack) {
+  for (auto [n, e] : {std::pair{8, 4}, {8, 3}, {6, 3}, {4, 2}, {5, 4}, {12, 5}}) {
+    const Format f = Format::adaptivfloat(n, e, /*scaled=*/false);
+    SCOPED_TRACE(f.spec());
+    EXPECT_EQ(Format::parse(f.spec()), f);
+    EXPECT_FALSE(f.is_scaled());
+    const int m = n - 1 - e;
+    for (uint32_t c = 0; c < (1u << n); ++c) {
+      const uint32_t ef = (c >> m) & ((1u << e) - 1u), mf = c & ((1u << m) - 1u);
+      const double mag =
+          (ef == 0 && mf == 0) ? 0.0 : std::pow(2.0, ef) * (1 + mf / std::pow(2.0, m));
+      const double want = ((c >> (n - 1)) & 1u) ? -mag : mag;
+      ASSERT_EQ(double(f.decode(c)), want) << c;
+      EXPECT_EQ(f.encode(f.decode(c)), c) << c;
+    }
+    // Encode against the reference at bias 0, over the grid's midpoints and random values.
+    fault::Rng rng(uint64_t(n * 16 + e));
+    std::vector<double> xs = {0.0, 1e-9, 0.5, 0.75, 1.0, 1.2, 1e9};
+    for (uint32_t c = 1; c + 1 < (1u << (n - 1)); ++c) {
+      const double mid = (double(f.decode(c)) + double(f.decode(c + 1))) / 2;
+      for (double x : {mid, std::nextafter(mid, 0.0), std::nextafter(mid, 1e300)}) xs.push_back(x);
+    }
+    for (int i = 0; i < 5000; ++i) xs.push_back((rng.next_double() - 0.5) * 2.5 * f.max_value());
+    for (double x : xs) {
+      for (double v : {x, -x}) {
+        const float xf = float(v);
+        ASSERT_EQ(double(f.decode(f.encode(xf))), reference_af(double(xf), n, e, 0)) << xf;
+      }
+    }
+  }
+}
+
+TEST(AdaptivFloatTest, TheTensorsBiasPutsItsMaxInTheTopExponent) {
+  fault::Rng rng(21);
+  for (auto [n, e] : {std::pair{8, 4}, {6, 3}, {4, 2}}) {
+    const Format f = Format::parse("af" + std::to_string(n) + "-e" + std::to_string(e));
+    SCOPED_TRACE(f.spec());
+    EXPECT_TRUE(f.is_scaled());
+    EXPECT_EQ(f.scale_format(), Format::e8m0());
+    for (double range : {1e-3, 0.3, 7.0}) {
+      std::vector<float> x(4 * 50);
+      for (auto& v : x) v = float((rng.next_double() - 0.5) * range);
+      const GroupLayout l = group_layout(f, x.size(), 4);
+      ASSERT_EQ(l.groups(), 1u);
+      std::vector<uint32_t> codes(x.size()), scales(1), zeros(1);
+      quantize_scaled(f, l, x.data(), codes.data(), scales.data(), zeros.data());
+      double amax = 0;
+      for (float v : x) amax = std::max(amax, std::fabs(double(v)));
+      const int bias = int(std::floor(std::log2(amax))) - ((1 << e) - 1);
+      ASSERT_EQ(int(scales[0]) - 127, bias);
+      for (size_t i = 0; i < x.size(); ++i) {
+        const float got = scaled_value(f, codes[i], group_scale(f, scales[0], 0));
+        ASSERT_EQ(double(got), reference_af(double(x[i]), n, e, bias)) << x[i];
+      }
+    }
+  }
+  EXPECT_THROW(Format::parse("af8-e7"), InputError);
+  EXPECT_THROW(Format::parse("af3-e3"), InputError);
+  EXPECT_THROW(Format::parse("af8"), InputError);
+  EXPECT_THROW(Format::parse("af8-e4-bias1"), InputError);
 }
 
 }  // namespace
