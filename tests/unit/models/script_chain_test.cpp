@@ -116,17 +116,17 @@ Module lenet(Builder& b, const std::string& act = "torch.relu", bool view = fals
                "def forward(self, x):\n"
                "  x = torch.max_pool2d(" +
                    act +
-                   "(self.conv1(x)), [2, 2])\n"
+                   "(self.conv1.forward(x)), [2, 2])\n"
                    "  x = torch.max_pool2d(" +
                    act +
-                   "(self.conv2(x)), [2, 2], [2, 2])\n"
+                   "(self.conv2.forward(x)), [2, 2], [2, 2])\n"
                    "  x = " +
                    flat +
                    "\n"
                    "  x = " +
                    act +
-                   "(self.fc1(x))\n"
-                   "  return self.fc2(x)\n");
+                   "(self.fc1.forward(x))\n"
+                   "  return self.fc2.forward(x)\n");
 }
 
 std::string why(const Module& m) {
@@ -176,13 +176,17 @@ TEST(ScriptChainTest, ReadsTanhAndViewFlattening) {
 
 TEST(ScriptChainTest, ReadsSequentialsAndModulesOfTheUsersByTheirPaths) {
   Builder b;
-  Module features = b.net({{"c", b.conv({1, 3, 3})}, {"r", b.relu()}, {"p", b.max_pool(2, 2)}},
-                          "def forward(self, x):\n  return self.p(self.r(self.c(x)))\n",
-                          "torch.nn.modules.container.Sequential");
-  Module head = b.net({{"flat", b.flatten()}, {"fc", b.linear(3 * 13 * 13, 8)}, {"t", b.tanh()}},
-                      "def forward(self, x):\n  return self.t(self.fc(self.flat(x)))\n", "Head");
+  Module features =
+      b.net({{"c", b.conv({1, 3, 3})}, {"r", b.relu()}, {"p", b.max_pool(2, 2)}},
+            "def forward(self, x):\n  return self.p.forward(self.r.forward(self.c.forward(x)))\n",
+            "torch.nn.modules.container.Sequential");
+  Module head = b.net(
+      {{"flat", b.flatten()}, {"fc", b.linear(3 * 13 * 13, 8)}, {"t", b.tanh()}},
+      "def forward(self, x):\n  return self.t.forward(self.fc.forward(self.flat.forward(x)))\n",
+      "Head");
   Module m = b.net({{"features", features}, {"head", head}, {"out", b.linear(8, 10)}},
-                   "def forward(self, x):\n  return self.out(self.head(self.features(x)))\n");
+                   "def forward(self, x):\n  return "
+                   "self.out.forward(self.head.forward(self.features.forward(x)))\n");
   auto chain = recognize_chain(m);
   ASSERT_EQ(chain.layers.size(), 3u) << chain.why;
   EXPECT_EQ(chain.layers[0].path, "features.c");
@@ -202,8 +206,8 @@ TEST(ScriptChainTest, FoldsAReluAfterThePoolButNotATanh) {
                  "def forward(self, x):\n"
                  "  x = " +
                      act +
-                     "(torch.max_pool2d(self.conv(x), [2, 2]))\n"
-                     "  return self.fc(torch.flatten(x, 1))\n");
+                     "(torch.max_pool2d(self.conv.forward(x), [2, 2]))\n"
+                     "  return self.fc.forward(torch.flatten(x, 1))\n");
   };
   auto chain = recognize_chain(make("torch.relu"));
   ASSERT_EQ(chain.layers.size(), 2u) << chain.why;
@@ -214,20 +218,22 @@ TEST(ScriptChainTest, FoldsAReluAfterThePoolButNotATanh) {
 
 TEST(ScriptChainTest, RefusesBranchesAndResiduals) {
   Builder b;
-  Module residual =
-      b.net({{"fc1", b.linear(8, 8)}, {"fc2", b.linear(8, 10)}},
-            "def forward(self, x):\n  return self.fc2(torch.relu(self.fc1(x)) + x)\n");
+  Module residual = b.net(
+      {{"fc1", b.linear(8, 8)}, {"fc2", b.linear(8, 10)}},
+      "def forward(self, x):\n  return self.fc2.forward(torch.relu(self.fc1.forward(x)) + x)\n");
   EXPECT_NE(why(residual).find("used twice"), std::string::npos) << why(residual);
-  Module add = b.net({{"fc1", b.linear(8, 8)}, {"fc2", b.linear(8, 10)}},
-                     "def forward(self, x):\n  y = self.fc1(x)\n  return self.fc2(y + 1.0)\n");
+  Module add = b.net(
+      {{"fc1", b.linear(8, 8)}, {"fc2", b.linear(8, 10)}},
+      "def forward(self, x):\n  y = self.fc1.forward(x)\n  return self.fc2.forward(y + 1.0)\n");
   EXPECT_NE(why(add).find("aten::add"), std::string::npos) << why(add);
-  Module twice =
-      b.net({{"fc", b.linear(8, 8)}}, "def forward(self, x):\n  return self.fc(self.fc(x))\n");
+  Module twice = b.net({{"fc", b.linear(8, 8)}},
+                       "def forward(self, x):\n  return self.fc.forward(self.fc.forward(x))\n");
   EXPECT_NE(why(twice).find("called twice"), std::string::npos) << why(twice);
 }
 
 TEST(ScriptChainTest, RefusesConvolutionOptionsTheStagesDoNotHave) {
-  const std::string fwd = "def forward(self, x):\n  return torch.flatten(self.conv(x), 1)\n";
+  const std::string fwd =
+      "def forward(self, x):\n  return torch.flatten(self.conv.forward(x), 1)\n";
   struct Case {
     Builder::Conv conv;
     std::string says;
@@ -238,12 +244,13 @@ TEST(ScriptChainTest, RefusesConvolutionOptionsTheStagesDoNotHave) {
                                          {{2, 4, 3, 1, 1, 1, 1, "reflect"}, "pads other"}}) {
     Builder b;
     Module m = b.net({{"conv", b.conv(c.conv)}, {"fc", b.linear(8, 2)}},
-                     "def forward(self, x):\n  return self.fc(torch.flatten(self.conv(x), 1))\n");
+                     "def forward(self, x):\n  return "
+                     "self.fc.forward(torch.flatten(self.conv.forward(x), 1))\n");
     EXPECT_NE(why(m).find(c.says), std::string::npos) << why(m);
   }
   Builder b;
   Module no_bias = b.net({{"fc", b.linear(8, 2, /*bias=*/false)}},
-                         "def forward(self, x):\n  return self.fc(x)\n");
+                         "def forward(self, x):\n  return self.fc.forward(x)\n");
   EXPECT_NE(why(no_bias).find("no bias"), std::string::npos) << why(no_bias);
 }
 
@@ -253,35 +260,38 @@ TEST(ScriptChainTest, RefusesOpsItDoesNotKnow) {
     return b.net({{"conv", b.conv({1, 2, 3})}, {"fc", b.linear(2 * 13 * 13, 10)}},
                  "def forward(self, x):\n" + body);
   };
-  EXPECT_NE(why(one("  return self.fc(torch.flatten(torch.sigmoid(self.conv(x)), 1))\n"))
-                .find("aten::sigmoid"),
-            std::string::npos);
+  EXPECT_NE(
+      why(one("  return self.fc.forward(torch.flatten(torch.sigmoid(self.conv.forward(x)), 1))\n"))
+          .find("aten::sigmoid"),
+      std::string::npos);
   // A pool whose stride is not its kernel, a flatten of the batch dimension, view(-1, n).
-  EXPECT_NE(why(one("  x = torch.max_pool2d(self.conv(x), [2, 2], [1, 1])\n"
-                    "  return self.fc(torch.flatten(x, 1))\n"))
+  EXPECT_NE(why(one("  x = torch.max_pool2d(self.conv.forward(x), [2, 2], [1, 1])\n"
+                    "  return self.fc.forward(torch.flatten(x, 1))\n"))
                 .find("stride other than its kernel"),
             std::string::npos);
-  EXPECT_NE(
-      why(one("  x = torch.max_pool2d(self.conv(x), [2, 2])\n  return self.fc(torch.flatten(x))\n"))
-          .find("does not flatten from dimension 1"),
-      std::string::npos);
-  EXPECT_NE(
-      why(one("  x = torch.max_pool2d(self.conv(x), [2, 2])\n  return self.fc(x.view(-1, 338))\n"))
-          .find("is not x.view(x.size(0), -1)"),
-      std::string::npos);
+  EXPECT_NE(why(one("  x = torch.max_pool2d(self.conv.forward(x), [2, 2])\n  return "
+                    "self.fc.forward(torch.flatten(x))\n"))
+                .find("does not flatten from dimension 1"),
+            std::string::npos);
+  EXPECT_NE(why(one("  x = torch.max_pool2d(self.conv.forward(x), [2, 2])\n  return "
+                    "self.fc.forward(x.view(-1, 338))\n"))
+                .find("is not x.view(x.size(0), -1)"),
+            std::string::npos);
   // An activation first, a module torch.nn has but Ares does not fold, a stray parameter.
-  EXPECT_NE(why(one("  x = torch.max_pool2d(self.conv(torch.relu(x)), [2, 2])\n"
-                    "  return self.fc(torch.flatten(x, 1))\n"))
+  EXPECT_NE(why(one("  x = torch.max_pool2d(self.conv.forward(torch.relu(x)), [2, 2])\n"
+                    "  return self.fc.forward(torch.flatten(x, 1))\n"))
                 .find("does not directly follow"),
             std::string::npos);
   Module bn = b.make("torch.nn.modules.batchnorm.BatchNorm2d");
   bn.define("def forward(self, input):\n  return input\n");
   Module with_bn =
       b.net({{"conv", b.conv({1, 2, 3})}, {"bn", bn}, {"fc", b.linear(2 * 26 * 26, 10)}},
-            "def forward(self, x):\n  return self.fc(torch.flatten(self.bn(self.conv(x)), 1))\n");
+            "def forward(self, x):\n  return "
+            "self.fc.forward(torch.flatten(self.bn.forward(self.conv.forward(x)), 1))\n");
   EXPECT_NE(why(with_bn).find("bn (BatchNorm2d)"), std::string::npos) << why(with_bn);
   Module stray =
-      one("  x = torch.max_pool2d(self.conv(x), [2, 2])\n  return self.fc(torch.flatten(x, 1))\n");
+      one("  x = torch.max_pool2d(self.conv.forward(x), [2, 2])\n  return "
+          "self.fc.forward(torch.flatten(x, 1))\n");
   stray.register_parameter("scale", torch::ones({1}), false);
   EXPECT_NE(why(stray).find("parameter scale"), std::string::npos) << why(stray);
 }
@@ -314,9 +324,10 @@ TEST(ScriptChainTest, LoadsAChainAsStagesAndFallsBackToOneStage) {
   EXPECT_THROW(train::check_input_shape(*staged.model, torch::rand({2, 1, 20, 20}), "test"),
                InputError);
   // A residual is one stage.
-  Module residual =
-      b.net({{"fc1", b.linear(8, 8)}, {"fc2", b.linear(8, 10)}},
-            "def forward(self, x):\n  return self.fc2(torch.relu(self.fc1(x)) + x)\n", "Residual");
+  Module residual = b.net(
+      {{"fc1", b.linear(8, 8)}, {"fc2", b.linear(8, 10)}},
+      "def forward(self, x):\n  return self.fc2.forward(torch.relu(self.fc1.forward(x)) + x)\n",
+      "Residual");
   residual.save((dir / "residual.pt").string());
   auto res = load_torchscript((dir / "residual.pt").string(), Staging::kGraph);
   EXPECT_EQ(res.meta["stages"], "one");
