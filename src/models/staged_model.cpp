@@ -9,6 +9,7 @@ namespace F = torch::nn::functional;
 
 StageImpl::StageImpl(StageOptions options) : options_(options) {
   ARES_CHECK(options_.in > 0 && options_.out > 0, "stage needs in > 0 and out > 0");
+  ARES_CHECK(!(options_.relu && options_.tanh), "a stage has relu or tanh, not both");
   if (options_.op == StageOptions::Op::kLinear) {
     weight = register_parameter("weight", torch::empty({options_.out, options_.in}));
     int64_t fan_in = options_.in;
@@ -84,23 +85,30 @@ torch::Tensor max_pool_values(const torch::Tensor& y, int64_t k) {
 
 }  // namespace
 
-// By value on purpose: the stage owns `pre` and may overwrite it (in-place ReLU).
+// By value on purpose: the stage owns `pre` and may overwrite it (in-place ReLU or tanh).
 // NOLINTNEXTLINE(performance-unnecessary-value-param)
 torch::Tensor StageImpl::finish_owned(torch::Tensor pre) const {
   // A module stage's body may hand back its input (or a view of it): never in place there.
-  if (!options_.relu || options_.op == StageOptions::Op::kModule || pre.requires_grad()) {
+  if (!(options_.relu || options_.tanh) || options_.op == StageOptions::Op::kModule ||
+      pre.requires_grad()) {
     return finish(pre);
   }
-  pre.relu_();
-  return finish_after_relu(pre);
+  if (options_.relu) {
+    pre.relu_();
+  } else {
+    pre.tanh_();
+  }
+  return finish_after_activation(pre);
 }
 
 torch::Tensor StageImpl::finish(const torch::Tensor& pre) const {
-  return finish_after_relu(options_.relu ? torch::relu(pre) : pre);
+  return finish_after_activation(options_.relu   ? torch::relu(pre)
+                                 : options_.tanh ? torch::tanh(pre)
+                                                 : pre);
 }
 
-torch::Tensor StageImpl::finish_after_relu(const torch::Tensor& relu_out) const {
-  torch::Tensor y = relu_out;
+torch::Tensor StageImpl::finish_after_activation(const torch::Tensor& act_out) const {
+  torch::Tensor y = act_out;
   if (options_.pool > 0) {
     y = y.requires_grad() || options_.pool == 1
             ? F::max_pool2d(y, F::MaxPool2dFuncOptions(options_.pool))
@@ -196,6 +204,7 @@ std::shared_ptr<StagedModel> StagedModel::clone_model() const {
   for (auto& p : copy->named_parameters()) p.value().copy_(src[p.key()]);
   auto src_buffers = named_buffers();
   for (auto& b : copy->named_buffers()) b.value().copy_(src_buffers[b.key()]);
+  copy->input_check_ = input_check_;
   copy->train(is_training());
   return copy;
 }
@@ -226,8 +235,14 @@ std::shared_ptr<StagedModel> StagedModel::fold_batchnorm() const {
       dst->bias.copy_(src->bias);
     }
   }
+  copy->input_check_ = input_check_;
   copy->train(is_training());
   return copy;
+}
+
+void StagedModel::check_input(const torch::Tensor& sample) const {
+  // The check runs the model forward in eval mode, which changes nothing in it.
+  if (input_check_) input_check_(sample, const_cast<StagedModel&>(*this));
 }
 
 bool StagedModel::has_batchnorm() const {

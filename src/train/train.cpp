@@ -97,6 +97,7 @@ std::string describe_recipe(const TrainOptions& o) {
 void check_input_shape(const models::StagedModel& model, const torch::Tensor& images,
                        const std::string& what) {
   auto sample = images.sizes().slice(1).vec();
+  model.check_input(images.slice(0, 0, 1));
   if (model.input_shape().empty()) return;  // a TorchScript model: any input shape
   ARES_CHECK(sample == model.input_shape(), what, ": samples have shape ", c10::IntArrayRef(sample),
              " but model ", model.name(), " expects ", c10::IntArrayRef(model.input_shape()));

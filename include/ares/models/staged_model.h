@@ -19,7 +19,8 @@
 
 namespace ares::models {
 
-/// What a stage does, in order: flatten -> op -> batch norm -> relu -> max-pool -> dropout.
+/// What a stage does, in order: flatten -> op -> batch norm -> relu or tanh -> max-pool ->
+/// dropout.
 struct StageOptions {
   /// kModule: any module (a residual block, a recurrent layer, ...) run as a whole; the
   /// other fields are unused and the engine evaluates it densely.
@@ -34,6 +35,7 @@ struct StageOptions {
   int64_t pool = 0;        ///< max-pool kernel and stride; 0 = none
   double dropout = 0.0;    ///< dropout probability in training; 0 = none
   bool batchnorm = false;  ///< 2-D batch norm after a convolution (fold it before campaigns)
+  bool tanh = false;       ///< tanh where relu would be (not both)
 };
 
 /// One stage: parameters `weight` and `bias`; with batch norm also `bn_weight`, `bn_bias` and
@@ -46,10 +48,10 @@ class StageImpl : public torch::nn::Module {
   explicit StageImpl(torch::nn::AnyModule body);
   /// flatten (if any) then the core operation: the pre-activation.
   torch::Tensor pre_activation(const torch::Tensor& x) const;
-  /// relu, pool and (in training) dropout applied to a pre-activation.
+  /// relu or tanh, pool and (in training) dropout applied to a pre-activation.
   torch::Tensor finish(const torch::Tensor& pre) const;
   /// finish() of a pre-activation the caller gives up (nothing else refers to its memory):
-  /// where no gradient is needed the ReLU runs in place, bit for bit the same values, one
+  /// where no gradient is needed the ReLU or tanh runs in place, bit for bit the same values, one
   /// tensor fewer to allocate and fill.
   torch::Tensor finish_owned(torch::Tensor pre) const;
   torch::Tensor forward(const torch::Tensor& x) { return finish_owned(pre_activation(x)); }
@@ -59,7 +61,7 @@ class StageImpl : public torch::nn::Module {
   torch::Tensor bn_weight, bn_bias, bn_mean, bn_var;
 
  private:
-  torch::Tensor finish_after_relu(const torch::Tensor& relu_out) const;  // pool, dropout
+  torch::Tensor finish_after_activation(const torch::Tensor& act_out) const;  // pool, dropout
   StageOptions options_;
   mutable torch::nn::AnyModule body_;  // AnyModule::forward is not const
 };
@@ -111,6 +113,14 @@ class StagedModel : public torch::nn::Module {
   std::shared_ptr<StagedModel> fold_batchnorm() const;
   /// True when some stage still has an unfolded batch norm.
   bool has_batchnorm() const;
+  /// A check of evaluation data beyond input_shape(), which train::check_input_shape runs on
+  /// the data's first sample (a TorchScript model's: its own forward takes the data, and its
+  /// stages give its logits there). Given the sample and this model; throws to refuse the
+  /// data. Kept by clone_model and fold_batchnorm.
+  using InputCheck = std::function<void(const torch::Tensor& sample, StagedModel& model)>;
+  void set_input_check(InputCheck check) { input_check_ = std::move(check); }
+  /// Runs the input check, if any, on `sample` (a batch of one).
+  void check_input(const torch::Tensor& sample) const;
 
  private:
   std::string name_;
@@ -119,6 +129,7 @@ class StagedModel : public torch::nn::Module {
   std::vector<Stage> stages_;
   std::vector<StageOptions> stage_options_;
   std::vector<std::function<torch::nn::AnyModule()>> factories_;  // kModule stages only
+  InputCheck input_check_;
   void check_stage_name(const std::string& stage_name) const;
 };
 
