@@ -22,6 +22,7 @@
 
 #include "ares/campaign/campaign.h"
 #include "ares/campaign/in_memory.h"
+#include "ares/campaign/site.h"
 #include "ares/campaign/spec_options.h"
 #include "ares/campaign/store.h"
 #include "ares/common/error.h"
@@ -30,6 +31,7 @@
 #include "ares/format/format.h"
 #include "ares/format/scaled.h"
 #include "ares/models/torchscript.h"
+#include "ares/train/train.h"
 
 namespace py = pybind11;
 namespace fs = std::filesystem;
@@ -183,6 +185,36 @@ std::pair<torch::Tensor, torch::Tensor> load_test_set(const std::string& name) {
   return {test.images, test.labels};
 }
 
+// Every fault site of the model file `file` (a checkpoint or TorchScript file), found with
+// `sample` (a batch of one), else with the model's own input shape.
+py::list list_sites(const std::string& file, std::optional<torch::Tensor> sample) {
+  auto loaded = ares::models::load_model_file(file);
+  auto model = loaded.model->fold_batchnorm();
+  model->eval();
+  torch::Tensor x;
+  if (sample) {
+    x = cpu_contiguous(*sample, torch::kFloat32, "ares.sites");
+    ares::train::check_input_shape(*model, x, "ares.sites: data");
+  } else {
+    ARES_CHECK(!model->input_shape().empty(), "ares.sites: ", file,
+               " does not say its input shape; pass data");
+    auto shape = model->input_shape();
+    shape.insert(shape.begin(), 1);
+    x = torch::zeros(shape);
+  }
+  py::list out;
+  for (const auto& s : ares::campaign::list_sites(*model, x)) {
+    py::dict d;
+    d["site"] = s.site;
+    d["parameter"] = s.parameter;
+    d["shape"] = s.shape;
+    d["values"] = s.values;
+    d["per"] = s.site == "weights" ? "model" : "sample";
+    out.append(d);
+  }
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_ares, m) {
@@ -203,4 +235,5 @@ PYBIND11_MODULE(_ares, m) {
         py::arg("images"), py::arg("labels"), py::arg("out"), py::arg("out_existed"),
         py::arg("store"), py::arg("progress") = true);
   m.def("load_test_set", &load_test_set, py::arg("name"));
+  m.def("list_sites", &list_sites, py::arg("file"), py::arg("sample") = std::nullopt);
 }

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "ares/campaign/site.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
 #include "ares/data/load.h"
-#include "ares/models/gru.h"
 #include "ares/models/registry.h"
 #include "ares/models/torchscript.h"
 #include "ares/train/train.h"
@@ -20,13 +20,6 @@
 
 namespace ares::cli {
 namespace {
-
-struct SiteInfo {
-  std::string site;            // "weights", "act:fc1", "hidden:gru"
-  std::string name;            // a parameter's name (weights), else empty
-  std::vector<int64_t> shape;  // per sample (act, hidden) or the parameter's
-  int64_t values = 0;          // per sample (act, hidden), or in the parameter
-};
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s;
@@ -53,12 +46,6 @@ std::string json_shape(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
   return s + "]";
-}
-
-int64_t product(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
 }
 
 }  // namespace
@@ -111,37 +98,10 @@ int cmd_sites(const std::vector<std::string>& argv) {
     x = torch::zeros(shape);
   }
 
-  std::vector<SiteInfo> sites;
+  const auto sites = campaign::list_sites(*model, x);
   int64_t weights = 0;
-  for (const auto& p : model->named_parameters()) {
-    sites.push_back({"weights", p.key(), p.value().sizes().vec(), p.value().numel()});
-    weights += p.value().numel();
-  }
-  c10::InferenceMode guard;
-  for (size_t i = 0; i < model->num_stages(); ++i) {
-    const std::string& name = model->stage_name(i);
-    // A GRU stage: count the steps and the state's width through its step hook.
-    models::GruStepHookImpl* hook = nullptr;
-    try {
-      hook = models::gru_step_hook(*model, name);
-    } catch (const InputError&) {
-    }
-    int64_t steps = 0, width = 0;
-    if (hook) {
-      hook->on_step = [&](int64_t, torch::Tensor& h) {
-        ++steps;
-        width = h.size(1);
-      };
-    }
-    x = model->stage(i)->forward(x);
-    if (hook) {
-      hook->on_step = nullptr;
-      sites.push_back({"hidden:" + name, "", {steps, width}, steps * width});
-    }
-    if (i + 1 < model->num_stages()) {
-      std::vector<int64_t> shape(x.sizes().begin() + 1, x.sizes().end());
-      sites.push_back({"act:" + name, "", shape, product(shape)});
-    }
+  for (const auto& s : sites) {
+    if (s.site == "weights") weights += s.values;
   }
 
   if (args.has("json")) {
@@ -151,7 +111,7 @@ int cmd_sites(const std::vector<std::string>& argv) {
     bool first = true;
     for (const auto& s : sites) {
       if (s.site != "weights") continue;
-      os << (first ? "" : ",") << "{\"name\":" << json_string(s.name)
+      os << (first ? "" : ",") << "{\"name\":" << json_string(s.parameter)
          << ",\"shape\":" << json_shape(s.shape) << ",\"values\":" << s.values << "}";
       first = false;
     }
@@ -169,7 +129,7 @@ int cmd_sites(const std::vector<std::string>& argv) {
   std::printf("%-24s %-16s %12lld  model\n", "weights", "", static_cast<long long>(weights));
   for (const auto& s : sites) {
     if (s.site != "weights") continue;
-    std::printf("  %-22s %-16s %12lld\n", s.name.c_str(), shape_text(s.shape).c_str(),
+    std::printf("  %-22s %-16s %12lld\n", s.parameter.c_str(), shape_text(s.shape).c_str(),
                 static_cast<long long>(s.values));
   }
   for (const auto& s : sites) {

@@ -24,7 +24,7 @@ from . import _ares
 from ._ares import InputError
 from . import formats
 
-__all__ = ["campaign", "CampaignResult", "InputError", "formats"]
+__all__ = ["campaign", "sites", "CampaignResult", "InputError", "formats"]
 
 
 class CampaignResult:
@@ -169,6 +169,21 @@ def _model_name(model, index):
     if isinstance(model, torch.jit.ScriptModule):
         name = getattr(model, "original_name", name)
     return "%s#%d" % (name, index)
+
+
+def sites(model, data=None, *, output=None):
+    """Every fault site of `model` as `site=` names them (`ares sites`): a list of dicts with
+    "site" ("weights", "act:STAGE", "hidden:STAGE"), "parameter" (weights: one entry per
+    parameter), "shape", "values" and "per" ("model" for a parameter, "sample" otherwise).
+    model and data as for campaign(); the data's first sample gives the input shape (a
+    checkpoint of the zoo knows its own)."""
+    tensors = _data_tensors(data)
+    if isinstance(data, str):
+        tensors = _ares.load_test_set(data)
+    example = tensors[0][:1] if tensors is not None else None
+    with tempfile.TemporaryDirectory(prefix="ares-") as scratch:
+        file = _model_file(model, example, os.path.join(scratch, "model.pt"), output)
+        return _ares.list_sites(file, example)
 
 
 def campaign(model, data=None, *, out=None, progress=True, output=None, **settings):

@@ -258,6 +258,48 @@ int resolve_site_stage(const SiteRef& site, const models::StagedModel& model) {
   return stage;
 }
 
+std::vector<SiteListing> list_sites(models::StagedModel& model, const torch::Tensor& sample) {
+  std::vector<SiteListing> sites;
+  for (const auto& p : model.named_parameters()) {
+    sites.push_back({"weights", p.key(), p.value().sizes().vec(), p.value().numel()});
+  }
+  c10::InferenceMode guard;
+  torch::Tensor x = sample;
+  for (size_t i = 0; i < model.num_stages(); ++i) {
+    const std::string& name = model.stage_name(i);
+    // A GRU stage: count the steps and the state's width through its step hook.
+    models::GruStepHookImpl* hook = nullptr;
+    try {
+      hook = models::gru_step_hook(model, name);
+    } catch (const InputError&) {  // not a GRU stage
+    }
+    int64_t steps = 0, width = 0;
+    if (hook) {
+      hook->on_step = [&](int64_t, torch::Tensor& h) {
+        ++steps;
+        width = h.size(1);
+      };
+    }
+    try {
+      x = model.stage(i)->forward(x);
+    } catch (...) {
+      if (hook) hook->on_step = nullptr;
+      throw;
+    }
+    if (hook) {
+      hook->on_step = nullptr;
+      sites.push_back({"hidden:" + name, "", {steps, width}, steps * width});
+    }
+    if (i + 1 < model.num_stages()) {
+      std::vector<int64_t> shape(x.sizes().begin() + 1, x.sizes().end());
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      sites.push_back({"act:" + name, "", shape, n});
+    }
+  }
+  return sites;
+}
+
 std::unique_ptr<Site> make_site(const CampaignSpec& spec, int stage,
                                 const models::StagedModel& model, const format::Format& fmt,
                                 const torch::Tensor& images, const torch::Tensor& labels,

@@ -168,6 +168,28 @@ def write_idx_dataset(directory, n=200, seed=3):
     return pixels.float().div(255).unsqueeze(1), labels.long()
 
 
+def test_sites_lists_what_the_command_lists(tmp_path):
+    """ares.sites on a module: its staged parameters (SmallNet's forward is a chain: stages
+    fc1 and fc2, tanh folded) and act:fc1, as `ares sites --json` lists the saved file."""
+    images, labels = write_idx_dataset(str(tmp_path / "data"), n=20)
+    net = small_model()
+    listed = ares.sites(net, (images, labels))
+    weights = [(s["parameter"], s["shape"], s["values"]) for s in listed if s["site"] == "weights"]
+    assert weights == [(n, list(p.shape), p.numel()) for n, p in net.named_parameters()]
+    assert [(s["site"], s["shape"], s["values"], s["per"]) for s in listed
+            if s["site"] != "weights"] == [("act:fc1", [24], 24, "sample")]
+    path = str(tmp_path / "net.pt")
+    torch.jit.script(net).save(path)
+    cli = subprocess.run([ARES_BIN, "sites", path, "--dataset", str(tmp_path / "data"), "--json"],
+                         capture_output=True, text=True, check=True)
+    import json
+    js = json.loads(cli.stdout)
+    assert [(p["name"], p["shape"], p["values"]) for p in js["parameters"]] == weights
+    assert ares.sites(path, (images, labels)) == listed
+    with pytest.raises(ares.InputError, match="pass data"):
+        ares.sites(path)
+
+
 SETTINGS = dict(formats=["q2.6-2c", "q2.6-sm"], bers=[1e-4, 1e-3, 1e-2], trials=3, seed=5)
 ROW_COLUMNS = ["format", "protection", "ber_index", "ber", "trial", "stream", "bits", "faults",
                "errors", "samples", "error", "changed", "nonfinite"]

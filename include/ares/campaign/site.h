@@ -22,6 +22,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "ares/campaign/campaign.h"
 #include "ares/campaign/spec.h"
@@ -81,6 +83,20 @@ class Site {
 /// an activation site names the last stage (its output is the logits), or when a hidden-state
 /// site's stage is not a GRU.
 int resolve_site_stage(const SiteRef& site, const models::StagedModel& model);
+
+/// One fault site of a model as `--site` names it (`ares sites`).
+struct SiteListing {
+  std::string site;       ///< "weights", "act:fc1", "hidden:gru"
+  std::string parameter;  ///< weights: one parameter's name (one entry per parameter)
+  std::vector<int64_t>
+      shape;           ///< the parameter's shape, or one sample's (act, hidden: steps x width)
+  int64_t values = 0;  ///< in the parameter, or per sample
+};
+
+/// Every site of `model`: one "weights" entry per parameter, then per stage its hidden:STAGE
+/// (a GRU stage: every step's state) and act:STAGE (every stage but the last), found by
+/// running `sample` (a batch of one of the data the model takes) through the stages.
+std::vector<SiteListing> list_sites(models::StagedModel& model, const torch::Tensor& sample);
 
 /// Builds spec.site (at `stage`, from resolve_site_stage) for a copy of `model` whose site
 /// values are stored in `fmt`, evaluated on `images` and `labels` (host tensors; the copy and
