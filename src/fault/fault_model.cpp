@@ -141,7 +141,8 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
   }
   if (spec.rfind("mlc", 0) == 0) {
     auto cell = parse_mlc(spec);
-    return {Kind::kMlc, double(cell->bits), nullptr, std::move(cell)};
+    const double bits = cell->bits;
+    return {Kind::kMlc, bits, nullptr, std::move(cell)};
   }
   if (spec == "gaussian") return {Kind::kGaussian, 0.1};
   if (spec.rfind("gaussian:", 0) == 0) {
