@@ -97,7 +97,7 @@ HiddenStateEvaluator::Row HiddenStateEvaluator::make_row(int64_t sample, int64_t
   const HiddenStateCache& c = *cache_;
   Row row{sample, first_step, {}, 0, fault::Rng(sample_stream(trial_.stream, sample))};
   row.hits = fault::sample_hits(row.rng, uint64_t(c.values_per_sample()), trial_.mask, trial_.ber,
-                                trial_.semantics, *trial_.model, nullptr);
+                                trial_.semantics, *trial_.model, nullptr, c.format().width());
   const uint32_t* baseline = c.codes(sample);
   const uint64_t before = uint64_t(first_step * c.hidden_size());
   for (; row.next < row.hits.size() && row.hits[row.next].index < before; ++row.next) {

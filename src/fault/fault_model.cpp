@@ -14,8 +14,8 @@ namespace ares::fault {
 
 namespace {
 
-const char* const kBuiltIn[] = {"flip", "stuck0",   "stuck1", "asym",    "mbu",
-                                "mlc",  "signflip", "zero",   "uniform", "gaussian"};
+const char* const kBuiltIn[] = {"flip",  "stuck0",   "stuck1", "asym",    "mbu",     "mlc",
+                                "burst", "signflip", "zero",   "uniform", "gaussian"};
 
 struct Registry {
   std::mutex mutex;
@@ -144,6 +144,14 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
     const double bits = cell->bits;
     return {Kind::kMlc, bits, nullptr, std::move(cell)};
   }
+  if (spec.rfind("burst", 0) == 0) {
+    double mean = 0;
+    ARES_CHECK(spec.size() > 6 && spec[5] == ':' && parse_number(spec.substr(6), &mean) &&
+                   mean >= 1 && mean <= 64,
+               "fault model '", spec,
+               "': burst needs the mean burst length in bits, a number in 1..64 (burst:1 is flip)");
+    return {Kind::kBurst, mean};
+  }
   if (spec == "gaussian") return {Kind::kGaussian, 0.1};
   if (spec.rfind("gaussian:", 0) == 0) {
     double sigma = 0;
@@ -159,7 +167,7 @@ FaultModel FaultModel::parse(std::string_view spec_view) {
   }
   throw InputError("fault model '" + spec +
                    "': unknown (expected flip, stuck0, stuck1, asym:R, mbu:L, "
-                   "mlc:B[-gray|-bin][:W0,...], signflip, zero, uniform, gaussian:SIGMA" +
+                   "mlc:B[-gray|-bin][:W0,...], burst:M, signflip, zero, uniform, gaussian:SIGMA" +
                    custom + ")");
 }
 
@@ -189,6 +197,8 @@ std::string FaultModel::spec() const {
     }
     case Kind::kMbu:
       return "mbu:" + std::to_string(int(sigma_));
+    case Kind::kBurst:
+      return "burst:" + shortest_number(sigma_);
     case Kind::kMlc: {
       std::string out = "mlc:" + std::to_string(mlc_->bits) + (mlc_->gray ? "-gray" : "-bin");
       const auto& w = mlc_->weights;
@@ -236,8 +246,39 @@ uint32_t value_fault(Rng& rng, uint32_t code, const format::Format& fmt, uint32_
 }
 
 std::vector<Hit> sample_hits(Rng& rng, uint64_t n, uint32_t faultable_mask, double rate,
-                             Semantics semantics, const FaultModel& model, uint64_t* hit_count) {
+                             Semantics semantics, const FaultModel& model, uint64_t* hit_count,
+                             int width) {
   std::vector<Hit> out;
+  if (model.kind() == FaultModel::Kind::kBurst) {
+    // Place the upsets, then draw each one's length and lay its bits out in memory order.
+    const auto flips = sample_flips(rng, n, faultable_mask, rate, semantics);
+    if (hit_count) *hit_count = flips.size();
+    const double mean = model.sigma();
+    const double log_q = mean > 1 ? std::log1p(-1.0 / mean) : 0.0;  // ln(1 - p)
+    std::vector<Hit> bits;
+    for (const Flip& f : flips) {
+      uint64_t length = 1;
+      if (mean > 1) {
+        const double k = std::floor(std::log(rng.next_double_open()) / log_q);
+        length = 1 + uint64_t(std::min(k, 63.0));
+      }
+      const uint64_t end =
+          std::min(f.index * uint64_t(width) + f.bit + length, n * uint64_t(width));
+      for (uint64_t g = f.index * uint64_t(width) + f.bit; g < end; ++g) {
+        bits.push_back({g / uint64_t(width), 1u << (g % uint64_t(width))});
+      }
+    }
+    std::sort(bits.begin(), bits.end(),
+              [](const Hit& a, const Hit& b) { return a.index < b.index; });
+    for (const Hit& b : bits) {
+      if (!out.empty() && out.back().index == b.index) {
+        out.back().mask |= b.mask;
+      } else {
+        out.push_back(b);
+      }
+    }
+    return out;
+  }
   if (model.bit_level()) {
     const auto flips = sample_flips(rng, n, faultable_mask, rate, semantics);
     if (hit_count) *hit_count = flips.size();
@@ -287,6 +328,8 @@ uint32_t apply_hit(Rng& rng, uint32_t code, const Hit& hit, const format::Format
       for (uint32_t m = hit.mask; m; m &= m - 1) flips |= burst << __builtin_ctz(m);
       return code ^ (uint32_t(flips) & faultable_mask & fmt.code_mask());
     }
+    case FaultModel::Kind::kBurst:  // the burst's bits, laid out by sample_hits
+      return code ^ (hit.mask & faultable_mask & fmt.code_mask());
     case FaultModel::Kind::kMlc: {
       // Cell c is bits c*B .. c*B+B-1 (the top cell may be shorter); each hit cell, lowest
       // first, takes two draws whatever its level: whether it errs, then up or down.
@@ -338,7 +381,8 @@ std::vector<CodeChange> sample_faults(Rng& rng, const uint32_t* codes, uint64_t 
                                       double rate, Semantics semantics, const FaultModel& model,
                                       uint64_t* hits) {
   std::vector<CodeChange> out;
-  for (const Hit& h : sample_hits(rng, n, faultable_mask, rate, semantics, model, hits)) {
+  for (const Hit& h :
+       sample_hits(rng, n, faultable_mask, rate, semantics, model, hits, fmt.width())) {
     const uint32_t old = codes[h.index];
     const uint32_t code = apply_hit(rng, old, h, fmt, faultable_mask, model);
     if (code != old) out.push_back({h.index, code});
@@ -355,7 +399,7 @@ std::vector<CodeChange> sample_paired_faults(Rng& rng, const uint32_t* codes, ui
              "paired faults: the faultable bits must be among the sampled ones");
   std::vector<CodeChange> out;
   uint64_t drawn = 0, kept = 0;
-  for (Hit h : sample_hits(rng, n, sample_mask, rate, semantics, model, &drawn)) {
+  for (Hit h : sample_hits(rng, n, sample_mask, rate, semantics, model, &drawn, fmt.width())) {
     if (model.bit_level()) {
       h.mask &= faultable_mask;
       if (h.mask == 0) continue;

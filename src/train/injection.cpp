@@ -179,8 +179,8 @@ std::vector<fault::Hit> Injector::sample(fault::Rng& rng, size_t site, uint64_t 
   const Injection& inj = injections_[site];
   ++stats_[site].rounds;
   uint64_t hits = 0;
-  auto plan =
-      fault::sample_hits(rng, n, faultable_[site], inj.rate, inj.semantics, inj.model, &hits);
+  auto plan = fault::sample_hits(rng, n, faultable_[site], inj.rate, inj.semantics, inj.model,
+                                 &hits, inj.format.width());
   stats_[site].hits += hits;
   return plan;
 }

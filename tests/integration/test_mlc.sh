@@ -58,3 +58,21 @@ for bad in mlc:4 mlc:2-foo mlc:2:1,1,1 mlc:2:1,-1,1,1 mlc:2:0,0,0,0; do
   case "$err" in *"'$bad'"*) ;; *) fail "the error for $bad does not name it: $err" ;; esac
 done
 echo "ok: mlc"
+
+# Bursts across words (burst:M): thread-count invariant; burst:1 gives flip's rows; at the same
+# BER longer bursts flip more bits (the faults column counts upsets: the same for every M).
+"$ARES" campaign "$ckpt" "${args[@]}" --fault-model burst:4 --threads 1 --out "$WORK/u1" > /dev/null
+"$ARES" campaign "$ckpt" "${args[@]}" --fault-model burst:4 --threads 2 --out "$WORK/u2" > /dev/null
+diff <(without_seconds "$WORK/u1/trials.csv") <(without_seconds "$WORK/u2/trials.csv") \
+  || fail "burst:4 rows differ between 1 and 2 threads"
+"$ARES" campaign "$ckpt" "${args[@]}" --fault-model burst:1 --threads 2 --out "$WORK/u0" > /dev/null
+"$ARES" campaign "$ckpt" "${args[@]}" --fault-model flip --threads 2 --out "$WORK/f0" > /dev/null
+[ "$(col error "$WORK/u0/trials.csv")" = "$(col error "$WORK/f0/trials.csv")" ] \
+  || fail "burst:1 must give flip's errors"
+[ "$(col faults "$WORK/u1/trials.csv")" = "$(col faults "$WORK/f0/trials.csv")" ] \
+  || fail "burst:4 must place the same upsets as flip"
+for bad in burst burst:0.5 burst:70; do
+  expect_input_error "bad burst spec $bad" "$ARES" campaign "$ckpt" --fault-model "$bad" \
+    --out "$WORK/bad"
+done
+echo "ok: burst"

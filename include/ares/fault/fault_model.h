@@ -26,6 +26,13 @@
 /// the trial's stream per hit cell, lowest cell first: first whether it errs, then up or down.
 /// Protected bits keep their state. Under Gray a cell error changes one bit, under `bin` it
 /// may change several (level 1 to 2 is 01 to 10) |
+/// | `burst:M` | bit | a burst upset across words: a hit at bit b of word i flips K consecutive
+/// bits in memory order, b .. b+K-1 of word i, continuing at bit 0 of word i+1 (and on) when the
+/// burst passes the word's top (never past the last word); K is drawn per upset from a
+/// geometric distribution of mean M >= 1 (P(K = k) = p (1-p)^(k-1), p = 1/M, capped at 64),
+/// one draw from the trial's stream per upset in the order of their bits after all the upsets
+/// are placed (none when M = 1, which is `flip`). Protected bits keep their state; bursts that
+/// overlap flip each bit once. The BER is the rate of upsets per bit; `faults` counts upsets |
 /// | `signflip` | value | negates the value (re-encoded; -min of a 2c format saturates) |
 /// | `zero` | value | sets the value to 0 |
 /// | `uniform` | value | replaces the stored word by a uniformly random word (fixed point: a
@@ -95,6 +102,7 @@ class FaultModel {
     kAsym,
     kMbu,
     kMlc,
+    kBurst,
     kSignFlip,
     kZero,
     kUniform,
@@ -112,10 +120,10 @@ class FaultModel {
   bool bit_level() const {
     return kind_ == Kind::kFlip || kind_ == Kind::kStuck0 || kind_ == Kind::kStuck1 ||
            kind_ == Kind::kAsym || kind_ == Kind::kMbu || kind_ == Kind::kMlc ||
-           (kind_ == Kind::kCustom && custom_->bit_level);
+           kind_ == Kind::kBurst || (kind_ == Kind::kCustom && custom_->bit_level);
   }
   /// gaussian's standard deviation, asym's ratio R, mbu's burst length L, mlc's bits per cell,
-  /// or a custom model's parameter.
+  /// burst's mean length M, or a custom model's parameter.
   double sigma() const { return sigma_; }
   /// The registered model of a kCustom model, else null.
   const CustomFaultModel* custom() const { return custom_.get(); }
@@ -166,9 +174,11 @@ struct Hit {
 /// The first half of sample_faults: which values the faults hit, sorted by index, one entry
 /// per value, drawn from `rng` without looking at any code. `hit_count` receives the number of
 /// bits (bit-level) or values (value-level) hit. Lets a caller fetch only the hit values'
-/// codes (e.g. a few words of a GPU tensor) before apply_hit.
+/// codes (e.g. a few words of a GPU tensor) before apply_hit. `width` is the stored word's
+/// width, where a `burst` continues into the next word; the other models ignore it.
 std::vector<Hit> sample_hits(Rng& rng, uint64_t n, uint32_t faultable_mask, double rate,
-                             Semantics semantics, const FaultModel& model, uint64_t* hit_count);
+                             Semantics semantics, const FaultModel& model, uint64_t* hit_count,
+                             int width = 32);
 
 /// The second half: the new code of hit `hit` whose stored code is `code`. Call it for the
 /// hits of one sample_hits() plan in their order, with the same `rng` (value-level and custom

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,12 @@ namespace ares::fault {
 namespace {
 
 using format::Format;
+
+std::string shortest(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
 
 std::vector<uint32_t> all_codes(const Format& f) {
   std::vector<uint32_t> c(size_t(f.code_mask()) + 1);
@@ -194,6 +201,101 @@ TEST(FaultModelTest, MultiBitUpsetsFlipTheBurstAboveEachHit) {
       }
     }
   }
+}
+
+// Bursts across words: the reference replays the documented draws (the upsets as sample_flips
+// places them, then one geometric length per upset by inversion) and lays each burst out in
+// memory order over a flat bit array, stopping at its end; protected bits are restored.
+TEST(FaultModelTest, BurstsRunAcrossWordsWithGeometricLengths) {
+  for (const char* spec : {"q2.6-2c", "q4.12-sm"}) {
+    const Format f = Format::parse(spec);
+    const uint64_t w = uint64_t(f.width());
+    std::vector<uint32_t> codes;
+    for (uint32_t c = 0; c < 700; ++c) codes.push_back(c * 2654435761u & f.code_mask());
+    for (const char* prot : {"none", "sign"}) {
+      const uint32_t mask = Protection::parse(prot).faultable_mask(f);
+      for (double mean : {1.0, 2.5, 6.0}) {
+        const auto model = FaultModel::parse("burst:" + shortest(mean));
+        SCOPED_TRACE(std::string(spec) + " " + prot + " " + model.spec());
+        for (uint64_t seed = 1; seed <= 5; ++seed) {
+          Rng rng(stream_key(31, {seed}));
+          uint64_t count = 0;
+          const auto plan = sample_faults(rng, codes.data(), codes.size(), f, mask, 0.01,
+                                          Semantics::kBernoulli, model, &count);
+          Rng ref(stream_key(31, {seed}));
+          const auto starts = sample_flips(ref, codes.size(), mask, 0.01, Semantics::kBernoulli);
+          ASSERT_EQ(count, starts.size());
+          std::vector<bool> flip(codes.size() * w, false);
+          bool crossed = false;
+          for (const Flip& s : starts) {
+            uint64_t k = 1;
+            if (mean > 1) {
+              const double u = ref.next_double_open();
+              k = 1 + uint64_t(std::min(std::floor(std::log(u) / std::log(1 - 1 / mean)), 63.0));
+            }
+            const uint64_t g0 = s.index * w + uint64_t(s.bit);
+            for (uint64_t g = g0; g < g0 + k && g < flip.size(); ++g) flip[g] = true;
+            crossed = crossed || (g0 + k - 1) / w > s.index;
+          }
+          std::vector<CodeChange> want;
+          for (uint64_t i = 0; i < codes.size(); ++i) {
+            uint32_t c = codes[i];
+            for (uint64_t b = 0; b < w; ++b) {
+              if (flip[i * w + b] && ((mask >> b) & 1u)) c ^= 1u << b;
+            }
+            if (c != codes[i]) want.push_back({i, c});
+          }
+          ASSERT_EQ(plan.size(), want.size());
+          for (size_t i = 0; i < want.size(); ++i) {
+            EXPECT_EQ(plan[i].index, want[i].index);
+            EXPECT_EQ(plan[i].code, want[i].code);
+          }
+          if (mean >= 6 && !starts.empty()) EXPECT_TRUE(crossed) << "no burst crossed a word";
+        }
+      }
+    }
+    // burst:1 is flip: the same plan from the same stream.
+    auto plan = [&](const char* m) {
+      Rng rng(stream_key(32, {1}));
+      uint64_t n = 0;
+      return sample_faults(rng, codes.data(), codes.size(), f, f.code_mask(), 0.05,
+                           Semantics::kBernoulli, FaultModel::parse(m), &n);
+    };
+    const auto a = plan("burst:1"), b = plan("flip");
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].code, b[i].code);
+  }
+}
+
+TEST(FaultModelTest, BurstLengthsHaveTheirMean) {
+  // Flipped bits per upset over a long array at a low rate (overlaps rare): the mean length
+  // M within 5 standard errors (a geometric length of mean M has variance M (M - 1)).
+  const Format f = Format::parse("q16.16-2c");
+  const uint64_t n = 1 << 20;
+  std::vector<uint32_t> codes(n, 0);
+  for (double mean : {2.0, 4.0}) {
+    uint64_t upsets = 0, bits = 0;
+    for (uint64_t seed = 0; seed < 20; ++seed) {
+      Rng rng(stream_key(33, {seed}));
+      uint64_t count = 0;
+      for (const auto& c :
+           sample_faults(rng, codes.data(), n, f, f.code_mask(), 1e-5, Semantics::kBernoulli,
+                         FaultModel::parse("burst:" + shortest(mean)), &count)) {
+        bits += uint64_t(__builtin_popcount(c.code));
+      }
+      upsets += count;
+    }
+    ASSERT_GT(upsets, 5000u);
+    const double got = double(bits) / double(upsets);
+    const double se = std::sqrt(mean * (mean - 1) / double(upsets));
+    EXPECT_NEAR(got, mean, 5 * se + 0.01) << "burst:" << mean;
+  }
+  for (const char* bad : {"burst", "burst:", "burst:0.5", "burst:65", "burst:x", "burst:nan"}) {
+    EXPECT_THROW(FaultModel::parse(bad), InputError) << bad;
+  }
+  EXPECT_EQ(FaultModel::parse("burst:2.5").spec(), "burst:2.5");
+  EXPECT_EQ(FaultModel::parse("burst:3").spec(), "burst:3");
+  EXPECT_TRUE(FaultModel::parse("burst:3").bit_level());
 }
 
 // Multi-level cells. The reference below is written from the definition in fault_model.h,
