@@ -57,7 +57,8 @@ const std::vector<SpecKey> kKeys = {
      "weights; act:STAGE (the stage's output, stored in each\nformat, faulted at every "
      "inference); hidden:STAGE (a GRU\nstage's hidden state after every step, likewise)"},
     {"fault_model", K::kText, "M", "flip",
-     "flip, stuck0, stuck1, asym:R, mbu:L, burst:M,\nmlc:B[-gray|-bin][:W0,...] (per bit); signflip, "
+     "flip, stuck0, stuck1, asym:R, mbu:L, burst:M,\nmlc:B[-gray|-bin][:W0,...] (per bit); "
+     "signflip, "
      "zero,\nuniform, gaussian:SIGMA (per value; see docs/faults.md)"},
     {"dataset", K::kText, "D", "", "override the checkpoint's dataset"},
     {"eval_limit", K::kInteger, "N", "0", "evaluate on the first N test samples (0: all)"},
