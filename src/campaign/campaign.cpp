@@ -374,7 +374,8 @@ std::vector<TrialJob> plan_format(const CampaignSpec& spec, const Grid& g, const
         r.trial = int(t);
         r.bits = sum.bits;
         r.samples = site.samples();
-        r.stream = trial_stream(spec, inst, cfg, fmt.width(), b, t);
+        r.stream = spec.chips > 0 ? chip_stream(spec.seed, t)
+                                  : trial_stream(spec, inst, cfg, fmt.width(), b, t);
         jobs.push_back({row, spec.bers[b], mask, sample_mask, code, prot.action()});
       }
     }
@@ -730,7 +731,9 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
       {"seed", spec.seed},
       {"trials", spec.trials},
       {"semantics", fault::to_string(spec.semantics)},
-      {"pairing", spec.paired ? "paired" : "independent"},
+      // Chips store every encoding on the same cells: trial t of each is chip t, paired.
+      {"pairing", spec.paired || spec.chips > 0 ? "paired" : "independent"},
+      {"chips", spec.chips},
       {"metric", metric_text(spec.top_k)},
       {"fault_model", spec.fault_model.spec()},
       {"engine", to_string(spec.engine)},

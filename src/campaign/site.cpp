@@ -2,10 +2,18 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
 #include "ares/campaign/activation.h"
 #include "ares/campaign/engine.h"
 #include "ares/campaign/hidden_state.h"
 #include "ares/common/error.h"
+#include "ares/common/files.h"
+#include "ares/fault/chip.h"
 #include "ares/fault/ecc.h"
 #include "ares/fault/fault_model.h"
 #include "ares/fault/rng.h"
@@ -63,6 +71,34 @@ fault::FaultPlan sample_scaled_faults(fault::Rng& rng, const inject::WeightTarge
   return plan;
 }
 
+// The chips of a campaign (CampaignSpec::chips) over `values` weights: drawn over the words laid
+// out as 32 bits each (so every format, whatever its width, finds the same cells at the same
+// addresses) up to the grid's largest BER, or read from spec.load_chips; written to
+// spec.save_chips when asked.
+std::vector<fault::ChipMap> make_chips(const CampaignSpec& spec, uint64_t values) {
+  std::vector<fault::ChipMap> chips;
+  for (int k = 0; k < spec.chips; ++k) {
+    const std::string name = "chip-" + std::to_string(k) + ".csv";
+    if (!spec.load_chips.empty()) {
+      const std::string path = (std::filesystem::path(spec.load_chips) / name).string();
+      std::ifstream in(path, std::ios::binary);
+      ARES_CHECK(in, "campaign: --load-chips: cannot read ", path, " (chip ", k, " of ", spec.chips,
+                 ")");
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      chips.push_back(fault::parse_chip_map(text, path));
+    } else {
+      chips.push_back(
+          fault::draw_chip(chip_stream(spec.seed, size_t(k)), values * 32, spec.bers.back()));
+    }
+    if (!spec.save_chips.empty()) {
+      std::filesystem::create_directories(spec.save_chips);
+      write_file_atomic((std::filesystem::path(spec.save_chips) / name).string(),
+                        fault::chip_map_text(chips.back()));
+    }
+  }
+  return chips;
+}
+
 // The weight site: the target parameters quantized into the format, the clean activations
 // of every stage cached for the engine; a trial is one plan over all target codes.
 class WeightSite : public Site {
@@ -79,6 +115,10 @@ class WeightSite : public Site {
     cache_ = std::make_shared<const CleanCache>(*model_, images.to(device), labels.to(device),
                                                 spec.batch, spec.cache_mb, spec.measure_floor,
                                                 device.is_cpu() ? spec.threads : 1, spec.top_k);
+    if (spec.chips > 0) {
+      chips_ = std::make_shared<const std::vector<fault::ChipMap>>(
+          make_chips(spec, targets_->num_values()));
+    }
   }
   uint64_t values() const override { return targets_->num_values(); }
   uint64_t metadata_bits() const override {
@@ -113,6 +153,7 @@ class WeightSite : public Site {
   std::shared_ptr<models::StagedModel> model_;  // quantized, on the device
   std::shared_ptr<const inject::WeightTargets> targets_;
   std::shared_ptr<const CleanCache> cache_;
+  std::shared_ptr<const std::vector<fault::ChipMap>> chips_;  // CampaignSpec::chips
 };
 
 class WeightSite::Trials : public SiteTrials {
@@ -120,13 +161,17 @@ class WeightSite::Trials : public SiteTrials {
   explicit Trials(const WeightSite& site)
       : spec_(site.spec_),
         targets_(site.targets_),
+        chips_(site.chips_),
         ev_(site.cache_, site.model_->clone_model(), site.targets_, site.spec_.engine,
             site.spec_.batch) {}
   void run(const TrialJob& job, TrialRow& r) override {
     fault::Rng rng(r.stream);
     const inject::WeightTargets& t = *targets_;
     fault::FaultPlan plan;
-    if (job.code) {  // the codewords' data and check bits fault, then the decoder acts
+    if (chips_) {  // the chip's cells that are faulty at this BER, on this format's words
+      plan.changes = fault::chip_faults(chips_->at(size_t(r.trial)), t.codes(), t.num_values(),
+                                        t.format().width(), job.mask, job.ber, &plan.hits);
+    } else if (job.code) {  // the codewords' data and check bits fault, then the decoder acts
       fault::EccCounts counts;
       plan = fault::sample_coded_faults(rng, t.codes(), t.num_values(), t.format(), *job.code,
                                         job.action, job.ber, spec_.semantics, &counts);
@@ -162,6 +207,7 @@ class WeightSite::Trials : public SiteTrials {
  private:
   const CampaignSpec& spec_;
   std::shared_ptr<const inject::WeightTargets> targets_;
+  std::shared_ptr<const std::vector<fault::ChipMap>> chips_;
   TrialEvaluator ev_;
 };
 
@@ -256,6 +302,10 @@ int resolve_site_stage(const SiteRef& site, const models::StagedModel& model) {
     }
   }
   return stage;
+}
+
+uint64_t chip_stream(uint64_t seed, size_t chip) {
+  return fault::stream_key(seed, {0x63686970ull /* "chip" */, uint64_t(chip)});
 }
 
 std::vector<SiteListing> list_sites(models::StagedModel& model, const torch::Tensor& sample) {

@@ -161,6 +161,28 @@ void CampaignSpec::validate() const {
   ARES_CHECK(shard_count >= 1 && shard_index >= 0 && shard_index < shard_count, "campaign: shard ",
              shard_index, "/", shard_count, " is not I/N with 0 <= I < N");
   for (double l : levels) ARES_CHECK(l >= 0, "campaign: degradation level ", l, " is negative");
+  if (chips > 0) {
+    const auto refuse = [&](bool ok, const std::string& why) {
+      ARES_CHECK(ok, "campaign: --chips ", chips, ": ", why);
+    };
+    refuse(trials == chips, "the trials are the chips");
+    refuse(site.is_weights(), "chips store weights; site '" + site.text() + "' is not built");
+    refuse(sampler == Sampler::kSparse && semantics == fault::Semantics::kBernoulli,
+           "chips need the sparse sampler and bernoulli semantics");
+    refuse(fault_model.kind() == fault::FaultModel::Kind::kFlip,
+           "a chip's cells are stuck at their values; --fault-model " + fault_model.spec() +
+               " does not apply");
+    refuse(!paired, "chips store every encoding on the same cells already; drop --pairing");
+    for (const auto& c : configs) {
+      refuse(!format::Format::parse(c.format).is_scaled(),
+             "format " + c.format + " is scaled; chips over metadata are not built");
+      refuse(!fault::Protection::parse(c.protection).is_code(),
+             "protection " + c.protection + " is a code; chips under codes are not built");
+    }
+  } else {
+    ARES_CHECK(load_chips.empty() && save_chips.empty(),
+               "campaign: --load-chips and --save-chips need --chips N");
+  }
   ARES_CHECK(yield >= 0 && yield <= 100,
              "campaign: yield must be in 0..100 (percent of trials; "
              "0: off), got ",
@@ -303,6 +325,8 @@ std::string CampaignSpec::to_text() const {
      << "threads=" << threads << '\n';
   if (device != "cpu") os << "device=" << device << '\n';
   if (yield != 0) os << "yield=" << exact_number(yield) << '\n';
+  if (chips != 0) os << "chips=" << chips << '\n';
+  if (!load_chips.empty()) os << "load_chips=" << load_chips << '\n';
   return os.str();
 }
 
@@ -392,6 +416,10 @@ CampaignSpec CampaignSpec::from_text(const std::string& text) {
       s.paired = v == "paired";
     } else if (key == "yield") {
       s.yield = number(key, v);
+    } else if (key == "chips") {
+      s.chips = int(integer(key, v, 0, 1000000));
+    } else if (key == "load_chips") {
+      s.load_chips = v;
     } else if (key == "engine") {
       s.engine = parse_engine(v);
     } else if (key == "batch") {

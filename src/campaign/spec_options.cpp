@@ -69,6 +69,11 @@ const std::vector<SpecKey> kKeys = {
     {"device", K::kText, "D", "cpu",
      "cpu, cuda or cuda:N: the model, caches and injection\non a GPU (a CUDA LibTorch build)"},
     {"levels", K::kList, "LIST", "0.5,1,5,10", "degradation levels in % relative"},
+    {"chips", K::kInteger, "N", "0",
+     "persistent chips in place of trials: N fault maps of stuck-at\ncells, each used for "
+     "every format and BER (docs/faults.md)"},
+    {"load_chips", K::kText, "DIR", "", "chips: read DIR/chip-K.csv instead of drawing them"},
+    {"save_chips", K::kText, "DIR", "", "chips: write each chip's map to DIR/chip-K.csv"},
     {"yield", K::kNumber, "Y", "0",
      "also yield thresholds: the highest BER at which at least Y%\nof trials stay within each "
      "level (0: off)"},
@@ -309,6 +314,14 @@ CampaignSpec build_spec(const SpecSettings& settings) {
     spec.bers = lo.parsed([&](const std::string&) { return log_grid(a, b, int(points)); });
   }
   spec.trials = int(field("trials").integer(1, 1000000));
+  if (auto chips = field("chips"); chips.given) {
+    spec.chips = int(chips.integer(0, 1000000));
+    ARES_CHECK(!field("trials").given || spec.chips == 0,
+               "campaign: --chips N runs N chips in place of trials; give --chips or --trials");
+    if (spec.chips > 0) spec.trials = spec.chips;
+  }
+  spec.load_chips = field("load_chips").text;
+  spec.save_chips = field("save_chips").text;
   spec.seed = uint64_t(field("seed").integer(0, INT64_MAX));
   spec.targets = field("targets").list();
   spec.param_kind =

@@ -84,6 +84,10 @@ class Site {
 /// site's stage is not a GRU.
 int resolve_site_stage(const SiteRef& site, const models::StagedModel& model);
 
+/// The stream of chip `chip` (CampaignSpec::chips): the seed and the chip's index only, so a
+/// chip is the same for every instance, format, protection and BER.
+uint64_t chip_stream(uint64_t seed, size_t chip);
+
 /// One fault site of a model as `--site` names it (`ares sites`).
 struct SiteListing {
   std::string site;       ///< "weights", "act:fc1", "hidden:gru"

@@ -90,6 +90,16 @@ struct CampaignSpec {
   /// than Y% of the trials (chips) stay within the level's bound. 0: off. Not part of the
   /// identity (it changes no row).
   double yield = 0;
+  /// Chips (fault/chip.h): with N > 0, trial t is chip t, a persistent map of stuck-at cells
+  /// drawn once from its own stream (independent of instance, format and BER) over the
+  /// instance's weights laid out as 32-bit words, nested across the BER grid; every format
+  /// and encoding stores its words on the same cells. `trials` is N. Weight site, sparse
+  /// sampler, bernoulli semantics, the default fault model and no code protection only.
+  int chips = 0;
+  /// Chips: read chip-0.csv .. chip-(N-1).csv from this directory instead of drawing them.
+  std::string load_chips;
+  /// Chips: write each chip's map to this directory as chip-K.csv (not part of the identity).
+  std::string save_chips;
   /// Run only the rows whose index modulo shard_count is shard_index (Slurm job arrays, MPI
   /// ranks); a shard's store is merged with the others by `ares merge`. Not part of the
   /// spec's text: every shard of a campaign has the same identity.
