@@ -250,7 +250,9 @@ TEST(FaultModelTest, BurstsRunAcrossWordsWithGeometricLengths) {
             EXPECT_EQ(plan[i].index, want[i].index);
             EXPECT_EQ(plan[i].code, want[i].code);
           }
-          if (mean >= 6 && !starts.empty()) EXPECT_TRUE(crossed) << "no burst crossed a word";
+          if (mean >= 6 && !starts.empty()) {
+            EXPECT_TRUE(crossed) << "no burst crossed a word";
+          }
         }
       }
     }
