@@ -11,6 +11,7 @@
 #include "ares/campaign/site.h"
 #include "ares/campaign/threads.h"
 #include "ares/common/error.h"
+#include "ares/common/files.h"
 #include "ares/data/load.h"
 #include "ares/models/registry.h"
 #include "ares/models/torchscript.h"
@@ -25,21 +26,6 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s;
   for (int64_t d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
   return s.empty() ? "1" : s;
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string json_shape(const std::vector<int64_t>& shape) {
