@@ -75,12 +75,9 @@ QuantizeRow evaluate(const models::StagedModel& model, const std::vector<std::st
   r.fmt = fmt;
   r.error = models::evaluate_error(*q, images, labels, batch);
   r.max_quantization_error = targets.max_quantization_error();
-  const double meta =
-      fmt.is_scaled()
-          ? double(targets.num_groups()) *
-                (fmt.scale_format().width() + (fmt.scaling().zero_point ? fmt.width() : 0))
-          : 0.0;
-  r.bits_per_weight = fmt.width() + meta / double(targets.num_values());
+  // The metadata counts: num_groups() is 0 for a format that is not scaled.
+  r.bits_per_weight = fmt.width() + double(targets.num_groups()) * fmt.metadata_bits() /
+                                        double(targets.num_values());
   return r;
 }
 

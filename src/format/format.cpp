@@ -351,15 +351,24 @@ constexpr const char* kExpectedFormats =
     "fp4-e2m1, e8m0, intN[-ch][-asym][-s16], mxfp8-e4m3, mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, "
     "mxfp4, mxint8 or afN-eE";
 
+// Reads a run of decimal digits at s[pos]. Returns false when there is none. Values beyond
+// 9 digits are capped (they are invalid widths anyway) so that nothing overflows.
+bool read_number(const std::string& s, std::size_t& pos, long long& out) {
+  const std::size_t start = pos;
+  out = 0;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+    if (pos - start < 9) out = out * 10 + (s[pos] - '0');
+    ++pos;
+  }
+  if (pos - start > 9) out = 999999999;
+  return pos > start;
+}
+
 // intN[-ch][-asym][-s16]; `s` is the lower-cased spec, which starts with "int".
 Format parse_scaled_int(const std::string& original, const std::string& s) {
   std::size_t pos = 3;
   long long bits = 0;
-  std::size_t start = pos;
-  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && pos - start < 3) {
-    bits = bits * 10 + (s[pos++] - '0');
-  }
-  ARES_CHECK(pos > start, "format '", original,
+  ARES_CHECK(read_number(s, pos, bits), "format '", original,
              "': expected intN[-ch][-asym][-s16] with N in 2..16, e.g. int8-ch");
   ARES_CHECK(bits >= 2 && bits <= 16, "format '", original, "': integer width ", bits,
              " is outside 2..16");
@@ -383,8 +392,6 @@ Format parse_scaled_int(const std::string& original, const std::string& s) {
   return Format::scaled_int(int(bits), channel ? Granularity::kChannel : Granularity::kTensor, asym,
                             half);
 }
-
-bool read_number(const std::string& s, std::size_t& pos, long long& out);
 
 // afN-eE[-bias0].
 Format parse_af(const std::string& original, const std::string& s) {
@@ -431,19 +438,6 @@ Format parse_fp8(const std::string& original, const std::string& s) {
              "': unknown fp8 option '", original.substr(dash + 1), "' (expected fp8-", variant,
              " or fp8-", variant, "-nosat)");
   return variant == "e4m3" ? Format::fp8_e4m3(saturating) : Format::fp8_e5m2(saturating);
-}
-
-// Reads a run of decimal digits at s[pos]. Returns false when there is none. Values beyond
-// 9 digits are capped (they are invalid widths anyway) so that nothing overflows.
-bool read_number(const std::string& s, std::size_t& pos, long long& out) {
-  const std::size_t start = pos;
-  out = 0;
-  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-    if (pos - start < 9) out = out * 10 + (s[pos] - '0');
-    ++pos;
-  }
-  if (pos - start > 9) out = 999999999;
-  return pos > start;
 }
 
 }  // namespace
@@ -567,13 +561,9 @@ Format Format::scale_format() const {
                                                  : fp32();
 }
 
-double Format::bits_per_value(double group_values) const {
-  if (!is_scaled()) return width_;
-  const double meta = scale_format().width() + (scaling_.zero_point ? width_ : 0);
-  const double group = scaling_.granularity == Granularity::kBlock
-                           ? std::min(group_values, double(scaling_.block))
-                           : group_values;
-  return width_ + meta / std::max(1.0, group);
+int Format::metadata_bits() const {
+  if (!is_scaled()) return 0;
+  return scale_format().width() + (scaling_.zero_point ? width_ : 0);
 }
 
 std::string Format::spec() const {
@@ -641,10 +631,9 @@ BitRole Format::role(int bit) const {
     case Kind::kFloat8E5M2:
       return bit >= 2 ? BitRole::kExponent : BitRole::kMantissa;
     case Kind::kFloat6E2M3:
-      return bit >= 3 ? BitRole::kExponent : BitRole::kMantissa;
     case Kind::kFloat6E3M2:
     case Kind::kFloat4E2M1:
-      return bit >= (kind_ == Kind::kFloat6E3M2 ? 2 : 1) ? BitRole::kExponent : BitRole::kMantissa;
+      return bit >= small_layout(kind_).mant ? BitRole::kExponent : BitRole::kMantissa;
     case Kind::kE8M0:
       return BitRole::kExponent;
     case Kind::kAdaptivFloat:
@@ -702,12 +691,11 @@ double Format::lsb() const {
     case Kind::kFloat8E4M3:
       return std::ldexp(1.0, -3);
     case Kind::kFloat8E5M2:
-    case Kind::kFloat6E3M2:
       return std::ldexp(1.0, -2);
     case Kind::kFloat6E2M3:
-      return std::ldexp(1.0, -3);
+    case Kind::kFloat6E3M2:
     case Kind::kFloat4E2M1:
-      return 0.5;
+      return std::ldexp(1.0, -small_layout(kind_).mant);
     case Kind::kE8M0:
       return 1.0;  // the step at 1.0: 1 to 2
     case Kind::kAdaptivFloat:

@@ -170,9 +170,9 @@ class Format {
   Format element() const;
   /// How a scaled format stores its scales (fp32, fp16 or e8m0). Precondition: is_scaled().
   Format scale_format() const;
-  /// Stored bits per value counting the metadata of a group of `group_values` values (the
-  /// element width for formats that are not scaled).
-  double bits_per_value(double group_values) const;
+  /// Stored bits of one group's metadata: its scale word and, with -asym, its zero point (an
+  /// element word); 0 for formats that are not scaled.
+  int metadata_bits() const;
 
   Kind kind() const { return kind_; }
   bool is_fixed() const { return kind_ == Kind::kFixed2c || kind_ == Kind::kFixedSm; }

@@ -146,8 +146,10 @@ TEST(ScaledFormatTest, SpecsParseAndPrintBack) {
   EXPECT_EQ(Format::parse("mxint8").element(), Format::parse("q2.6-2c"));
   EXPECT_EQ(Format::parse("mxfp8-e4m3").scale_format(), Format::e8m0());
   EXPECT_EQ(Format::parse("int8-s16").scale_format(), Format::fp16());
-  EXPECT_DOUBLE_EQ(Format::parse("mxfp8-e4m3").bits_per_value(1e6), 8.25);
-  EXPECT_DOUBLE_EQ(Format::parse("int8-ch-asym").bits_per_value(100), 8 + 40 / 100.0);
+  EXPECT_EQ(Format::parse("mxfp8-e4m3").metadata_bits(), 8);      // one e8m0 scale per block
+  EXPECT_EQ(Format::parse("int8-ch-asym").metadata_bits(), 40);   // fp32 scale, int8 zero point
+  EXPECT_EQ(Format::parse("int4-asym-s16").metadata_bits(), 20);  // fp16 scale, int4 zero point
+  EXPECT_EQ(Format::parse("q2.6-2c").metadata_bits(), 0);
   for (const char* bad : {"int1", "int17", "int", "int8-foo", "int8-asym-ch", "int8-ch-ch", "mxfp7",
                           "mxint4", "mx"}) {
     EXPECT_THROW(Format::parse(bad), InputError) << bad;
