@@ -73,12 +73,8 @@ torch::Tensor quantize_scaled(const std::string& spec, const torch::Tensor& valu
   ares::format::quantize_scaled(f, layout, in.data_ptr<float>(), codes.data(), scales.data(),
                                 zeros.data());
   auto out = torch::empty(in.sizes(), torch::kFloat32);
-  float* o = out.data_ptr<float>();
-  for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t g = layout.group_of(i);
-    o[i] =
-        ares::format::scaled_value(f, codes[i], ares::format::group_scale(f, scales[g], zeros[g]));
-  }
+  ares::format::decode_scaled(f, layout, codes.data(), scales.data(), zeros.data(),
+                              out.data_ptr<float>());
   return out;
 }
 

@@ -124,4 +124,13 @@ void quantize_scaled(const Format& fmt, const GroupLayout& layout, const float* 
   }
 }
 
+void decode_scaled(const Format& fmt, const GroupLayout& layout, const uint32_t* codes,
+                   const uint32_t* scales, const uint32_t* zeros, float* out) {
+  for (uint64_t g = 0; g < layout.groups(); ++g) {
+    const GroupScale s = group_scale(fmt, scales[g], zeros[g]);
+    for (uint64_t i = layout.begin(g); i < layout.end(g); ++i)
+      out[i] = scaled_value(fmt, codes[i], s);
+  }
+}
+
 }  // namespace ares::format

@@ -56,11 +56,9 @@ WeightTargets::WeightTargets(models::StagedModel& model, const std::vector<std::
       format::quantize_scaled(fmt, info.layout, w, codes_.data() + base,
                               scale_codes_.data() + info.group_offset,
                               zero_codes_.data() + info.group_offset);
-      for (uint64_t i = 0; i < info.size; ++i) {
-        const uint64_t g = info.group_offset + info.layout.group_of(i);
-        w[i] = format::scaled_value(fmt, codes_[base + i],
-                                    format::group_scale(fmt, scale_codes_[g], zero_codes_[g]));
-      }
+      format::decode_scaled(fmt, info.layout, codes_.data() + base,
+                            scale_codes_.data() + info.group_offset,
+                            zero_codes_.data() + info.group_offset, w);
       params_.back() = info;
     } else {
       fmt.encode(w, codes_.data() + base, info.size);

@@ -80,4 +80,9 @@ float scaled_value(const Format& fmt, uint32_t code, const GroupScale& g);
 void quantize_scaled(const Format& fmt, const GroupLayout& layout, const float* x, uint32_t* codes,
                      uint32_t* scales, uint32_t* zeros);
 
+/// The values of one tensor stored in `fmt`: each code read in its group with the group's
+/// scale and zero point (scaled_value), into `out` (numel values).
+void decode_scaled(const Format& fmt, const GroupLayout& layout, const uint32_t* codes,
+                   const uint32_t* scales, const uint32_t* zeros, float* out);
+
 }  // namespace ares::format
