@@ -333,7 +333,9 @@ TEST(WeightInjectorTest, ScaledFormatsRewriteExactlyTheGroupsOfChangedMetadata) 
           const bool expect =
               data.count(index) || group == g || (fmt.scaling().zero_point && group == gz);
           ASSERT_EQ(rewritten.count(index) == 1, expect) << p.name << " " << i;
-          if (!expect) ASSERT_EQ(bits_of(w[i]), bits_of(cw[i]));
+          if (!expect) {
+            ASSERT_EQ(bits_of(w[i]), bits_of(cw[i]));
+          }
         }
       }
       if (fmt.scaling().granularity == format::Granularity::kBlock) {

@@ -232,8 +232,6 @@ TEST(ScriptChainTest, RefusesBranchesAndResiduals) {
 }
 
 TEST(ScriptChainTest, RefusesConvolutionOptionsTheStagesDoNotHave) {
-  const std::string fwd =
-      "def forward(self, x):\n  return torch.flatten(self.conv.forward(x), 1)\n";
   struct Case {
     Builder::Conv conv;
     std::string says;
