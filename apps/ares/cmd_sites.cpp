@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -111,16 +112,21 @@ int cmd_sites(const std::vector<std::string>& argv) {
     std::fputs(os.str().c_str(), stdout);
     return 0;
   }
-  std::printf("%-24s %-16s %12s  %s\n", "site", "shape", "values", "per");
-  std::printf("%-24s %-16s %12lld  model\n", "weights", "", static_cast<long long>(weights));
+  // Columns as wide as the longest name (24 at least, as before).
+  int w = 24;
+  for (const auto& s : sites) {
+    w = std::max(w, int(s.site == "weights" ? s.parameter.size() + 2 : s.site.size()));
+  }
+  std::printf("%-*s %-16s %12s  %s\n", w, "site", "shape", "values", "per");
+  std::printf("%-*s %-16s %12lld  model\n", w, "weights", "", static_cast<long long>(weights));
   for (const auto& s : sites) {
     if (s.site != "weights") continue;
-    std::printf("  %-22s %-16s %12lld\n", s.parameter.c_str(), shape_text(s.shape).c_str(),
+    std::printf("  %-*s %-16s %12lld\n", w - 2, s.parameter.c_str(), shape_text(s.shape).c_str(),
                 static_cast<long long>(s.values));
   }
   for (const auto& s : sites) {
     if (s.site == "weights") continue;
-    std::printf("%-24s %-16s %12lld  sample\n", s.site.c_str(), shape_text(s.shape).c_str(),
+    std::printf("%-*s %-16s %12lld  sample\n", w, s.site.c_str(), shape_text(s.shape).c_str(),
                 static_cast<long long>(s.values));
   }
   return 0;

@@ -82,6 +82,35 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
 
 }  // namespace detail
 
+namespace {
+
+// The stored rows of the faulty samples plans[a, b) (sample indices `idx`), with their plans'
+// changed values put in: a copy, on the device of `stored`, changed with one index_put_.
+torch::Tensor faulty_rows(const SampleCodes& c, const torch::Tensor& stored,
+                          const std::vector<detail::SamplePlan>& plans, size_t a, size_t b,
+                          const torch::Tensor& idx) {
+  const int64_t u = c.values_per_sample();
+  auto x = stored.index_select(0, idx.to(stored.device()));
+  std::vector<int64_t> at;
+  std::vector<float> values;
+  for (size_t r = a; r < b; ++r) {
+    for (const auto& ch : plans[r].plan.changes) {
+      at.push_back(int64_t(r - a) * u + int64_t(ch.index));
+      values.push_back(c.format().decode(ch.code));
+    }
+  }
+  inject::put_values(x, at, values);
+  return x;
+}
+
+std::string shape_text(torch::IntArrayRef sizes) {
+  std::string s = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + "]";
+}
+
+}  // namespace
+
 ActivationCache::ActivationCache(models::StagedModel& model, size_t stage,
                                  const format::Format& fmt, const torch::Tensor& images,
                                  const torch::Tensor& labels, int64_t batch, int top_k)
@@ -129,22 +158,98 @@ bool ActivationEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, do
   const ActivationCache& c = *cache_;
   auto logits = [&](const std::vector<detail::SamplePlan>& plans, size_t a, size_t b,
                     const torch::Tensor& idx) {
-    const int64_t u = c.values_per_sample();
-    // A copy of the faulty samples' rows, on the stored activations' device: the changed
-    // values go into it with one index_put_.
-    auto x = c.stored().index_select(0, idx.to(c.stored().device()));
-    std::vector<int64_t> at;
-    std::vector<float> values;
-    for (size_t r = a; r < b; ++r) {
-      for (const auto& ch : plans[r].plan.changes) {
-        at.push_back(int64_t(r - a) * u + int64_t(ch.index));
-        values.push_back(c.format().decode(ch.code));
-      }
-    }
-    inject::put_values(x, at, values);
+    auto x = faulty_rows(c, c.stored(), plans, a, b, idx);
     std::vector<int64_t> shape = {int64_t(b - a)};
     shape.insert(shape.end(), c.sample_shape().begin(), c.sample_shape().end());
     return model_->forward_from(c.stage() + 1, x.view(shape));
+  };
+  return detail::run_sample_trial(c, trial_stream, faultable_mask, ber, semantics, model, batch_,
+                                  logits, hits, errors, &outcomes_);
+}
+
+GraphActivationCache::GraphActivationCache(std::shared_ptr<const std::string> archive,
+                                           const std::string& name, const std::string& label,
+                                           const format::Format& fmt, const torch::Tensor& images,
+                                           const torch::Tensor& labels, int64_t batch, int top_k)
+    : SampleCodes(fmt, labels, top_k),
+      archive_(std::move(archive)),
+      name_(name),
+      label_(label),
+      images_(images.to(torch::kCPU)) {
+  ARES_CHECK(archive_, "site 'act:", name, "': model ", label, " is not a TorchScript model");
+  models::FaultPointModel model(*archive_, {name}, label);
+  c10::InferenceMode guard;
+  const int64_t n = labels_.size(0);
+  std::vector<torch::Tensor> logits;
+  for (int64_t a = 0; a < n; a += batch) {
+    const int64_t b = std::min(n, a + batch);
+    // The point stores the batch's values in the format and hands the stored values on.
+    auto store = [&](size_t, const torch::Tensor& v) {
+      check_value(v, b - a);
+      if (!stored_.defined()) {
+        sample_shape_ = v.sizes().slice(1).vec();
+        values_ = v[0].numel();
+        stored_ = torch::empty({n, values_});
+        codes_.resize(size_t(n * values_));
+      }
+      auto flat = v.reshape({b - a, values_}).contiguous();
+      fmt.encode(flat.data_ptr<float>(), codes_.data() + a * values_, size_t(flat.numel()));
+      fmt.decode(codes_.data() + a * values_, stored_.slice(0, a, b).data_ptr<float>(),
+                 size_t(flat.numel()));
+      return stored_.slice(0, a, b).view(v.sizes()).clone();  // the model may change it in place
+    };
+    std::vector<int64_t> reached;
+    logits.push_back(model.forward(images_.slice(0, a, b), store, &reached));
+    check_reached(reached);
+  }
+  set_baseline(torch::cat(logits));
+}
+
+void GraphActivationCache::check_value(const torch::Tensor& v, int64_t rows) const {
+  const std::string site = label_ + ": site 'act:" + name_ + "'";
+  ARES_CHECK(v.scalar_type() == torch::kFloat, site, " holds ", c10::toString(v.scalar_type()),
+             " values, not float32");
+  ARES_CHECK(v.dim() >= 1 && v.size(0) == rows && v.device().is_cpu(), site, " has shape ",
+             shape_text(v.sizes()), " for a batch of ", rows,
+             "; a per-sample site needs one row per sample, the batch first");
+  ARES_CHECK(sample_shape_.empty() || v.sizes().slice(1).vec() == sample_shape_, site,
+             " has per-sample shape ", shape_text(v.sizes().slice(1)), " in one batch and ",
+             shape_text(sample_shape_), " in another");
+}
+
+void GraphActivationCache::check_reached(const std::vector<int64_t>& reached) const {
+  ARES_CHECK(reached.size() == 1 && reached[0] == 1, label_, ": site 'act:", name_, "' is ",
+             reached.empty() || reached[0] == 0
+                 ? std::string("not reached by forward on this data")
+                 : "reached " + std::to_string(reached[0]) +
+                       " times in one forward (inside a submodule called more than once); "
+                       "name the call's output instead (`ares sites` lists the calls)");
+}
+
+GraphActivationEvaluator::GraphActivationEvaluator(
+    std::shared_ptr<const GraphActivationCache> cache, int64_t batch)
+    : cache_(std::move(cache)),
+      model_(std::make_unique<models::FaultPointModel>(
+          *cache_->archive(), std::vector<std::string>{cache_->name()}, cache_->label())),
+      batch_(batch) {}
+
+bool GraphActivationEvaluator::run(uint64_t trial_stream, uint32_t faultable_mask, double ber,
+                                   fault::Semantics semantics, const fault::FaultModel& model,
+                                   uint64_t* hits, int64_t* errors) {
+  const GraphActivationCache& c = *cache_;
+  auto logits = [&](const std::vector<detail::SamplePlan>& plans, size_t a, size_t b,
+                    const torch::Tensor& idx) {
+    // The faulty samples' whole forward; at the point their faulty stored values go on.
+    auto x = faulty_rows(c, c.stored(), plans, a, b, idx);
+    const int64_t rows = int64_t(b - a);
+    auto faulty = [&](size_t, const torch::Tensor& v) {
+      c.check_value(v, rows);
+      return x.view(v.sizes());
+    };
+    std::vector<int64_t> reached;
+    auto out = model_->forward(c.images().index_select(0, idx), faulty, &reached);
+    c.check_reached(reached);
+    return out;
   };
   return detail::run_sample_trial(c, trial_stream, faultable_mask, ber, semantics, model, batch_,
                                   logits, hits, errors, &outcomes_);

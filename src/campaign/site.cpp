@@ -215,7 +215,8 @@ std::unique_ptr<SiteTrials> WeightSite::make_trials() const {
   return std::make_unique<Trials>(*this);
 }
 
-// The per-sample sites: a stage's output (act:STAGE) or a GRU's hidden state after every step
+// The per-sample sites: a stage's output (act:STAGE), a TorchScript model's submodule or op
+// output (act:NAME, kGraphSite) or a GRU's hidden state after every step
 // (hidden:STAGE), stored in the format for every sample; weights stay float. A trial draws
 // one plan per sample and re-runs the samples it changes.
 class SampleSite : public Site {
@@ -228,7 +229,13 @@ class SampleSite : public Site {
     // The model and the evaluation set on the device; the codes on the host (sampling is
     // host-side), the stored activations or states on the device.
     if (!device.is_cpu()) model_->to(device);
-    if (hidden) {
+    if (stage == kGraphSite) {
+      ARES_CHECK(device.is_cpu(), "site '", spec.site.text(),
+                 "': a submodule or op output site runs on the CPU (--device cpu)");
+      codes_ = graph_ = std::make_shared<const GraphActivationCache>(
+          model.script_source(), spec.site.stage, model.name(), fmt, images, labels, spec.batch,
+          spec.top_k);
+    } else if (hidden) {
       codes_ = hidden_ = std::make_shared<const HiddenStateCache>(
           *model_, size_t(stage), fmt, images.to(device), labels, spec.batch, spec.top_k);
     } else {
@@ -251,12 +258,16 @@ class SampleSite : public Site {
   std::shared_ptr<const SampleCodes> codes_;    // one of:
   std::shared_ptr<const ActivationCache> act_;
   std::shared_ptr<const HiddenStateCache> hidden_;
+  std::shared_ptr<const GraphActivationCache> graph_;
 };
 
 class SampleSite::Trials : public SiteTrials {
  public:
-  explicit Trials(const SampleSite& site) : spec_(site.spec_), stage_(site.stage_) {
-    if (site.hidden_) {
+  explicit Trials(const SampleSite& site)
+      : spec_(site.spec_), stage_(site.stage_ == kGraphSite ? 0 : site.stage_) {
+    if (site.graph_) {
+      ev_ = std::make_unique<GraphActivationEvaluator>(site.graph_, spec_.batch);
+    } else if (site.hidden_) {
       ev_ = std::make_unique<HiddenStateEvaluator>(site.hidden_, site.model_->clone_model(),
                                                    spec_.batch);
     } else {
@@ -289,8 +300,22 @@ int resolve_site_stage(const SiteRef& site, const models::StagedModel& model) {
   const bool hidden = site.kind == SiteRef::Kind::kHidden;
   const int stage = int(model.find_stage(site.stage));
   // An activation site needs a stage after it; a GRU's hidden state may feed the output.
-  ARES_CHECK(stage >= 0 && (hidden || stage + 1 < int(model.num_stages())), "site '", site.text(),
-             "': model ", model.name(), " has no stage '", site.stage,
+  const bool found = stage >= 0 && (hidden || stage + 1 < int(model.num_stages()));
+  if (!found && !hidden && model.script_source()) {
+    const auto names = models::graph_site_names(*model.script_source());
+    for (const auto& n : names) {
+      if (n.name == site.stage) return kGraphSite;
+    }
+    std::string near;
+    for (const auto& n : models::nearest_names(names, site.stage)) {
+      near += (near.empty() ? "" : ", ") + n;
+    }
+    throw InputError("site '" + site.text() + "': model " + model.name() + " has no stage '" +
+                     site.stage + "' before its last (stages: " + model.stage_list() +
+                     ") and no submodule or op output of that name (nearest: " + near +
+                     "; `ares sites MODEL` lists every site)");
+  }
+  ARES_CHECK(found, "site '", site.text(), "': model ", model.name(), " has no stage '", site.stage,
              hidden ? "'" : "' before its last", " (stages: ", model.stage_list(), ")");
   if (hidden) {
     try {
@@ -347,6 +372,29 @@ std::vector<SiteListing> list_sites(models::StagedModel& model, const torch::Ten
       sites.push_back({"act:" + name, "", shape, n});
     }
   }
+  if (!model.script_source()) return sites;
+  // The graph sites: one forward on the sample twice over, a point at each, to see which are
+  // reached once with a float32 row per sample.
+  std::vector<std::string> names;
+  for (const auto& n : models::graph_site_names(*model.script_source())) {
+    // A stage's name before the last is its stage's site (resolve_site_stage); the last
+    // stage's name is the graph's value (the logits), as the campaign takes it.
+    const int64_t stage = model.find_stage(n.name);
+    if (stage < 0 || stage + 1 == int64_t(model.num_stages())) names.push_back(n.name);
+  }
+  models::FaultPointModel points(*model.script_source(), names, model.name());
+  std::vector<SiteListing> seen(names.size());
+  auto record = [&](size_t p, const torch::Tensor& v) {
+    if (v.scalar_type() == torch::kFloat && v.dim() >= 1 && v.size(0) == 2) {
+      seen[p] = {"act:" + names[p], "", v.sizes().slice(1).vec(), v[0].numel()};
+    }
+    return v;
+  };
+  std::vector<int64_t> reached;
+  points.forward(torch::cat({sample, sample}).to(torch::kCPU), record, &reached);
+  for (size_t p = 0; p < names.size(); ++p) {
+    if (reached[p] == 1 && !seen[p].site.empty()) sites.push_back(seen[p]);
+  }
   return sites;
 }
 
@@ -359,7 +407,8 @@ std::unique_ptr<Site> make_site(const CampaignSpec& spec, int stage,
       return std::make_unique<WeightSite>(spec, model, fmt, images, labels, device);
     case SiteRef::Kind::kActivation:
     case SiteRef::Kind::kHidden:
-      ARES_CHECK(stage >= 0, "site '", spec.site.text(), "': no stage resolved");
+      ARES_CHECK(stage >= 0 || stage == kGraphSite, "site '", spec.site.text(),
+                 "': no stage resolved");
       return std::make_unique<SampleSite>(spec, stage, spec.site.kind == SiteRef::Kind::kHidden,
                                           model, fmt, images, labels, device);
   }

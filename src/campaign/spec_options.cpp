@@ -55,7 +55,8 @@ const std::vector<SpecKey> kKeys = {
      "secded:zero zeroes a detected word)"},
     {"site", K::kText, "S", "weights",
      "weights; act:STAGE (the stage's output, stored in each\nformat, faulted at every "
-     "inference); hidden:STAGE (a GRU\nstage's hidden state after every step, likewise)"},
+     "inference); act:NAME (a\nTorchScript model's submodule or op output: ares sites\n"
+     "lists them); hidden:STAGE (a GRU stage's hidden\nstate after every step, likewise)"},
     {"fault_model", K::kText, "M", "flip",
      "flip, stuck0, stuck1, asym:R, mbu:L, burst:M,\nmlc:B[-gray|-bin][:W0,...] (per bit); "
      "signflip, "

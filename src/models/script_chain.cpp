@@ -12,6 +12,17 @@
 #include <utility>
 
 namespace ares::models {
+
+// "__torch__.torch.nn.modules.linear.___torch_mangle_1.Linear" -> "torch.nn.modules.linear.Linear"
+std::string module_type_name(const torch::jit::Module& m) {
+  const auto& name = m.type()->name();
+  if (!name) return "";
+  static const std::regex mangle("___torch_mangle_[0-9]+\\.");
+  std::string s = std::regex_replace(name->qualifiedName(), mangle, "");
+  const std::string root = "__torch__.";
+  return s.rfind(root, 0) == 0 ? s.substr(root.size()) : s;
+}
+
 namespace {
 
 using torch::jit::Node;
@@ -26,16 +37,6 @@ struct Step {
   int64_t pool = 0;   // kPool: kernel and stride
   std::string what;   // for messages: "aten::relu at net.py:12", "features.1 (ReLU)"
 };
-
-// "__torch__.torch.nn.modules.linear.___torch_mangle_1.Linear" -> "torch.nn.modules.linear.Linear"
-std::string type_name(const torch::jit::Module& m) {
-  const auto& name = m.type()->name();
-  if (!name) return "";
-  static const std::regex mangle("___torch_mangle_[0-9]+\\.");
-  std::string s = std::regex_replace(name->qualifiedName(), mangle, "");
-  const std::string root = "__torch__.";
-  return s.rfind(root, 0) == 0 ? s.substr(root.size()) : s;
-}
 
 std::string short_type(const std::string& type) { return type.substr(type.rfind('.') + 1); }
 
@@ -205,8 +206,25 @@ class Walker {
     });
   }
 
+  // A submodule call: its recognised steps, else (a layer Ares does not run natively, a block
+  // whose forward is not a chain: a residual block, attention, batch norm, a strided
+  // convolution) one module step running its own forward.
   bool submodule(const torch::jit::Module& m, const std::string& path) {
-    const std::string type = type_name(m);
+    const size_t mark = steps.size();
+    const std::string before = why;
+    if (native(m, path)) return true;
+    steps.resize(mark);
+    ScriptLayer l;
+    l.path = path;
+    l.options.op = StageOptions::Op::kModule;
+    why = before;
+    steps.push_back({Step::Kind::kLayer, l, 0,
+                     path + " (" + short_type(module_type_name(m)) + ", as a module stage)"});
+    return true;
+  }
+
+  bool native(const torch::jit::Module& m, const std::string& path) {
+    const std::string type = module_type_name(m);
     const std::string named = path + " (" + short_type(type) + ")";
     if (type == "torch.nn.modules.linear.Linear") return linear(m, path);
     if (type == "torch.nn.modules.conv.Conv2d") return conv(m, path);
@@ -391,7 +409,7 @@ ScriptChain recognize_chain(const torch::jit::Module& module) {
         break;
       }
       case Step::Kind::kPool:
-        if (!open || o->op != StageOptions::Op::kConv2d || o->pool > 0) {
+        if (!open || o->op == StageOptions::Op::kLinear || o->pool > 0) {
           out.why = s.what + " does not follow a Conv2d (or its activation)";
           return out;
         }
@@ -402,8 +420,10 @@ ScriptChain recognize_chain(const torch::jit::Module& module) {
         break;
     }
   }
-  if (layers.empty()) {
-    out.why = "it has no Linear or Conv2d";
+  if (std::none_of(layers.begin(), layers.end(), [](const ScriptLayer& l) {
+        return l.options.op != StageOptions::Op::kModule;
+      })) {
+    out.why = "it has no Linear or Conv2d Ares runs natively";
     return out;
   }
   if (flatten) {
@@ -412,17 +432,25 @@ ScriptChain recognize_chain(const torch::jit::Module& module) {
   }
   // Each parameter must be a stage's: a campaign on the stages targets all of the module's.
   std::set<std::string> names, params;
+  std::vector<std::string> modules;  // module stages' paths, "layer1.0."
   for (const auto& l : layers) {
     if (!names.insert(stage_name_of(l.path)).second) {
       out.why =
           l.path + " is called twice, or its stage name " + stage_name_of(l.path) + " is another's";
       return out;
     }
+    if (l.options.op == StageOptions::Op::kModule) {
+      modules.push_back(l.path + ".");
+      continue;
+    }
     params.insert(l.path + ".weight");
     params.insert(l.path + ".bias");
   }
   for (const auto& p : module.named_parameters(/*recurse=*/true)) {
-    if (!params.count(p.name)) {
+    const bool in_module = std::any_of(modules.begin(), modules.end(), [&](const std::string& m) {
+      return p.name.rfind(m, 0) == 0;
+    });
+    if (!in_module && !params.count(p.name)) {
       out.why = "parameter " + p.name + " is not a Linear's or Conv2d's";
       return out;
     }

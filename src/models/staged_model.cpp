@@ -34,7 +34,8 @@ StageImpl::StageImpl(StageOptions options) : options_(options) {
   }
 }
 
-StageImpl::StageImpl(torch::nn::AnyModule body) : body_(std::move(body)) {
+StageImpl::StageImpl(torch::nn::AnyModule body, StageOptions options)
+    : options_(options), body_(std::move(body)) {
   options_.op = StageOptions::Op::kModule;
   auto module = body_.ptr();
   for (auto& p : module->named_parameters(/*recurse=*/false))
@@ -44,7 +45,9 @@ StageImpl::StageImpl(torch::nn::AnyModule body) : body_(std::move(body)) {
 }
 
 torch::Tensor StageImpl::pre_activation(const torch::Tensor& x) const {
-  if (options_.op == StageOptions::Op::kModule) return body_.forward(x);
+  if (options_.op == StageOptions::Op::kModule) {
+    return body_.forward(options_.flatten ? x.flatten(1) : x);
+  }
   torch::Tensor in = options_.flatten ? x.flatten(1) : x;
   if (options_.op == StageOptions::Op::kLinear) return F::linear(in, weight, bias);
   auto y = F::conv2d(in, weight, F::Conv2dFuncOptions().bias(bias).padding(options_.padding));
@@ -135,12 +138,17 @@ void StagedModel::add_stage(const std::string& stage_name, StageOptions options)
 
 void StagedModel::add_module_stage(const std::string& stage_name,
                                    std::function<torch::nn::AnyModule()> make) {
+  add_module_stage(stage_name, std::move(make), StageOptions{});
+}
+
+void StagedModel::add_module_stage(const std::string& stage_name,
+                                   std::function<torch::nn::AnyModule()> make,
+                                   StageOptions options) {
   check_stage_name(stage_name);
-  stages_.push_back(register_module(stage_name, Stage(make())));
+  options.op = StageOptions::Op::kModule;
+  stages_.push_back(register_module(stage_name, Stage(make(), options)));
   stage_names_.push_back(stage_name);
-  StageOptions o;
-  o.op = StageOptions::Op::kModule;
-  stage_options_.push_back(o);
+  stage_options_.push_back(options);
   factories_.push_back(std::move(make));
 }
 
@@ -192,7 +200,7 @@ std::shared_ptr<StagedModel> StagedModel::clone_model() const {
   auto copy = std::make_shared<StagedModel>(name_, input_shape_);
   for (size_t i = 0; i < stages_.size(); ++i) {
     if (factories_[i]) {
-      copy->add_module_stage(stage_names_[i], factories_[i]);
+      copy->add_module_stage(stage_names_[i], factories_[i], stage_options_[i]);
     } else {
       copy->add_stage(stage_names_[i], stage_options_[i]);
     }
@@ -205,6 +213,7 @@ std::shared_ptr<StagedModel> StagedModel::clone_model() const {
   auto src_buffers = named_buffers();
   for (auto& b : copy->named_buffers()) b.value().copy_(src_buffers[b.key()]);
   copy->input_check_ = input_check_;
+  copy->script_source_ = script_source_;
   copy->train(is_training());
   return copy;
 }
@@ -215,7 +224,7 @@ std::shared_ptr<StagedModel> StagedModel::fold_batchnorm() const {
   for (size_t i = 0; i < stages_.size(); ++i) {
     const auto& src = stages_[i];
     if (factories_[i]) {  // module stages are copied as they are
-      copy->add_module_stage(stage_names_[i], factories_[i]);
+      copy->add_module_stage(stage_names_[i], factories_[i], stage_options_[i]);
       auto dst_params = copy->stage(i)->named_parameters();
       for (auto& p : src->named_parameters()) dst_params[p.key()].copy_(p.value());
       auto dst_buffers = copy->stage(i)->named_buffers();
@@ -236,6 +245,7 @@ std::shared_ptr<StagedModel> StagedModel::fold_batchnorm() const {
     }
   }
   copy->input_check_ = input_check_;
+  copy->script_source_ = script_source_;
   copy->train(is_training());
   return copy;
 }

@@ -14,6 +14,7 @@
 
 #include "ares/common/error.h"
 #include "ares/models/script_chain.h"
+#include "ares/models/script_sites.h"
 
 namespace ares::models {
 namespace {
@@ -24,58 +25,15 @@ std::string shape(const std::vector<int64_t>& sizes) {
   return s + "]";
 }
 
-// One line of an error from the TorchScript interpreter: the error itself, which it writes
-// last ("RuntimeError: mat1 and mat2 shapes cannot be multiplied (...)") after a traceback,
-// else the message's first line.
-std::string cause(const std::string& msg) {
-  std::istringstream in(msg);
-  std::string line, first, last_error;
-  while (std::getline(in, line)) {
-    if (first.empty() && !line.empty()) first = line;
-    if (line.find("Error: ") != std::string::npos) last_error = line;
-  }
-  std::string out = last_error.empty() ? first : last_error;
-  const auto start = out.find_first_not_of(' ');
-  return start == std::string::npos ? out : out.substr(start);
-}
-
-// The module's forward on a batch: the logits, or one line saying why not.
-torch::Tensor run_script(torch::jit::Module& module, torch::Tensor x) {
-  const auto in_shape = x.sizes().vec();
-  c10::IValue out;
-  try {
-    out = module.forward({std::move(x)});
-  } catch (const c10::Error& e) {
-    // The model's own error: most often an input it does not take.
-    throw InputError("TorchScript model: forward failed on a batch of shape " + shape(in_shape) +
-                     " (does the model take this data?): " + cause(e.what_without_backtrace()));
-  } catch (const std::runtime_error& e) {  // torch::jit::JITException and the like
-    throw InputError("TorchScript model: forward failed on a batch of shape " + shape(in_shape) +
-                     " (does the model take this data?): " + cause(e.what()));
-  }
-  ARES_CHECK(!out.isTuple() && !out.isList() && !out.isGenericDict(),
-             "TorchScript model: forward returns a ",
-             out.isTuple()  ? "tuple"
-             : out.isList() ? "list"
-                            : "dict",
-             ", not one logits tensor (from Python: ares.campaign(..., output=INDEX or KEY); "
-             "else wrap the model to return the logits)");
-  ARES_CHECK(out.isTensor(), "TorchScript model: forward returns a ", out.tagKind(),
-             ", not a logits tensor");
-  auto logits = out.toTensor();
-  ARES_CHECK(logits.dim() == 2 && logits.size(0) == in_shape.at(0),
-             "TorchScript model: forward returns shape ", shape(logits.sizes().vec()),
-             " for a batch of ", in_shape.at(0), "; expected logits of shape [", in_shape.at(0),
-             ", classes]");
-  return logits;
-}
-
 // Wraps a TorchScript module. Its parameters and buffers are registered again (sharing
 // storage) under a tree of empty modules mirroring their dotted names, so that
 // named_parameters() reports "features.0.weight" as TorchScript does.
 class ScriptStageImpl : public torch::nn::Module {
  public:
-  explicit ScriptStageImpl(const torch::jit::Module& module) : module_(module) {
+  /// `logits`: forward gives the model's logits (checked); else any one tensor (a module
+  /// stage's output).
+  explicit ScriptStageImpl(const torch::jit::Module& module, bool logits = true)
+      : module_(module), logits_(logits) {
     module_.eval();
     for (const auto& p : module_.named_parameters(/*recurse=*/true)) {
       auto [owner, leaf] = owner_of(p.name);
@@ -86,7 +44,13 @@ class ScriptStageImpl : public torch::nn::Module {
       owner->register_buffer(leaf, b.value);
     }
   }
-  torch::Tensor forward(torch::Tensor x) { return run_script(module_, std::move(x)); }
+  torch::Tensor forward(torch::Tensor x) {
+    if (logits_) return script_logits(module_, std::move(x));
+    auto out = script_forward(module_, std::move(x));
+    ARES_CHECK(out.isTensor(), "TorchScript model: a module stage returns a ", out.tagKind(),
+               ", not a tensor");
+    return out.toTensor();
+  }
   const torch::jit::Module& script() const { return module_; }
 
  private:
@@ -106,6 +70,7 @@ class ScriptStageImpl : public torch::nn::Module {
   }
 
   torch::jit::Module module_;
+  bool logits_;
 };
 TORCH_MODULE(ScriptStage);
 
@@ -118,12 +83,32 @@ bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
   return torch::equal(a.contiguous().view(torch::kInt32), b.contiguous().view(torch::kInt32));
 }
 
-// A native stage per recognised layer, holding copies of the module's tensors.
-std::shared_ptr<StagedModel> staged_model(const ScriptChain& chain) {
+// A native stage per recognised layer, holding copies of the module's tensors; a module stage
+// per module layer, each copy loading its own submodule from the file's bytes.
+std::shared_ptr<StagedModel> staged_model(const ScriptChain& chain,
+                                          const std::shared_ptr<const std::string>& bytes) {
   auto m = std::make_shared<StagedModel>("torchscript", std::vector<int64_t>{});
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < chain.layers.size(); ++i) {
     const auto& l = chain.layers[i];
+    if (l.options.op == StageOptions::Op::kModule) {
+      const std::string path = l.path;
+      m->add_module_stage(
+          stage_name_of(l.path),
+          [bytes, path] {
+            std::istringstream in(*bytes);
+            torch::jit::Module sub = torch::jit::load(in, torch::kCPU);
+            size_t start = 0;
+            for (size_t dot;; start = dot + 1) {
+              dot = path.find('.', start);
+              sub = sub.attr(path.substr(start, dot - start)).toModule();
+              if (dot == std::string::npos) break;
+            }
+            return torch::nn::AnyModule(ScriptStage(sub, /*logits=*/false));
+          },
+          l.options);
+      continue;
+    }
     m->add_stage(stage_name_of(l.path), l.options);
     m->stage(i)->weight.copy_(l.weight);
     m->stage(i)->bias.copy_(l.bias);
@@ -133,9 +118,37 @@ std::shared_ptr<StagedModel> staged_model(const ScriptChain& chain) {
 }
 
 // One sample's shape the stages take: [in] for a Linear first; for a convolution first, the
-// smallest square image whose feature map fits the first Linear (none: nullopt).
-std::optional<std::vector<int64_t>> sample_shape(const ScriptChain& chain) {
+// smallest square image whose feature map fits the first Linear; with a module stage before
+// the first Linear, the first of a few usual image sizes (28, 32, 16, 64, 224) with the first
+// layer's input channels that forward takes (none: nullopt).
+std::optional<std::vector<int64_t>> sample_shape(torch::jit::Module& module,
+                                                 const ScriptChain& chain) {
   const StageOptions& first = chain.layers.front().options;
+  for (const auto& l : chain.layers) {
+    if (l.options.op == StageOptions::Op::kLinear) break;
+    if (l.options.op != StageOptions::Op::kModule) continue;
+    int64_t c = first.in;  // a native convolution first
+    if (first.op == StageOptions::Op::kModule) {
+      c = 0;
+      const std::string prefix = chain.layers.front().path + ".";
+      for (const auto& p : module.named_parameters(/*recurse=*/true)) {
+        if (p.name.rfind(prefix, 0) != 0) continue;
+        if (p.value.dim() == 2) return std::vector<int64_t>{p.value.size(1)};
+        if (p.value.dim() == 4) c = p.value.size(1);
+        break;
+      }
+      if (c == 0) return std::nullopt;
+    }
+    c10::InferenceMode guard;
+    for (int64_t h : {28, 32, 16, 64, 224}) {
+      try {
+        module.forward({torch::zeros({2, c, h, h})});
+        return std::vector<int64_t>{c, h, h};
+      } catch (const std::exception&) {  // not this size
+      }
+    }
+    return std::nullopt;
+  }
   if (first.op == StageOptions::Op::kLinear) return std::vector<int64_t>{first.in};
   for (int64_t h = 1; h <= 1024; ++h) {
     int64_t c = first.in, side = h;
@@ -163,7 +176,7 @@ std::optional<std::vector<int64_t>> sample_shape(const ScriptChain& chain) {
 // else why not.
 std::string check_stages(torch::jit::Module& module, StagedModel& staged,
                          const ScriptChain& chain) {
-  auto sample = sample_shape(chain);
+  auto sample = sample_shape(module, chain);
   if (!sample) return "no input shape fits its layers, to check its stages on";
   std::vector<int64_t> sizes{8};
   sizes.insert(sizes.end(), sample->begin(), sample->end());
@@ -196,8 +209,29 @@ Loaded load_torchscript(const std::string& path, Staging staging) {
   } catch (const std::exception& e) {
     std::string msg = e.what();
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    // torch.save()'s zip archives (a state_dict, a pickled module) hold no TorchScript code.
+    if (msg.find("constants.pkl") != std::string::npos) {
+      throw InputError(path +
+                       ": a torch.save() archive (a state_dict or a pickled module), not "
+                       "TorchScript; export the model with torch.jit.script(model).save(path) "
+                       "(or torch.jit.trace), or pass the module to ares.campaign from Python");
+    }
     throw InputError(path + ": not a loadable TorchScript module (" + msg + ")");
   }
+  // forward takes one tensor, the batch (further arguments only with defaults).
+  auto forward = module.find_method("forward");
+  ARES_CHECK(forward, path, ": the TorchScript module has no forward method");
+  std::string inputs;
+  int required = 0;
+  const auto& args = forward->function().getSchema().arguments();
+  for (size_t i = 1; i < args.size(); ++i) {
+    inputs += (inputs.empty() ? "" : ", ") + args[i].name();
+    required += args[i].default_value() ? 0 : 1;
+  }
+  ARES_CHECK(required == 1, path, ": forward takes ", required, " inputs without defaults (",
+             inputs,
+             "); Ares gives a model one batch tensor: wrap it in a module whose forward takes "
+             "one");
   for (const auto& p : module.named_parameters(true)) {
     ARES_CHECK(p.value.scalar_type() == torch::kFloat32, path, ": parameter ", p.name,
                " is not float32");
@@ -208,13 +242,19 @@ Loaded load_torchscript(const std::string& path, Staging staging) {
   out.path = path;
   out.meta = {{"model", "torchscript"}, {"dataset", ""}, {"source", path}};
   module.eval();
+  // Each copy of the model (one per worker thread) and each graph site loads its own module
+  // (or module stage's submodule) from the file's bytes: independent weights and compilation units
+  // (jit::Module::clone from several threads at once races on the shared compilation unit).
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = std::make_shared<const std::string>(std::move(data));
   std::string why;  // why the graph is not staged, for the note
   if (staging == Staging::kGraph) {
     ScriptChain chain = recognize_chain(module);
     if (chain.layers.empty()) {
       why = "forward is not a chain of Linear/Conv2d (" + chain.why + ")";
     } else {
-      auto staged = staged_model(chain);
+      auto staged = staged_model(chain, bytes);
       why = check_stages(module, *staged, chain);
       if (why.empty()) {
         out.model = staged;
@@ -224,18 +264,13 @@ Loaded load_torchscript(const std::string& path, Staging staging) {
   }
   if (!out.model) {
     out.model = std::make_shared<StagedModel>("torchscript", std::vector<int64_t>{});
-    // Each copy of the model (one per worker thread) loads its own module from the file's
-    // bytes: independent weights and compilation units (jit::Module::clone from several
-    // threads at once races on the shared compilation unit).
-    std::ifstream in(path, std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto bytes = std::make_shared<const std::string>(std::move(data));
     out.model->add_module_stage("script", [bytes] {
       std::istringstream copy(*bytes);
       return torch::nn::AnyModule(ScriptStage(torch::jit::load(copy, torch::kCPU)));
     });
     out.meta["stages"] = "one";
   }
+  out.model->set_script_source(bytes);
   out.model->eval();
   // On the data (train::check_input_shape): the module's own forward on the first sample, so
   // that data it does not take fails with its own error, as for one stage; staged, the stages
@@ -247,7 +282,7 @@ Loaded load_torchscript(const std::string& path, Staging staging) {
       [script, staged, why, path](const torch::Tensor& sample, StagedModel& model) {
         c10::InferenceMode guard;
         if (staged) {
-          auto logits = run_script(*script, sample);
+          auto logits = script_logits(*script, sample);
           ARES_CHECK(same_bits(logits, model.forward(sample)), path,
                      ": the stages read from forward's graph give other logits than forward on the "
                      "data's first sample; set ARES_TORCHSCRIPT_STAGES=0 to run it as one stage");
@@ -255,7 +290,7 @@ Loaded load_torchscript(const std::string& path, Staging staging) {
         }
         if (why.empty()) return;
         try {
-          run_script(*script, sample);
+          script_logits(*script, sample);
         } catch (const InputError&) {
           return;  // the model's own error comes from its first batch, as it always did
         }

@@ -46,6 +46,18 @@ if "$PY" -c "import torch" 2> /dev/null; then
   "$ARES" sites "$WORK/net.pt" --dataset "$WORK/data" | grep -Eq '^weights +[0-9]+ +model$' \
     || fail "TorchScript: no weights line"
   expect_input_error "TorchScript without a dataset" "$ARES" sites "$WORK/net.pt"
+  # Its submodule and op outputs (graph sites) too: each takes a campaign storing the listed
+  # count per sample.
+  "$ARES" sites "$WORK/net.pt" --dataset "$WORK/data" 2> /dev/null |
+    awk '$1 ~ /^act:/ && $NF == "sample" { print $1, $(NF-1) }' > "$WORK/graph_sites"
+  [ "$(wc -l < "$WORK/graph_sites")" -ge 3 ] || fail "TorchScript: few act sites: $(cat "$WORK/graph_sites")"
+  while read -r site values; do
+    "$ARES" campaign "$WORK/net.pt" --dataset "$WORK/data" --site "$site" --formats q4.4-2c \
+      --bers 1e-3 --trials 1 --eval-limit 10 --quiet --out "$WORK/t_${site//:/_}" > /dev/null 2>&1
+    stored="$(awk -F, 'NR == 2 { print $7 }' "$WORK/t_${site//:/_}/summary.csv")"
+    [ "$stored" = $(( values * 10 )) ] || fail "TorchScript $site: listed $values per sample, stored $stored"
+    echo "ok: TorchScript $site $values per sample"
+  done < "$WORK/graph_sites"
 fi
 expect_input_error "unknown model" "$ARES" sites no_such_model
 expect_input_error "two models" "$ARES" sites mnist_fc lenet5

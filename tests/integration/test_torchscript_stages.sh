@@ -19,7 +19,7 @@ python3 "$(dirname "$0")/../fixtures/make_idx.py" "$WORK/data" --train 300 --tes
 # trials.csv without its seconds and first_stage columns (one stage has only stage 0).
 rows() { without_seconds "$1" | cut -d, -f13 --complement; }
 
-for m in cnn cnn_tanh mlp residual; do
+for m in cnn cnn_tanh mlp residual resblock; do
   "$ARES" evaluate "$WORK/$m.pt" --dataset "$WORK/data" --threads 1 \
     --predictions "$WORK/${m}_ares.csv" > "$WORK/$m.eval" 2> "$WORK/$m.err"
   cmp "$WORK/${m}_pred.csv" "$WORK/${m}_ares.csv" || fail "$m: predictions differ from PyTorch's"
@@ -36,11 +36,12 @@ done
 
 # Weight campaigns by stage names: fast == reference == one stage (ARES_TORCHSCRIPT_STAGES=0).
 declare -A stage_targets=([cnn]='conv*,fc1.weight' [cnn_tanh]='conv2.*,fc*.weight'
-                          [mlp]='net_3.*,net_5.weight')
+                          [mlp]='net_3.*,net_5.weight' [resblock]='block.*,down.*,fc.weight')
 declare -A script_targets=([cnn]='script.conv*,script.fc1.weight'
                            [cnn_tanh]='script.conv2.*,script.fc*.weight'
-                           [mlp]='script.net.3.*,script.net.5.weight')
-for m in cnn cnn_tanh mlp; do
+                           [mlp]='script.net.3.*,script.net.5.weight'
+                           [resblock]='script.block.*,script.down.*,script.fc.weight')
+for m in cnn cnn_tanh mlp resblock; do
   args=("$WORK/$m.pt" --dataset "$WORK/data" --formats q2.6-2c,fp16 --bers 1e-4,1e-3,1e-2
         --trials 4 --threads 2 --quiet)
   "$ARES" campaign "${args[@]}" --targets "${stage_targets[$m]}" --engine fast \

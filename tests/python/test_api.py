@@ -176,8 +176,12 @@ def test_sites_lists_what_the_command_lists(tmp_path):
     listed = ares.sites(net, (images, labels))
     weights = [(s["parameter"], s["shape"], s["values"]) for s in listed if s["site"] == "weights"]
     assert weights == [(n, list(p.shape), p.numel()) for n, p in net.named_parameters()]
+    # The stage site, then the graph's own (fc1 is the stage's name: the stage's output wins).
     assert [(s["site"], s["shape"], s["values"], s["per"]) for s in listed
-            if s["site"] != "weights"] == [("act:fc1", [24], 24, "sample")]
+            if s["site"] != "weights"] == [("act:fc1", [24], 24, "sample"),
+                                           ("act:flatten", [784], 784, "sample"),
+                                           ("act:tanh", [24], 24, "sample"),
+                                           ("act:fc2", [10], 10, "sample")]
     path = str(tmp_path / "net.pt")
     torch.jit.script(net).save(path)
     cli = subprocess.run([ARES_BIN, "sites", path, "--dataset", str(tmp_path / "data"), "--json"],

@@ -16,6 +16,7 @@
 #include "ares/fault/fault_model.h"
 #include "ares/format/format.h"
 #include "ares/models/evaluate.h"
+#include "ares/models/script_sites.h"
 #include "ares/models/staged_model.h"
 
 namespace ares::campaign {
@@ -106,6 +107,53 @@ class ActivationEvaluator : public SampleEvaluator {
  private:
   std::shared_ptr<const ActivationCache> cache_;
   std::shared_ptr<models::StagedModel> model_;
+  int64_t batch_;
+};
+
+/// The clean pass with the value at a graph site of a TorchScript model (models/script_sites.h:
+/// any submodule or op output, residual blocks and attention included) stored in `fmt`: the
+/// module runs with a fault point there, which stores every sample's value in the format and
+/// hands the stored values on. Runs on the CPU.
+class GraphActivationCache : public SampleCodes {
+ public:
+  /// `archive`: the TorchScript file's bytes (StagedModel::script_source); `name`: the site
+  /// ("layer1.0.conv2"); `label`: the model, for messages. Throws ares::InputError when the
+  /// value is not float32, not batch-first (one row per sample), or not reached exactly once
+  /// per forward (an op inside a submodule called twice).
+  GraphActivationCache(std::shared_ptr<const std::string> archive, const std::string& name,
+                       const std::string& label, const format::Format& fmt,
+                       const torch::Tensor& images, const torch::Tensor& labels, int64_t batch,
+                       int top_k = 1);
+  /// Stored (quantized) values, N x values_per_sample, on the host.
+  const torch::Tensor& stored() const { return stored_; }
+  const torch::Tensor& images() const { return images_; }
+  const std::shared_ptr<const std::string>& archive() const { return archive_; }
+  const std::string& name() const { return name_; }
+  const std::string& label() const { return label_; }
+  /// Checks what reached the point: float32, `rows` samples, one sample's shape as before
+  /// (when known). Throws ares::InputError naming the site.
+  void check_value(const torch::Tensor& v, int64_t rows) const;
+  /// Checks that the point was reached once in the forward just run.
+  void check_reached(const std::vector<int64_t>& reached) const;
+
+ private:
+  std::shared_ptr<const std::string> archive_;
+  std::string name_, label_;
+  torch::Tensor stored_, images_;
+  std::vector<int64_t> sample_shape_;
+};
+
+/// Runs graph-site trials: each faulty sample's whole forward, with its faulty stored values put
+/// in at the point (this thread's own copy of the module).
+class GraphActivationEvaluator : public SampleEvaluator {
+ public:
+  GraphActivationEvaluator(std::shared_ptr<const GraphActivationCache> cache, int64_t batch);
+  bool run(uint64_t trial_stream, uint32_t faultable_mask, double ber, fault::Semantics semantics,
+           const fault::FaultModel& model, uint64_t* hits, int64_t* errors) override;
+
+ private:
+  std::shared_ptr<const GraphActivationCache> cache_;
+  std::unique_ptr<models::FaultPointModel> model_;
   int64_t batch_;
 };
 

@@ -78,10 +78,16 @@ class Site {
   virtual double timing_seconds() const { return 0; }
 };
 
-/// The stage of `site` in `model`, by name or index; -1 for the weight site. Throws
-/// ares::InputError naming the site and the model's stages when there is no such stage, when
-/// an activation site names the last stage (its output is the logits), or when a hidden-state
-/// site's stage is not a GRU.
+/// resolve_site_stage's answer for an activation site at a graph site of a TorchScript model
+/// (models/script_sites.h): a submodule or op output that is not a stage's output.
+constexpr int kGraphSite = -2;
+
+/// The stage of `site` in `model`, by name or index; -1 for the weight site; kGraphSite for an
+/// activation site that names no stage before the last but a submodule or op output of a
+/// TorchScript model (stage names come first). Throws ares::InputError naming the site and the
+/// model's stages (and a TorchScript model's nearest graph sites) when there is no such stage
+/// or value, when an activation site names the last stage (its output is the logits), or when
+/// a hidden-state site's stage is not a GRU.
 int resolve_site_stage(const SiteRef& site, const models::StagedModel& model);
 
 /// The stream of chip `chip` (CampaignSpec::chips): the seed and the chip's index only, so a
@@ -99,7 +105,9 @@ struct SiteListing {
 
 /// Every site of `model`: one "weights" entry per parameter, then per stage its hidden:STAGE
 /// (a GRU stage: every step's state) and act:STAGE (every stage but the last), found by
-/// running `sample` (a batch of one of the data the model takes) through the stages.
+/// running `sample` (a batch of one of the data the model takes) through the stages; then, for
+/// a TorchScript model, act:NAME for every graph site (models/script_sites.h) that forward
+/// reaches once per sample with float32 values, one row per sample, and that no stage shadows.
 std::vector<SiteListing> list_sites(models::StagedModel& model, const torch::Tensor& sample);
 
 /// Builds spec.site (at `stage`, from resolve_site_stage) for a copy of `model` whose site

@@ -44,8 +44,9 @@ class StageImpl : public torch::nn::Module {
  public:
   explicit StageImpl(StageOptions options);
   /// A kModule stage around `body`: the body's own parameters, buffers and children become
-  /// the stage's, under the same names.
-  explicit StageImpl(torch::nn::AnyModule body);
+  /// the stage's, under the same names. Of `options` only flatten (before the body), relu or
+  /// tanh and pool (after it) apply.
+  explicit StageImpl(torch::nn::AnyModule body, StageOptions options = {});
   /// flatten (if any) then the core operation: the pre-activation.
   torch::Tensor pre_activation(const torch::Tensor& x) const;
   /// relu or tanh, pool and (in training) dropout applied to a pre-activation.
@@ -82,6 +83,10 @@ class StagedModel : public torch::nn::Module {
   /// in an AnyModule, wrap it):
   ///   m->add_module_stage("block1", [] { return torch::nn::AnyModule(MyBlock(64, 128)); });
   void add_module_stage(const std::string& stage_name, std::function<torch::nn::AnyModule()> make);
+  /// The same with a flatten before the module and a relu or tanh and a max-pool after it, as
+  /// `options` says (its op is ignored).
+  void add_module_stage(const std::string& stage_name, std::function<torch::nn::AnyModule()> make,
+                        StageOptions options);
 
   const std::string& name() const { return name_; }
   const std::vector<int64_t>& input_shape() const { return input_shape_; }
@@ -121,6 +126,13 @@ class StagedModel : public torch::nn::Module {
   void set_input_check(InputCheck check) { input_check_ = std::move(check); }
   /// Runs the input check, if any, on `sample` (a batch of one).
   void check_input(const torch::Tensor& sample) const;
+  /// A TorchScript model's archive (the file's bytes), from which graph sites
+  /// (models/script_sites.h: act:NAME at any submodule or op output) load their own copy of
+  /// the module; null for other models. Kept by clone_model and fold_batchnorm.
+  void set_script_source(std::shared_ptr<const std::string> bytes) {
+    script_source_ = std::move(bytes);
+  }
+  const std::shared_ptr<const std::string>& script_source() const { return script_source_; }
 
  private:
   std::string name_;
@@ -130,6 +142,7 @@ class StagedModel : public torch::nn::Module {
   std::vector<StageOptions> stage_options_;
   std::vector<std::function<torch::nn::AnyModule()>> factories_;  // kModule stages only
   InputCheck input_check_;
+  std::shared_ptr<const std::string> script_source_;
   void check_stage_name(const std::string& stage_name) const;
 };
 

@@ -13,98 +13,14 @@
 #include "ares/common/error.h"
 #include "ares/models/torchscript.h"
 #include "ares/train/train.h"
+#include "script_builder.h"
 
 namespace ares::models {
 namespace {
 
 namespace fs = std::filesystem;
+using test::Builder;
 using torch::jit::Module;
-
-// TorchScript modules built here as torch.jit.script builds them from Python: torch.nn classes
-// are recognised by their qualified names (mangled when a class is made twice), whose
-// constants hold their options. One compilation unit, as a scripted model has.
-class Builder {
- public:
-  Module make(const std::string& cls) {
-    return Module("__torch__." + cls, cu_, /*shouldMangle=*/true);
-  }
-  Module linear(int64_t in, int64_t out, bool bias = true) {
-    Module m = make("torch.nn.modules.linear.Linear");
-    m.register_parameter("weight", torch::randn({out, in}) * 0.3, false);
-    if (bias) {
-      m.register_parameter("bias", torch::randn({out}) * 0.1, false);
-    } else {
-      m.register_attribute("bias", c10::OptionalType::create(c10::TensorType::get()),
-                           c10::IValue());
-    }
-    m.define("def forward(self, input):\n  return torch.linear(input, self.weight, self.bias)\n");
-    return m;
-  }
-  struct Conv {
-    int64_t in, out, k, stride = 1, pad = 0, dilation = 1, groups = 1;
-    std::string mode = "zeros";
-  };
-  Module conv(Conv c) {
-    Module m = make("torch.nn.modules.conv.Conv2d");
-    m.register_parameter("weight", torch::randn({c.out, c.in / c.groups, c.k, c.k}) * 0.3, false);
-    m.register_parameter("bias", torch::randn({c.out}) * 0.1, false);
-    auto pair = [](int64_t v) {
-      return c10::ivalue::Tuple::create({c10::IValue(v), c10::IValue(v)});
-    };
-    m.type()->addConstant("stride", pair(c.stride));
-    m.type()->addConstant("padding", pair(c.pad));
-    m.type()->addConstant("dilation", pair(c.dilation));
-    m.type()->addConstant("groups", c10::IValue(c.groups));
-    m.type()->addConstant("padding_mode", c10::IValue(c.mode));
-    auto s = std::to_string(c.stride), p = std::to_string(c.pad), d = std::to_string(c.dilation);
-    m.define("def forward(self, input):\n  return torch.conv2d(input, self.weight, self.bias, [" +
-             s + ", " + s + "], [" + p + ", " + p + "], [" + d + ", " + d + "], " +
-             std::to_string(c.groups) + ")\n");
-    return m;
-  }
-  Module relu() {
-    Module m = make("torch.nn.modules.activation.ReLU");
-    m.define("def forward(self, input):\n  return torch.relu(input)\n");
-    return m;
-  }
-  Module tanh() {
-    Module m = make("torch.nn.modules.activation.Tanh");
-    m.define("def forward(self, input):\n  return torch.tanh(input)\n");
-    return m;
-  }
-  Module max_pool(int64_t k, int64_t stride) {
-    Module m = make("torch.nn.modules.pooling.MaxPool2d");
-    m.type()->addConstant("kernel_size", c10::IValue(k));
-    m.type()->addConstant("stride", c10::IValue(stride));
-    m.type()->addConstant("padding", c10::IValue(int64_t(0)));
-    m.type()->addConstant("dilation", c10::IValue(int64_t(1)));
-    m.type()->addConstant("ceil_mode", c10::IValue(false));
-    m.type()->addConstant("return_indices", c10::IValue(false));
-    auto ks = std::to_string(k), ss = std::to_string(stride);
-    m.define("def forward(self, input):\n  return torch.max_pool2d(input, [" + ks + ", " + ks +
-             "], [" + ss + ", " + ss + "])\n");
-    return m;
-  }
-  Module flatten() {
-    Module m = make("torch.nn.modules.flatten.Flatten");
-    m.type()->addConstant("start_dim", c10::IValue(int64_t(1)));
-    m.type()->addConstant("end_dim", c10::IValue(int64_t(-1)));
-    m.define("def forward(self, input):\n  return torch.flatten(input, 1)\n");
-    return m;
-  }
-  // A module of the user's: `children` in order, `forward` its source.
-  Module net(const std::vector<std::pair<std::string, Module>>& children,
-             const std::string& forward, const std::string& cls = "Net") {
-    Module m = make(cls);
-    for (const auto& [name, child] : children) m.register_module(name, child);
-    m.define(forward);
-    return m;
-  }
-
- private:
-  std::shared_ptr<torch::jit::CompilationUnit> cu_ =
-      std::make_shared<torch::jit::CompilationUnit>();
-};
 
 // conv-relu-pool, conv-relu-pool, flatten, linear-relu, linear: as PyTorch's tutorials write it.
 Module lenet(Builder& b, const std::string& act = "torch.relu", bool view = false) {
@@ -231,7 +147,9 @@ TEST(ScriptChainTest, RefusesBranchesAndResiduals) {
   EXPECT_NE(why(twice).find("called twice"), std::string::npos) << why(twice);
 }
 
-TEST(ScriptChainTest, RefusesConvolutionOptionsTheStagesDoNotHave) {
+// A convolution with options the native stages do not have runs as a module stage: its own
+// forward, densely; a Linear without bias too, but a chain needs one native layer.
+TEST(ScriptChainTest, ConvolutionOptionsTheStagesDoNotHaveAreModuleStages) {
   struct Case {
     Builder::Conv conv;
     std::string says;
@@ -244,12 +162,18 @@ TEST(ScriptChainTest, RefusesConvolutionOptionsTheStagesDoNotHave) {
     Module m = b.net({{"conv", b.conv(c.conv)}, {"fc", b.linear(8, 2)}},
                      "def forward(self, x):\n  return "
                      "self.fc.forward(torch.flatten(self.conv.forward(x), 1))\n");
-    EXPECT_NE(why(m).find(c.says), std::string::npos) << why(m);
+    const auto chain = recognize_chain(m);
+    ASSERT_EQ(chain.layers.size(), 2u) << c.says << ": " << chain.why;
+    EXPECT_EQ(chain.layers[0].options.op, StageOptions::Op::kModule) << c.says;
+    EXPECT_EQ(chain.layers[0].path, "conv");
+    EXPECT_EQ(chain.layers[1].options.op, StageOptions::Op::kLinear) << c.says;
+    EXPECT_TRUE(chain.layers[1].options.flatten) << c.says;
   }
   Builder b;
   Module no_bias = b.net({{"fc", b.linear(8, 2, /*bias=*/false)}},
                          "def forward(self, x):\n  return self.fc.forward(x)\n");
-  EXPECT_NE(why(no_bias).find("no bias"), std::string::npos) << why(no_bias);
+  EXPECT_NE(why(no_bias).find("no Linear or Conv2d Ares runs natively"), std::string::npos)
+      << why(no_bias);
 }
 
 TEST(ScriptChainTest, RefusesOpsItDoesNotKnow) {
@@ -286,7 +210,11 @@ TEST(ScriptChainTest, RefusesOpsItDoesNotKnow) {
       b.net({{"conv", b.conv({1, 2, 3})}, {"bn", bn}, {"fc", b.linear(2 * 26 * 26, 10)}},
             "def forward(self, x):\n  return "
             "self.fc.forward(torch.flatten(self.bn.forward(self.conv.forward(x)), 1))\n");
-  EXPECT_NE(why(with_bn).find("bn (BatchNorm2d)"), std::string::npos) << why(with_bn);
+  // A batch norm is a module stage between the native ones.
+  const auto bn_chain = recognize_chain(with_bn);
+  ASSERT_EQ(bn_chain.layers.size(), 3u) << bn_chain.why;
+  EXPECT_EQ(bn_chain.layers[1].path, "bn");
+  EXPECT_EQ(bn_chain.layers[1].options.op, StageOptions::Op::kModule);
   Module stray =
       one("  x = torch.max_pool2d(self.conv.forward(x), [2, 2])\n  return "
           "self.fc.forward(torch.flatten(x, 1))\n");
@@ -330,6 +258,64 @@ TEST(ScriptChainTest, LoadsAChainAsStagesAndFallsBackToOneStage) {
   auto res = load_torchscript((dir / "residual.pt").string(), Staging::kGraph);
   EXPECT_EQ(res.meta["stages"], "one");
   EXPECT_EQ(res.model->stage_list(), "script");
+  fs::remove_all(dir);
+}
+
+// A residual block, a batch norm and a strided convolution inside a chain are module stages:
+// native conv1, then the block, the strided conv with its ReLU folded, then the native fc. The
+// stages give forward's logits bit for bit, the module stages' parameters keep their own names
+// under the stage, and a copy of the model (clone_model) has weights of its own.
+TEST(ScriptChainTest, ResidualBlocksInAChainAreModuleStages) {
+  torch::manual_seed(5);
+  Builder b;
+  Module bn = b.make("torch.nn.modules.batchnorm.BatchNorm2d");
+  bn.register_parameter("weight", torch::rand({4}) + 0.5, false);
+  bn.register_parameter("bias", torch::randn({4}) * 0.1, false);
+  bn.register_buffer("running_mean", torch::randn({4}) * 0.1);
+  bn.register_buffer("running_var", torch::rand({4}) + 0.5);
+  bn.define(
+      "def forward(self, input):\n  return torch.batch_norm(input, self.weight, self.bias, "
+      "self.running_mean, self.running_var, False, 0.1, 1e-5, False)\n");
+  Module block = b.net({{"conv", b.conv({4, 4, 3, 1, 1})}, {"bn", bn}},
+                       "def forward(self, x):\n"
+                       "  return torch.relu(self.bn.forward(self.conv.forward(x)) + x)\n",
+                       "Block");
+  Module m = b.net({{"conv1", b.conv({1, 4, 3})},
+                    {"block", block},
+                    {"down", b.conv({4, 6, 3, /*stride=*/2})},
+                    {"fc", b.linear(6 * 6 * 6, 10)}},
+                   "def forward(self, x):\n"
+                   "  x = torch.max_pool2d(torch.relu(self.conv1.forward(x)), [2, 2])\n"
+                   "  x = self.block.forward(x)\n"
+                   "  x = torch.relu(self.down.forward(x))\n"
+                   "  return self.fc.forward(torch.flatten(x, 1))\n");
+  const auto dir = fs::path(::testing::TempDir()) / ("ares_block_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "block.pt").string();
+  m.save(path);
+  auto staged = load_torchscript(path, Staging::kGraph);
+  ASSERT_EQ(staged.meta["stages"], "graph");
+  EXPECT_EQ(staged.model->stage_list(), "conv1, block, down, fc");
+  EXPECT_EQ(staged.model->stage(1)->options().op, StageOptions::Op::kModule);
+  EXPECT_TRUE(staged.model->stage(2)->options().relu);
+  const auto params = staged.model->named_parameters();
+  EXPECT_TRUE(params.contains("block.conv.weight"));
+  EXPECT_TRUE(params.contains("block.bn.weight"));
+  EXPECT_TRUE(params.contains("down.bias"));
+  EXPECT_TRUE(staged.model->named_buffers().contains("block.bn.running_var"));
+  torch::NoGradGuard no_grad;
+  const auto x = torch::rand({6, 1, 28, 28});
+  const auto want = m.forward({x}).toTensor();
+  EXPECT_TRUE(torch::equal(staged.model->forward(x).view(torch::kInt32), want.view(torch::kInt32)));
+  auto copy = staged.model->clone_model();
+  EXPECT_TRUE(torch::equal(copy->forward(x).view(torch::kInt32), want.view(torch::kInt32)));
+  copy->named_parameters()["block.conv.weight"].zero_();
+  EXPECT_FALSE(torch::equal(copy->forward(x), want));
+  EXPECT_TRUE(torch::equal(staged.model->forward(x).view(torch::kInt32), want.view(torch::kInt32)));
+  // Restarting after the block: the stages from `down` on take the block's output.
+  const auto mid = staged.model->stage(1)->forward(staged.model->stage(0)->forward(x));
+  EXPECT_TRUE(torch::equal(staged.model->forward_from(2, mid).view(torch::kInt32),
+                           want.view(torch::kInt32)));
   fs::remove_all(dir);
 }
 
