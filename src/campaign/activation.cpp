@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 #include "ares/fault/rng.h"
 #include "ares/inject/sparse.h"
 #include "ares/models/evaluate.h"
@@ -101,12 +102,6 @@ torch::Tensor faulty_rows(const SampleCodes& c, const torch::Tensor& stored,
   }
   inject::put_values(x, at, values);
   return x;
-}
-
-std::string shape_text(torch::IntArrayRef sizes) {
-  std::string s = "[";
-  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
-  return s + "]";
 }
 
 }  // namespace
@@ -210,11 +205,11 @@ void GraphActivationCache::check_value(const torch::Tensor& v, int64_t rows) con
   ARES_CHECK(v.scalar_type() == torch::kFloat, site, " holds ", c10::toString(v.scalar_type()),
              " values, not float32");
   ARES_CHECK(v.dim() >= 1 && v.size(0) == rows && v.device().is_cpu(), site, " has shape ",
-             shape_text(v.sizes()), " for a batch of ", rows,
+             shape_list(v.sizes().vec()), " for a batch of ", rows,
              "; a per-sample site needs one row per sample, the batch first");
   ARES_CHECK(sample_shape_.empty() || v.sizes().slice(1).vec() == sample_shape_, site,
-             " has per-sample shape ", shape_text(v.sizes().slice(1)), " in one batch and ",
-             shape_text(sample_shape_), " in another");
+             " has per-sample shape ", shape_list(v.sizes().slice(1).vec()), " in one batch and ",
+             shape_list(sample_shape_), " in another");
 }
 
 void GraphActivationCache::check_reached(const std::vector<int64_t>& reached) const {

@@ -51,4 +51,10 @@ std::string shortest_number(double value) {
   return buf;
 }
 
+std::string shape_list(const std::vector<int64_t>& sizes) {
+  std::string s = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + "]";
+}
+
 }  // namespace ares

@@ -194,12 +194,6 @@ class SiteWalker {
   std::set<const void*> visited_;
 };
 
-std::string shape(const std::vector<int64_t>& sizes) {
-  std::string s = "[";
-  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
-  return s + "]";
-}
-
 // One line of an error from the TorchScript interpreter: the error itself, which it writes
 // last ("RuntimeError: mat1 and mat2 shapes cannot be multiplied (...)") after a traceback,
 // else the message's first line.
@@ -223,10 +217,12 @@ c10::IValue script_forward(torch::jit::Module& module, torch::Tensor x) {
     return module.forward({std::move(x)});
   } catch (const c10::Error& e) {
     // The model's own error: most often an input it does not take.
-    throw InputError("TorchScript model: forward failed on a batch of shape " + shape(in_shape) +
+    throw InputError("TorchScript model: forward failed on a batch of shape " +
+                     shape_list(in_shape) +
                      " (does the model take this data?): " + cause(e.what_without_backtrace()));
   } catch (const std::runtime_error& e) {  // torch::jit::JITException and the like
-    throw InputError("TorchScript model: forward failed on a batch of shape " + shape(in_shape) +
+    throw InputError("TorchScript model: forward failed on a batch of shape " +
+                     shape_list(in_shape) +
                      " (does the model take this data?): " + cause(e.what()));
   }
 }
@@ -245,7 +241,7 @@ torch::Tensor script_logits(torch::jit::Module& module, torch::Tensor x) {
              ", not a logits tensor");
   auto logits = out.toTensor();
   ARES_CHECK(logits.dim() == 2 && logits.size(0) == in_shape.at(0),
-             "TorchScript model: forward returns shape ", shape(logits.sizes().vec()),
+             "TorchScript model: forward returns shape ", shape_list(logits.sizes().vec()),
              " for a batch of ", in_shape.at(0), "; expected logits of shape [", in_shape.at(0),
              ", classes]");
   return logits;

@@ -13,17 +13,12 @@
 #include <sstream>
 
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 #include "ares/models/script_chain.h"
 #include "ares/models/script_sites.h"
 
 namespace ares::models {
 namespace {
-
-std::string shape(const std::vector<int64_t>& sizes) {
-  std::string s = "[";
-  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
-  return s + "]";
-}
 
 // Wraps a TorchScript module. Its parameters and buffers are registered again (sharing
 // storage) under a tree of empty modules mirroring their dotted names, so that
@@ -187,7 +182,8 @@ std::string check_stages(torch::jit::Module& module, StagedModel& staged,
     if (!out.isTensor()) return "forward does not return one tensor";
     if (same_bits(out.toTensor(), staged.forward(x))) return "";
   } catch (const std::exception&) {
-    return "forward failed on a random batch of shape " + shape(sizes) + ", to check its stages on";
+    return "forward failed on a random batch of shape " + shape_list(sizes) +
+           ", to check its stages on";
   }
   return "its stages give other logits than forward on a random batch";
 }

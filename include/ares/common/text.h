@@ -2,6 +2,7 @@
 /// Small text helpers shared by the spec readers and the command line. Torch-free.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,5 +21,8 @@ std::string exact_number(double value);
 /// The shortest "%g" form (6 to 17 digits) that reads back to the same double: "0.9", "5e-04"
 /// rather than exact_number's "0.90000000000000002".
 std::string shortest_number(double value);
+
+/// A tensor shape as messages print it: "[256, 1, 28, 28]".
+std::string shape_list(const std::vector<int64_t>& sizes);
 
 }  // namespace ares
