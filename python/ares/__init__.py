@@ -5,6 +5,7 @@
                            formats=["q2.6-2c", "q2.6-sm"], trials=20)
     result.summary        # thresholds per configuration (a DataFrame with pandas)
     result.trials         # every trial's row, as trials.csv
+    result.json           # summary.json: also each configuration's curves over the BERs
 
 Every keyword of campaign() is a setting of `ares campaign` (`ares campaign --help`), with
 '_' for '-': bers=[1e-6, 1e-5], ber_min=1e-8, site="act:fc1", threads=2, seed=3, ... The rows
@@ -15,6 +16,7 @@ stored: call campaign() again with the same `out` and it resumes.
 """
 
 import csv
+import json
 import os
 import tempfile
 
@@ -39,6 +41,9 @@ class CampaignResult:
         self.clean_forward_seconds = native["clean_forward_seconds"]
         self.trials = _read_table(os.path.join(out, "trials.csv"))
         self.summary = _read_table(os.path.join(out, "summary.csv"))
+        # summary.json: per configuration also the curves per BER (mean_error, perplexity, ...)
+        with open(os.path.join(out, "summary.json")) as f:
+            self.json = json.load(f)
 
     def __repr__(self):
         return "CampaignResult(out=%r, seconds=%.1f)\n%s" % (self.out, self.seconds, self.table)

@@ -23,6 +23,8 @@ void SampleCodes::set_baseline(const torch::Tensor& logits) {
                .to(torch::kCPU, torch::kInt64);
   baseline_errors_ = wrong_.sum().item<int64_t>();
   clean_pred_ = logits.argmax(1).to(torch::kCPU);
+  clean_nll_ = models::sample_nll(logits, labels_);
+  baseline_nll_ = models::ordered_sum(clean_nll_);
 }
 
 uint64_t sample_stream(uint64_t trial_stream, int64_t sample) {
@@ -72,10 +74,8 @@ bool run_sample_trial(const SampleCodes& c, uint64_t trial_stream, uint32_t faul
     auto idx = index.slice(0, int64_t(a), int64_t(b));
     const auto faulty = logits(plans, a, b, idx);
     const auto labels = c.labels().index_select(0, idx).to(faulty.device());
-    const auto scored =
-        models::score_batch(faulty, labels, c.clean_pred().index_select(0, idx), c.top_k());
-    wrong += scored.errors;
-    *outcomes += scored.outcomes;
+    wrong += models::score_into(*outcomes, faulty, labels, c.clean_pred().index_select(0, idx),
+                                c.top_k(), c.clean_nll().index_select(0, idx));
   }
   *errors = wrong;
   return true;

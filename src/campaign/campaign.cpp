@@ -351,6 +351,7 @@ std::vector<TrialJob> plan_format(const CampaignSpec& spec, const Grid& g, const
     sum.dataset = in.dataset;
     sum.float_error = in.float_error;
     sum.baseline_error = double(site.baseline_errors()) / double(site.samples());
+    sum.baseline_nll = site.baseline_nll() / double(site.samples());
     sum.values = site.values();
     const auto prot = fault::Protection::parse(cfg.protection);
     std::shared_ptr<const fault::BlockCode> code;
@@ -450,6 +451,16 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
   return result;
 }
 
+// The median of `v` (for an even count, the mean of the middle two); NaN when one is NaN.
+double median_of(std::vector<double> v) {
+  for (double x : v) {
+    if (std::isnan(x)) return x;
+  }
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 }  // namespace
 
 void summarize(CampaignResult& result) {
@@ -465,6 +476,8 @@ void summarize(CampaignResult& result) {
     sum.changed_rate.clear();
     sum.nonfinite_rate.clear();
     sum.changed_correct_rate.clear();
+    sum.perplexity.clear();
+    sum.median_perplexity.clear();
     sum.ecc_corrected.clear();
     sum.ecc_detected.clear();
     sum.ecc_miscorrected.clear();
@@ -472,7 +485,8 @@ void summarize(CampaignResult& result) {
     sum.below_resolution.clear();
     std::vector<std::vector<double>> errors(B);  // per BER, every trial's error rate
     for (size_t b = 0; b < B; ++b) {
-      double acc = 0, changed = 0, nonfinite = 0, changed_correct = 0;
+      double acc = 0, changed = 0, nonfinite = 0, changed_correct = 0, nll = 0;
+      std::vector<double> nlls;
       int64_t corrected = 0, detected = 0, miscorrected = 0;
       // A trial that did not record a count (-1) makes its sum -1.
       const auto add = [](int64_t& total, int64_t v) {
@@ -491,6 +505,8 @@ void summarize(CampaignResult& result) {
         add(corrected, r.ecc_corrected);
         add(detected, r.ecc_detected);
         add(miscorrected, r.ecc_miscorrected);
+        nll += r.nll;  // NaN (not recorded) makes the perplexity NaN
+        nlls.push_back(r.nll);
         changed += r.changed < 0 ? std::nan("") : double(r.changed) / n;
         nonfinite += r.nonfinite < 0 ? std::nan("") : double(r.nonfinite) / n;
         changed_correct += r.changed_correct < 0 ? std::nan("")
@@ -501,6 +517,8 @@ void summarize(CampaignResult& result) {
       sum.changed_rate.push_back(changed / double(T));
       sum.nonfinite_rate.push_back(nonfinite / double(T));
       sum.changed_correct_rate.push_back(changed_correct / double(T));
+      sum.perplexity.push_back(std::exp(nll / double(T)));
+      sum.median_perplexity.push_back(std::exp(median_of(nlls)));
       sum.ecc_corrected.push_back(corrected);
       sum.ecc_detected.push_back(detected);
       sum.ecc_miscorrected.push_back(miscorrected);
@@ -575,6 +593,22 @@ namespace {
 
 std::string g17(double v) { return exact_number(v); }
 
+// Perplexities for summary.json: a number; the string "inf" when infinite (non-finite logits);
+// null when not recorded (NaN).
+nlohmann::ordered_json perplexity_json(const std::vector<double>& values) {
+  auto out = nlohmann::ordered_json::array();
+  for (double v : values) {
+    if (std::isnan(v)) {
+      out.push_back(nullptr);
+    } else if (std::isinf(v)) {
+      out.push_back("inf");
+    } else {
+      out.push_back(v);
+    }
+  }
+  return out;
+}
+
 const char* status_name(analysis::Threshold::Status s) {
   switch (s) {
     case analysis::Threshold::Status::kBelowGrid:
@@ -604,7 +638,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
   std::ostringstream trials;
   trials << "instance,checkpoint,format,protection,site,semantics,ber_index,ber,trial,stream,"
             "bits,faults,first_stage,errors,samples,error,evaluated,changed,nonfinite,"
-            "changed_correct,ecc_corrected,ecc_detected,ecc_miscorrected,seconds\n";
+            "changed_correct,ecc_corrected,ecc_detected,ecc_miscorrected,nll,perplexity,seconds\n";
   for (const auto& r : res.rows) {
     const Config& cfg = spec.configs[size_t(r.config)];
     char stream[24];
@@ -617,7 +651,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
            << r.samples << ',' << g17(double(r.errors) / double(r.samples)) << ','
            << (r.evaluated ? 1 : 0) << ',' << r.changed << ',' << r.nonfinite << ','
            << r.changed_correct << ',' << r.ecc_corrected << ',' << r.ecc_detected << ','
-           << r.ecc_miscorrected << ',' << g17(r.seconds) << '\n';
+           << r.ecc_miscorrected << ',' << g17(r.nll) << ',' << g17(std::exp(r.nll)) << ','
+           << g17(r.seconds) << '\n';
   }
   std::ostringstream summary;
   summary << "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"
@@ -639,7 +674,8 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
               << "pct_lo,yield_ber_at_" << n << "pct_hi";
     }
   }
-  summary << '\n';
+  // Added after the columns of every earlier version.
+  summary << ",baseline_perplexity\n";
   for (const auto& s : res.summaries) {
     const Config& cfg = spec.configs[size_t(s.config)];
     summary << s.instance << ',' << csv_field(s.checkpoint) << ',' << s.model << ','
@@ -662,7 +698,7 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
               << ','
               << (iv.hi.status == analysis::Threshold::Status::kAboveGrid ? "inf" : g17(iv.hi.ber));
     }
-    summary << '\n';
+    summary << ',' << g17(std::exp(s.baseline_nll)) << '\n';
   }
   // summary.json: ordered as written here. nlohmann-json writes each double in its shortest
   // exact form, and NaN or Inf (which JSON lacks) as null.
@@ -708,6 +744,9 @@ void write_results(const CampaignResult& res, const std::string& dir_name) {
                          {"changed_rate", s.changed_rate},
                          {"nonfinite_rate", s.nonfinite_rate},
                          {"changed_correct_rate", s.changed_correct_rate},
+                         {"baseline_perplexity", perplexity_json({std::exp(s.baseline_nll)})[0]},
+                         {"perplexity", perplexity_json(s.perplexity)},
+                         {"median_perplexity", perplexity_json(s.median_perplexity)},
                          {"thresholds", std::move(thresholds)}});
     const auto prot = fault::Protection::parse(cfg.protection);
     if (prot.is_code()) {

@@ -127,6 +127,8 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
   }
   wrong_ = models::wrong_mask(inputs_[S], labels_, top_k_).to(torch::kInt64);
   clean_pred_ = inputs_[S].argmax(1);
+  clean_nll_ = models::sample_nll(inputs_[S], labels_);
+  baseline_nll_ = models::ordered_sum(clean_nll_);
 }
 
 TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
@@ -210,10 +212,9 @@ int64_t TrialEvaluator::errors_dense(size_t first) {
   for (int64_t a = 0; a < n; a += batch_) {
     int64_t b = std::min(n, a + batch_);
     auto logits = model_->forward_from(start, c.input(start).slice(0, a, b));
-    const auto scored = models::score_batch(logits, c.labels().slice(0, a, b),
-                                            c.clean_pred().slice(0, a, b), c.top_k());
-    wrong += scored.errors;
-    outcomes_ += scored.outcomes;
+    wrong +=
+        models::score_into(outcomes_, logits, c.labels().slice(0, a, b),
+                           c.clean_pred().slice(0, a, b), c.top_k(), c.clean_nll().slice(0, a, b));
   }
   return wrong;
 }
@@ -510,10 +511,11 @@ int64_t TrialEvaluator::batch_fast(size_t first, int64_t a, int64_t b) {
   ARES_ASSERT(st == State::kDense, "fast engine ended without a dense result");
   auto clean_wrong = c.wrong().slice(0, a, b);
   int64_t outside = clean_wrong.sum().item<int64_t>() - sel(clean_wrong).sum().item<int64_t>();
-  const auto scored = models::score_batch(dense, sel(c.labels().slice(0, a, b)),
-                                          sel(c.clean_pred().slice(0, a, b)), c.top_k());
-  outcomes_ += scored.outcomes;
-  return outside + scored.errors;
+  const auto clean_nll = c.clean_nll().slice(0, a, b);
+  return outside +
+         models::score_into(outcomes_, dense, sel(c.labels().slice(0, a, b)),
+                            sel(c.clean_pred().slice(0, a, b)), c.top_k(),
+                            all_rows ? clean_nll : clean_nll.index_select(0, rows.to(torch::kCPU)));
 }
 
 }  // namespace ares::campaign

@@ -23,10 +23,12 @@
 namespace ares::campaign {
 namespace {
 
-void set_outcomes(TrialRow& r, const models::Outcomes& o) {
+// The outcomes of a trial, and its mean NLL: the baseline's summed NLL plus the faults' rise.
+void set_outcomes(TrialRow& r, const models::Outcomes& o, double baseline_nll) {
   r.changed = o.changed;
   r.nonfinite = o.nonfinite;
   r.changed_correct = o.changed_correct;
+  r.nll = (baseline_nll + o.nll_increase) / double(r.samples);
 }
 
 // A trial's faults over a scaled format's stored words: the data words at the element's
@@ -134,6 +136,7 @@ class WeightSite : public Site {
     return words(f.scale_format()) + (f.scaling().zero_point ? words(f.element()) : 0);
   }
   int64_t baseline_errors() const override { return cache_->baseline_errors(); }
+  double baseline_nll() const override { return cache_->baseline_nll(); }
   int64_t samples() const override { return cache_->samples(); }
   bool timed_clean_pass() const override { return true; }
   double clean_forward_seconds() const override { return cache_->forward_seconds(); }
@@ -162,6 +165,7 @@ class WeightSite::Trials : public SiteTrials {
       : spec_(site.spec_),
         targets_(site.targets_),
         chips_(site.chips_),
+        baseline_nll_(site.baseline_nll()),
         ev_(site.cache_, site.model_->clone_model(), site.targets_, site.spec_.engine,
             site.spec_.batch) {}
   void run(const TrialJob& job, TrialRow& r) override {
@@ -201,13 +205,14 @@ class WeightSite::Trials : public SiteTrials {
     r.errors = ev_.errors(plan);
     r.evaluated = !plan.empty();
     r.first_stage = r.evaluated ? int(ev_.last_first_stage()) : -1;
-    set_outcomes(r, ev_.last_outcomes());
+    set_outcomes(r, ev_.last_outcomes(), baseline_nll_);
   }
 
  private:
   const CampaignSpec& spec_;
   std::shared_ptr<const inject::WeightTargets> targets_;
   std::shared_ptr<const std::vector<fault::ChipMap>> chips_;
+  double baseline_nll_;
   TrialEvaluator ev_;
 };
 
@@ -247,6 +252,7 @@ class SampleSite : public Site {
     return uint64_t(codes_->samples() * codes_->values_per_sample());
   }
   int64_t baseline_errors() const override { return codes_->baseline_errors(); }
+  double baseline_nll() const override { return codes_->baseline_nll(); }
   int64_t samples() const override { return codes_->samples(); }
   std::unique_ptr<SiteTrials> make_trials() const override;
 
@@ -264,7 +270,9 @@ class SampleSite : public Site {
 class SampleSite::Trials : public SiteTrials {
  public:
   explicit Trials(const SampleSite& site)
-      : spec_(site.spec_), stage_(site.stage_ == kGraphSite ? 0 : site.stage_) {
+      : spec_(site.spec_),
+        stage_(site.stage_ == kGraphSite ? 0 : site.stage_),
+        baseline_nll_(site.baseline_nll()) {
     if (site.graph_) {
       ev_ = std::make_unique<GraphActivationEvaluator>(site.graph_, spec_.batch);
     } else if (site.hidden_) {
@@ -280,12 +288,13 @@ class SampleSite::Trials : public SiteTrials {
     r.evaluated = ev_->run(r.stream, job.mask, job.ber, spec_.semantics, spec_.fault_model,
                            &r.faults, &r.errors);
     r.first_stage = r.evaluated ? stage_ : -1;
-    set_outcomes(r, ev_->last_outcomes());
+    set_outcomes(r, ev_->last_outcomes(), baseline_nll_);
   }
 
  private:
   const CampaignSpec& spec_;
   int stage_;
+  double baseline_nll_;
   std::unique_ptr<SampleEvaluator> ev_;
 };
 

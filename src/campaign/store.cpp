@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -24,8 +25,8 @@ namespace {
 
 // 1: the first; 2: trials gained the outcome classes (changed, nonfinite, changed_correct);
 // 3: trials gained the codeword counts of code protections (ecc_corrected, ecc_detected,
-// ecc_miscorrected).
-constexpr int kSchemaVersion = 3;
+// ecc_miscorrected); 4: trials gained the NLL (nll), baselines the clean one (baseline_nll).
+constexpr int kSchemaVersion = 4;
 constexpr const char* kMarker = "ares-campaign-store";
 
 // Finalizes a prepared statement on scope exit.
@@ -33,6 +34,18 @@ struct Stmt {
   sqlite3_stmt* s = nullptr;
   ~Stmt() { sqlite3_finalize(s); }
 };
+
+// A REAL column that may hold NaN: SQLite has no NaN and stores NULL for it.
+void bind_real_or_null(sqlite3_stmt* s, int col, double v) {
+  if (std::isnan(v)) {
+    sqlite3_bind_null(s, col);
+  } else {
+    sqlite3_bind_double(s, col, v);
+  }
+}
+double real_or_nan(sqlite3_stmt* s, int col) {
+  return sqlite3_column_type(s, col) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(s, col);
+}
 
 std::string first_difference(const std::string& stored, const std::string& now) {
   // By key, not by line: a key written only when not at its default (param_kind, bits) is
@@ -183,27 +196,33 @@ ResultStore::ResultStore(const std::string& path, bool read_only) : path_(path) 
             " seconds REAL, changed INTEGER DEFAULT -1, nonfinite INTEGER DEFAULT -1,"
             " changed_correct INTEGER DEFAULT -1, ecc_corrected INTEGER DEFAULT -1,"
             " ecc_detected INTEGER DEFAULT -1, ecc_miscorrected INTEGER DEFAULT -1,"
-            " PRIMARY KEY(instance, config, ber_index, trial))");
+            " nll REAL, PRIMARY KEY(instance, config, ber_index, trial))");
         exec(
             "CREATE TABLE baselines(instance INTEGER, config INTEGER, checkpoint TEXT,"
             " model TEXT, dataset TEXT, float_error REAL, baseline_error REAL,"
-            " values_count INTEGER, bits INTEGER, PRIMARY KEY(instance, config))");
+            " values_count INTEGER, bits INTEGER, baseline_nll REAL,"
+            " PRIMARY KEY(instance, config))");
         set_meta("format", kMarker);
         set_meta("schema_version", std::to_string(kSchemaVersion));
         exec("COMMIT");
         schema_ = kSchemaVersion;
       } else if (schema_ < kSchemaVersion) {
         // An older store resumes: its trials keep -1 (not recorded) for the columns added
-        // since (schema 2: the outcomes; schema 3: the codeword counts).
+        // since (schema 2: the outcomes; schema 3: the codeword counts; schema 4: the NLL).
         exec("BEGIN IMMEDIATE");
         if (schema_ < 2) {
           for (const char* col : {"changed", "nonfinite", "changed_correct"}) {
             exec(std::string("ALTER TABLE trials ADD COLUMN ") + col + " INTEGER DEFAULT -1");
           }
         }
-        for (const char* col : {"ecc_corrected", "ecc_detected", "ecc_miscorrected"}) {
-          exec(std::string("ALTER TABLE trials ADD COLUMN ") + col + " INTEGER DEFAULT -1");
+        if (schema_ < 3) {
+          for (const char* col : {"ecc_corrected", "ecc_detected", "ecc_miscorrected"}) {
+            exec(std::string("ALTER TABLE trials ADD COLUMN ") + col + " INTEGER DEFAULT -1");
+          }
         }
+        // Schema 4: the NLL, NULL (read as NaN: not recorded) in the older rows.
+        exec("ALTER TABLE trials ADD COLUMN nll REAL");
+        exec("ALTER TABLE baselines ADD COLUMN baseline_nll REAL");
         set_meta("schema_version", std::to_string(kSchemaVersion));
         exec("COMMIT");
         schema_ = kSchemaVersion;
@@ -305,18 +324,23 @@ std::vector<TrialRow> ResultStore::trials() const {
   Stmt q;
   sqlite3_prepare_v2(
       db_,
-      schema_ >= 3   ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
+      schema_ >= 4   ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
                        " first_stage, errors, samples, evaluated, seconds, changed,"
                        " nonfinite, changed_correct, ecc_corrected, ecc_detected,"
-                       " ecc_miscorrected FROM trials"
+                       " ecc_miscorrected, nll FROM trials"
+                       " ORDER BY instance, config, ber_index, trial"
+      : schema_ >= 3 ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
+                       " first_stage, errors, samples, evaluated, seconds, changed,"
+                       " nonfinite, changed_correct, ecc_corrected, ecc_detected,"
+                       " ecc_miscorrected, NULL FROM trials"
                        " ORDER BY instance, config, ber_index, trial"
       : schema_ >= 2 ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
                        " first_stage, errors, samples, evaluated, seconds, changed,"
-                       " nonfinite, changed_correct, -1, -1, -1 FROM trials"
+                       " nonfinite, changed_correct, -1, -1, -1, NULL FROM trials"
                        " ORDER BY instance, config, ber_index, trial"
                      : "SELECT instance, config, ber_index, trial, stream, bits, faults,"
                        " first_stage, errors, samples, evaluated, seconds, -1, -1, -1,"
-                       " -1, -1, -1 FROM trials"
+                       " -1, -1, -1, NULL FROM trials"
                        " ORDER BY instance, config, ber_index, trial",
       -1, &q.s, nullptr);
   std::vector<TrialRow> out;
@@ -340,6 +364,7 @@ std::vector<TrialRow> ResultStore::trials() const {
     r.ecc_corrected = sqlite3_column_int64(q.s, 15);
     r.ecc_detected = sqlite3_column_int64(q.s, 16);
     r.ecc_miscorrected = sqlite3_column_int64(q.s, 17);
+    r.nll = real_or_nan(q.s, 18);
     out.push_back(r);
   }
   return out;
@@ -348,9 +373,12 @@ std::vector<TrialRow> ResultStore::trials() const {
 std::vector<ConfigSummary> ResultStore::baselines() const {
   Stmt q;
   sqlite3_prepare_v2(db_,
-                     "SELECT instance, config, checkpoint, model, dataset, float_error,"
-                     " baseline_error, values_count, bits FROM baselines"
-                     " ORDER BY instance, config",
+                     schema_ >= 4 ? "SELECT instance, config, checkpoint, model, dataset,"
+                                    " float_error, baseline_error, values_count, bits,"
+                                    " baseline_nll FROM baselines ORDER BY instance, config"
+                                  : "SELECT instance, config, checkpoint, model, dataset,"
+                                    " float_error, baseline_error, values_count, bits, NULL"
+                                    " FROM baselines ORDER BY instance, config",
                      -1, &q.s, nullptr);
   std::vector<ConfigSummary> out;
   auto text = [&](int col) {
@@ -368,6 +396,7 @@ std::vector<ConfigSummary> ResultStore::baselines() const {
     s.baseline_error = sqlite3_column_double(q.s, 6);
     s.values = uint64_t(sqlite3_column_int64(q.s, 7));
     s.bits = uint64_t(sqlite3_column_int64(q.s, 8));
+    s.baseline_nll = real_or_nan(q.s, 9);
     out.push_back(s);
   }
   return out;
@@ -379,7 +408,8 @@ void ResultStore::add_trials(const std::vector<TrialRow>& rows) {
   Stmt q;
   sqlite3_prepare_v2(
       db_,
-      "INSERT OR REPLACE INTO trials VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO trials VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+      " ?)",
       -1, &q.s, nullptr);
   for (const auto& r : rows) {
     sqlite3_reset(q.s);
@@ -401,6 +431,7 @@ void ResultStore::add_trials(const std::vector<TrialRow>& rows) {
     sqlite3_bind_int64(q.s, 16, r.ecc_corrected);
     sqlite3_bind_int64(q.s, 17, r.ecc_detected);
     sqlite3_bind_int64(q.s, 18, r.ecc_miscorrected);
+    bind_real_or_null(q.s, 19, r.nll);
     if (int rc = sqlite3_step(q.s); rc != SQLITE_DONE) fail(rc, sqlite3_errmsg(db_));
   }
   exec("COMMIT");
@@ -408,8 +439,8 @@ void ResultStore::add_trials(const std::vector<TrialRow>& rows) {
 
 void ResultStore::put_baseline(const ConfigSummary& s) {
   Stmt q;
-  sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO baselines VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
-                     &q.s, nullptr);
+  sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO baselines VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     -1, &q.s, nullptr);
   sqlite3_bind_int(q.s, 1, s.instance);
   sqlite3_bind_int(q.s, 2, s.config);
   sqlite3_bind_text(q.s, 3, s.checkpoint.c_str(), -1, SQLITE_TRANSIENT);
@@ -419,6 +450,7 @@ void ResultStore::put_baseline(const ConfigSummary& s) {
   sqlite3_bind_double(q.s, 7, s.baseline_error);
   sqlite3_bind_int64(q.s, 8, int64_t(s.values));
   sqlite3_bind_int64(q.s, 9, int64_t(s.bits));
+  bind_real_or_null(q.s, 10, s.baseline_nll);
   if (int rc = sqlite3_step(q.s); rc != SQLITE_DONE) fail(rc, sqlite3_errmsg(db_));
 }
 

@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "ares/common/error.h"
 
@@ -42,17 +44,82 @@ Outcomes count_outcomes(const torch::Tensor& logits, const torch::Tensor& labels
   return o;
 }
 
+namespace {
+
+// -log softmax(p)[label] in double; +Inf when a logit is NaN or Inf.
+double row_nll(const float* p, int64_t k, int64_t label) {
+  ARES_CHECK(label >= 0 && label < k, "evaluation: label ", label, " outside the model's ", k,
+             " outputs");
+  double top = -std::numeric_limits<double>::infinity();
+  for (int64_t j = 0; j < k; ++j) {
+    if (!std::isfinite(p[j])) return std::numeric_limits<double>::infinity();
+    top = std::max(top, double(p[j]));
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < k; ++j) sum += std::exp(double(p[j]) - top);
+  return top + std::log(sum) - double(p[label]);
+}
+
+// One sample's NLL rise over its clean NLL: 0 when equal, and 0 when the clean one is already
+// infinite (the clean sum is then infinite too, and stays so).
+double nll_rise(double faulty, double clean) {
+  return faulty == clean || std::isinf(clean) ? 0.0 : faulty - clean;
+}
+
+torch::Tensor clean_nll_values(const torch::Tensor& clean_nll, int64_t rows) {
+  ARES_CHECK(clean_nll.dim() == 1 && clean_nll.size(0) == rows, "evaluation: clean NLL of ",
+             clean_nll.numel(), " rows for ", rows, " logits rows");
+  return clean_nll.to(torch::kCPU, torch::kDouble).contiguous();
+}
+
+}  // namespace
+
+torch::Tensor sample_nll(const torch::Tensor& logits, const torch::Tensor& labels) {
+  ARES_CHECK(logits.dim() == 2 && labels.dim() == 1 && labels.size(0) == logits.size(0),
+             "evaluation: ", logits.dim() == 2 ? logits.size(0) : logits.dim(), " logits rows for ",
+             labels.numel(), " labels");
+  const auto x = logits.to(torch::kCPU, torch::kFloat).contiguous();
+  const auto y = labels.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t n = x.size(0), k = x.size(1);
+  auto out = torch::empty({n}, torch::kDouble);
+  double* o = out.data_ptr<double>();
+  const float* p = x.data_ptr<float>();
+  const int64_t* yl = y.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) o[i] = row_nll(p + i * k, k, yl[i]);
+  return out;
+}
+
+double ordered_sum(const torch::Tensor& values) {
+  const auto v = values.to(torch::kCPU, torch::kDouble).contiguous();
+  const double* p = v.data_ptr<double>();
+  double sum = 0;
+  for (int64_t i = 0; i < v.numel(); ++i) sum += p[i];
+  return sum;
+}
+
 Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
-                   const torch::Tensor& clean_pred, int top_k) {
+                   const torch::Tensor& clean_pred, int top_k, const torch::Tensor& clean_nll) {
+  Scored s;
+  s.errors = score_into(s.outcomes, logits, labels, clean_pred, top_k, clean_nll);
+  return s;
+}
+
+int64_t score_into(Outcomes& acc, const torch::Tensor& logits, const torch::Tensor& labels,
+                   const torch::Tensor& clean_pred, int top_k, const torch::Tensor& clean_nll) {
   const bool raw = logits.is_cpu() && logits.dim() == 2 && logits.scalar_type() == torch::kFloat &&
                    labels.is_cpu() && labels.scalar_type() == torch::kLong && clean_pred.is_cpu() &&
                    clean_pred.scalar_type() == torch::kLong;
   if (top_k != 1) check_top_k(top_k, logits.dim() == 2 ? logits.size(1) : 0);
-  Scored s;
   if (!raw) {
-    s.errors = count_errors(logits, labels, top_k);
-    s.outcomes = count_outcomes(logits, labels, clean_pred);
-    return s;
+    acc += count_outcomes(logits, labels, clean_pred);  // its nll_increase is 0
+    if (clean_nll.defined()) {
+      const auto faulty = sample_nll(logits, labels);
+      const auto clean = clean_nll_values(clean_nll, faulty.size(0));
+      const double* f = faulty.data_ptr<double>();
+      const double* cn = clean.data_ptr<double>();
+      for (int64_t i = 0; i < faulty.size(0); ++i) acc.nll_increase += nll_rise(f[i], cn[i]);
+    }
+    return count_errors(logits, labels, top_k);
   }
   const auto x = logits.contiguous();
   const auto y = labels.contiguous(), c = clean_pred.contiguous();
@@ -60,7 +127,15 @@ Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
   const float* p = x.data_ptr<float>();
   const int64_t* yl = y.data_ptr<int64_t>();
   const int64_t* cl = c.data_ptr<int64_t>();
+  torch::Tensor cnll;
+  const double* cn = nullptr;
+  if (clean_nll.defined()) {
+    cnll = clean_nll_values(clean_nll, n);
+    cn = cnll.data_ptr<double>();
+  }
+  int64_t errors = 0;
   for (int64_t i = 0; i < n; ++i, p += k) {
+    if (cn) acc.nll_increase += nll_rise(row_nll(p, k, yl[i]), cn[i]);
     // The first index of the largest logit, as argmax; a NaN or Inf anywhere marks the row.
     bool finite = true;
     int64_t best = 0;
@@ -69,26 +144,26 @@ Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
       if (p[j] > p[best]) best = j;
     }
     if (!finite) {
-      ++s.errors;
-      ++s.outcomes.nonfinite;
+      ++errors;
+      ++acc.nonfinite;
       continue;
     }
     if (top_k == 1) {
-      s.errors += best != yl[i] ? 1 : 0;
+      errors += best != yl[i] ? 1 : 0;
     } else {  // the label's rank, as wrong_mask counts it
       ARES_CHECK(yl[i] >= 0 && yl[i] < k, "evaluation: label ", yl[i], " outside the model's ", k,
                  " outputs");
       const float own = p[yl[i]];
       int64_t rank = 0;
       for (int64_t j = 0; j < k; ++j) rank += p[j] > own || (p[j] == own && j < yl[i]) ? 1 : 0;
-      s.errors += rank >= top_k ? 1 : 0;
+      errors += rank >= top_k ? 1 : 0;
     }
     if (best != cl[i]) {
-      ++s.outcomes.changed;
-      s.outcomes.changed_correct += cl[i] == yl[i] ? 1 : 0;
+      ++acc.changed;
+      acc.changed_correct += cl[i] == yl[i] ? 1 : 0;
     }
   }
-  return s;
+  return errors;
 }
 
 double evaluate_error(StagedModel& model, const torch::Tensor& images, const torch::Tensor& labels,

@@ -14,6 +14,18 @@ expect_input_error() {
 # Drops the last CSV column (seconds: the only one allowed to vary between runs).
 without_seconds() { sed 's/,[^,]*$//' "$1"; }
 
+# Drops the last three columns (nll, perplexity, seconds): what two engines, BLAS kernels or
+# stagings of one model must agree on exactly, their logits differing only by float rounding.
+without_nll() { sed 's/,[^,]*,[^,]*,[^,]*$//' "$1"; }
+
+# nll_close A B: the nll columns of two trials.csv files agree to 1e-5 relative (inf == inf).
+nll_close() {
+  paste -d' ' <(cut -d, -f24 "$1") <(cut -d, -f24 "$2") | awk '
+    NR == 1 { if ($1 != "nll" || $2 != "nll") { print "column 24 is not nll"; exit 1 }; next }
+    { a = $1 + 0; b = $2 + 0; d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a)
+      if ($1 != $2 && !(d <= 1e-5 * m)) { print "row " NR ": nll " $1 " vs " $2; exit 1 } }'
+}
+
 # sha256 of a checkpoint's tensors: everything after the metadata, the hash excluded (layout
 # in include/ares/models/checkpoint.h).
 tensors() {

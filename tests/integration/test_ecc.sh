@@ -46,8 +46,9 @@ args=(--formats q2.6-2c,q4.12-2c --protections secded:72,secded:72:zero,secded:3
       --bers 1e-4,1e-3,1e-2 --trials 3 --threads 2 --quiet)
 "$ARES" campaign "$ckpt" "${args[@]}" --out "$WORK/high" > /dev/null
 "$ARES" campaign "$ckpt" "${args[@]}" --engine reference --out "$WORK/ref" > /dev/null
-diff <(without_seconds "$WORK/high/trials.csv") <(without_seconds "$WORK/ref/trials.csv") \
+diff <(without_nll "$WORK/high/trials.csv") <(without_nll "$WORK/ref/trials.csv") \
   || fail "fast and reference engines differ under codes"
+nll_close "$WORK/high/trials.csv" "$WORK/ref/trials.csv" || fail "fast and reference nll differ"
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   $c["ber_index"] == 2 && $c["protection"] ~ /^secded/ {
     if ($c["ecc_detected"] == 0 || $c["ecc_corrected"] == 0) bad = 1 }
@@ -70,14 +71,16 @@ PY
 # The counts are stored: a rerun on the same store resumes every trial and gives the same
 # summary.json counts.
 cp "$WORK/high/summary.json" "$WORK/high.json"
+cp "$WORK/high/trials.csv" "$WORK/high.csv"
 rm "$WORK/high/trials.csv" "$WORK/high/summary.csv" "$WORK/high/summary.json"
 "$ARES" campaign "$ckpt" "${args[@]}" --out "$WORK/high" > /dev/null 2> "$WORK/resume.err"
 grep -q "resuming" "$WORK/resume.err" || fail "the rerun did not resume"
 diff <(python3 -c 'import json,sys; print([s["ecc"] for s in json.load(open(sys.argv[1]))["summaries"]])' "$WORK/high.json") \
      <(python3 -c 'import json,sys; print([s["ecc"] for s in json.load(open(sys.argv[1]))["summaries"]])' "$WORK/high/summary.json") \
   || fail "resumed ecc counts differ"
-diff <(without_seconds "$WORK/ref/trials.csv") <(without_seconds "$WORK/high/trials.csv") \
+diff <(without_nll "$WORK/ref/trials.csv") <(without_nll "$WORK/high/trials.csv") \
   || fail "resumed trials differ"
+cmp "$WORK/high.csv" "$WORK/high/trials.csv" || fail "resumed trials differ from the stored ones"
 
 # Bad input: one line, exit 2, naming the spec.
 expect_input_error "secded on a 12-bit format" \

@@ -3,8 +3,12 @@
 seeded synthetic text, brought in through ares.campaign as TorchScript only. Each sample is a
 window of characters (their indices, as floats) and its label the character that follows: the
 error is next-token error. Checked: the clean error is PyTorch's next-token error on the same
-windows; weight and activation campaigns at attention, MLP and LayerNorm sites run, draw faults
-that change predictions, and give the same rows for 1 and 2 threads."""
+windows, and the clean perplexity PyTorch's exp(cross entropy); weight and activation campaigns at
+attention, MLP and LayerNorm sites run, draw faults that change predictions, and give the same
+rows for 1 and 2 threads; each trial's perplexity is that of a plain forward pass with its faults
+put in by hand, and the summary's is the trials' pooled."""
+
+import math
 
 import random
 
@@ -125,3 +129,54 @@ def test_campaigns_at_attention_mlp_and_layernorm_sites(trained, site):
                     for r in records(two.trials)]
     assert any(int(r[2]) > 0 for r in rows), "no fault drawn"
     assert any(int(r[4]) > 0 for r in rows), "no fault changed a prediction"
+
+
+def test_clean_perplexity_is_pytorchs(trained):
+    net, x, y = trained
+    with torch.no_grad():
+        want = math.exp(F.cross_entropy(net(x).double(), y).item())
+    result = ares.campaign(net, (x, y), formats=["fp32"], bers=[1e-9], trials=1,
+                           progress=False)
+    summary = records(result.summary)[0]
+    assert float(summary["baseline_perplexity"]) == pytest.approx(want, rel=1e-9)
+    assert result.json["summaries"][0]["baseline_perplexity"] == pytest.approx(want, rel=1e-9)
+    assert 1 < want < 0.5 * len(set(text())), "the model did not learn; the test shows little"
+
+
+def test_trial_perplexity_is_a_plain_forward_with_the_faults(trained):
+    """BER 1 on one bit of an attention output (fp32's sign: every value's sign flips, so the
+    faulty values are known exactly) through a forward hook: the trial's perplexity must be the
+    hooked model's exp(cross entropy); the summary's, exp of the trials' mean NLL."""
+    net, x, y = trained
+    site = "blocks.0.attn"
+    result = ares.campaign(net, (x, y), formats=["fp32"], bers=[1.0], trials=2,
+                           site="act:" + site, bits=[31], progress=False)
+    module = dict(net.named_modules())[site]
+    handle = module.register_forward_hook(lambda m, i, out: -out)
+    try:
+        with torch.no_grad():
+            nll = F.cross_entropy(net(x).double(), y).item()
+    finally:
+        handle.remove()
+    rows = records(result.trials)
+    baseline = math.log(float(records(result.summary)[0]["baseline_perplexity"]))
+    assert nll > baseline + 0.1, "the faults did not raise the NLL; the test shows little"
+    for r in rows:
+        assert float(r["nll"]) == pytest.approx(nll, rel=1e-6)
+        assert float(r["perplexity"]) == pytest.approx(math.exp(nll), rel=1e-6)
+    pooled = math.exp(sum(float(r["nll"]) for r in rows) / len(rows))
+    assert result.json["summaries"][0]["perplexity"][0] == pytest.approx(pooled, rel=1e-12)
+    assert result.json["summaries"][0]["median_perplexity"][0] == pytest.approx(
+        math.exp(nll), rel=1e-6)
+
+
+def test_non_finite_logits_make_the_pooled_perplexity_infinite(trained):
+    """fp16 weights at BER 1e-2: exponent flips give Inf and NaN logits. The trial's perplexity
+    is then inf (in trials.csv), and the pooled one the string "inf" in summary.json."""
+    net, x, y = trained
+    result = ares.campaign(net, (x, y), formats=["fp16"], bers=[1e-2], trials=2, progress=False)
+    rows = records(result.trials)
+    assert all(int(r["nonfinite"]) > 0 for r in rows), "no non-finite logits: nothing tested"
+    assert all(math.isinf(float(r["perplexity"])) for r in rows)
+    assert result.json["summaries"][0]["perplexity"] == ["inf"]
+    assert result.json["summaries"][0]["median_perplexity"] == ["inf"]

@@ -38,6 +38,10 @@ class SampleCodes {
   /// Per sample, the baseline's prediction (int64, on the host).
   const torch::Tensor& clean_pred() const { return clean_pred_; }
   int64_t baseline_errors() const { return baseline_errors_; }
+  /// Per sample, the baseline's negative log-likelihood of its label (models::sample_nll:
+  /// double, on the host), and its sum in sample order.
+  const torch::Tensor& clean_nll() const { return clean_nll_; }
+  double baseline_nll() const { return baseline_nll_; }
   /// The error metric: top-1 or top-k error (models/evaluate.h).
   int top_k() const { return top_k_; }
 
@@ -47,10 +51,11 @@ class SampleCodes {
   void set_baseline(const torch::Tensor& logits);
 
   format::Format format_;
-  torch::Tensor labels_, wrong_, clean_pred_;
+  torch::Tensor labels_, wrong_, clean_pred_, clean_nll_;
   std::vector<uint32_t> codes_;  // samples x values_, sample-major
   int64_t values_ = 0;
   int64_t baseline_errors_ = 0;
+  double baseline_nll_ = 0;
   int top_k_ = 1;
 };
 

@@ -9,6 +9,7 @@
 ///                 the platform (CPU, BLAS and its kernel, thread counts)
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct TrialRow {
   /// whose decoded data differs from the clean data (three or more errors miscorrected or
   /// looking clean). 0 under bit protections; -1: not recorded (a store of schema < 3).
   int64_t ecc_corrected = 0, ecc_detected = 0, ecc_miscorrected = 0;
+  /// The mean over the samples of the negative log-likelihood of their labels under the
+  /// faulty model, in nats (models::sample_nll; exp(nll) is the trial's perplexity): +Inf when
+  /// a sample's logits are NaN or Inf. NaN: not recorded (a store of schema < 4).
+  double nll = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Per (instance, configuration).
@@ -59,6 +64,13 @@ struct ConfigSummary {
   /// changed samples as a share of those the clean model got right (TensorFI's convention).
   /// NaN where a trial did not record them (a schema-1 store).
   std::vector<double> changed_rate, nonfinite_rate, changed_correct_rate;
+  /// The clean stored model's mean NLL over the samples (nats; NaN: not recorded). Per BER,
+  /// the perplexity of the trials pooled, exp of the mean over trials of TrialRow::nll (next-
+  /// token perplexity for a language model; +Inf as soon as one trial had a non-finite
+  /// logit), and the median over trials of each trial's perplexity, exp(nll) (finite while
+  /// most trials' logits are). NaN where a trial did not record its NLL.
+  double baseline_nll = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> perplexity, median_perplexity;
   /// Per BER, the sums over trials of TrialRow's codeword counts (ecc_corrected, ...); -1
   /// where a trial did not record them.
   std::vector<int64_t> ecc_corrected, ecc_detected, ecc_miscorrected;

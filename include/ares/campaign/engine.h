@@ -57,6 +57,10 @@ class CleanCache {
   const torch::Tensor& wrong() const { return wrong_; }
   /// Per sample, the clean model's prediction (int64).
   const torch::Tensor& clean_pred() const { return clean_pred_; }
+  /// Per sample, the clean model's negative log-likelihood of its label (models::sample_nll:
+  /// double, on the host), and its sum in sample order.
+  const torch::Tensor& clean_nll() const { return clean_nll_; }
+  double baseline_nll() const { return baseline_nll_; }
   /// Seconds the clean forward pass took (one pass over the evaluation set, on one thread:
   /// the batches' times summed, whatever the thread count).
   double forward_seconds() const { return forward_seconds_; }
@@ -69,10 +73,11 @@ class CleanCache {
   int64_t max_sample_bytes() const { return max_sample_bytes_; }
 
  private:
-  torch::Tensor images_, labels_, wrong_, clean_pred_;
+  torch::Tensor images_, labels_, wrong_, clean_pred_, clean_nll_;
   std::vector<torch::Tensor> inputs_, pre_;
   size_t first_cached_ = 0;
   int64_t baseline_errors_ = 0;
+  double baseline_nll_ = 0;
   int top_k_ = 1;
   double forward_seconds_ = 0;
   int64_t cached_bytes_ = 0;

@@ -51,8 +51,9 @@ class SiteTrials {
   virtual ~SiteTrials() = default;
   /// Draws the trial's plan from `row.stream`, applies it, evaluates the model and undoes the
   /// plan. Fills row.faults (the hits drawn), row.errors, row.evaluated (false when the plan
-  /// changed nothing and the baseline stood), row.first_stage (-1 when not evaluated) and,
-  /// under a code, row.ecc_* (the decoder's outcomes).
+  /// changed nothing and the baseline stood), row.first_stage (-1 when not evaluated), the
+  /// outcomes (row.changed, ...), row.nll and, under a code, row.ecc_* (the decoder's
+  /// outcomes).
   virtual void run(const TrialJob& job, TrialRow& row) = 0;
 };
 
@@ -65,6 +66,9 @@ class Site {
   /// Wrong predictions of the clean stored model over the evaluation set, and its size.
   virtual int64_t baseline_errors() const = 0;
   virtual int64_t samples() const = 0;
+  /// The clean stored model's negative log-likelihood of the labels, summed over the samples
+  /// (models::sample_nll).
+  virtual double baseline_nll() const = 0;
   /// A trial runner for one worker thread (safe to call from several threads at once).
   virtual std::unique_ptr<SiteTrials> make_trials() const = 0;
   /// Whether building the site timed one clean forward pass, and its seconds.

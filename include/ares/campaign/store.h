@@ -7,8 +7,11 @@
 /// (CampaignSpec::identity_text), checkpoint hashes, Ares/git/LibTorch versions, platform
 /// (CPU, BLAS kernel, threads: campaign::describe_platform);
 /// trials(instance, config, ber_index, trial, stream, bits, faults, first_stage, errors,
-/// samples, evaluated, seconds) keyed by the first four; baselines(instance, config, checkpoint,
-/// model, dataset, float_error, baseline_error, values_count, bits).
+/// samples, evaluated, seconds, changed, nonfinite, changed_correct, ecc_corrected,
+/// ecc_detected, ecc_miscorrected, nll) keyed by the first four; baselines(instance, config,
+/// checkpoint, model, dataset, float_error, baseline_error, values_count, bits, baseline_nll).
+/// Schema 4; older stores read, and gain the newer columns (not recorded: -1, NULL) when
+/// opened for writing.
 ///
 /// One writer at a time: opening takes an exclusive advisory lock on PATH.lock; a second
 /// process is refused with a message naming the store.

@@ -30,13 +30,32 @@ struct Outcomes {
   /// Of `changed`, the samples the clean model got right: each is now wrong (TensorFI's
   /// convention counts corruption over these only).
   int64_t changed_correct = 0;
+  /// The sum over the samples of their negative log-likelihood's rise: sample_nll of the
+  /// faulty logits less the clean one (0 where they are equal, +Inf where only the faulty
+  /// logits are non-finite). Added to the clean sum, it gives the trial's NLL, whose mean
+  /// over the samples is the log of its perplexity. score_into adds the rows one by one, so
+  /// that batches scored in sample order give the same bits for any batching (and rows whose
+  /// rise is 0 change nothing: the fast engine, scoring only rows that may differ, agrees
+  /// with the dense one).
+  double nll_increase = 0;
   Outcomes& operator+=(const Outcomes& o) {
     changed += o.changed;
     nonfinite += o.nonfinite;
     changed_correct += o.changed_correct;
+    nll_increase += o.nll_increase;
     return *this;
   }
 };
+
+/// Per row, the negative log-likelihood of the label in nats, -log softmax(logits)[label],
+/// computed in double from the logits as stored (float32 on the CPU; other types and devices
+/// are brought there first): max + log(sum exp(l - max)) - l[label], the exponentials summed
+/// in index order. +Inf for a row holding a NaN or Inf logit. A double tensor (B) on the CPU.
+torch::Tensor sample_nll(const torch::Tensor& logits, const torch::Tensor& labels);
+
+/// The sum of a double tensor's values in index order (the same bits for every batching of
+/// the rows whose sums are added in order).
+double ordered_sum(const torch::Tensor& values);
 
 /// The outcomes of `logits` (B x C) against the clean predictions `clean_pred` and the labels
 /// (B each, on any device: they move to the logits').
@@ -51,9 +70,16 @@ struct Scored {
   Outcomes outcomes;
 };
 /// `errors` under the top-k rule of count_errors; the outcomes always compare top-1
-/// predictions (a changed prediction is a changed argmax).
+/// predictions (a changed prediction is a changed argmax). With `clean_nll` (sample_nll of
+/// the same rows' clean logits) the outcomes also carry the rise of the NLL over it.
 Scored score_batch(const torch::Tensor& logits, const torch::Tensor& labels,
-                   const torch::Tensor& clean_pred, int top_k = 1);
+                   const torch::Tensor& clean_pred, int top_k = 1,
+                   const torch::Tensor& clean_nll = {});
+
+/// score_batch into a trial's running totals: adds the batch's outcomes to `acc`, its rows'
+/// NLL rises one by one in row order, and returns its errors.
+int64_t score_into(Outcomes& acc, const torch::Tensor& logits, const torch::Tensor& labels,
+                   const torch::Tensor& clean_pred, int top_k, const torch::Tensor& clean_nll);
 
 /// Error rate of `model` in eval mode over `images`/`labels`, in batches of `batch`. Each
 /// batch moves to the device of the model's parameters (a no-op when it is there already).

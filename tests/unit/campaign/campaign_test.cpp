@@ -457,6 +457,7 @@ TEST_F(CampaignTest, EnginesGiveTheSameRows) {
     EXPECT_EQ(fast.rows[i].stream, ref.rows[i].stream);
     EXPECT_EQ(fast.rows[i].faults, ref.rows[i].faults);
     EXPECT_LE(std::abs(fast.rows[i].errors - ref.rows[i].errors), 1);  // fast-engine tolerance
+    EXPECT_NEAR(fast.rows[i].nll, ref.rows[i].nll, 1e-5 * (1 + ref.rows[i].nll));
   }
 }
 
@@ -591,58 +592,75 @@ TEST_F(CampaignTest, MergeStoresJoinsShardsIntoTheWholeCampaign) {
   EXPECT_THROW(merge_stores(target, {other_db}), InputError);
 }
 
-// A store written before the outcome classes (schema 1: no outcome columns) still reads, its
-// trials marked -1 (not recorded) and their outcome means NaN; opened for writing it gains
-// the columns (schema 3) and resumes with its rows as they were.
-TEST_F(CampaignTest, SchemaOneStoresReadAndResume) {
-  const std::string db = (dir_ / "schema1.db").string();
-  CampaignResult fresh;
-  {
-    ResultStore store(db);
-    fresh = run_campaign(spec(), &store);
-  }
-  {
+// A store written before the outcome classes (schema 1: no outcome columns) or before the NLL
+// (schema 3) still reads, its trials marked -1 (not recorded) and their outcome means NaN,
+// their NLL NaN; opened for writing it gains the columns (schema 4) and resumes with its rows
+// as they were.
+TEST_F(CampaignTest, OlderStoresReadAndResume) {
+  for (const int version : {1, 3}) {
+    SCOPED_TRACE(version);
+    const std::string db = (dir_ / ("schema" + std::to_string(version) + ".db")).string();
+    CampaignResult fresh;
+    {
+      ResultStore store(db);
+      fresh = run_campaign(spec(), &store);
+    }
+    {
+      sqlite3* raw = nullptr;
+      ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+      std::vector<std::string> sql = {"ALTER TABLE trials DROP COLUMN nll",
+                                      "ALTER TABLE baselines DROP COLUMN baseline_nll"};
+      if (version < 3) {
+        for (const char* col : {"changed", "nonfinite", "changed_correct", "ecc_corrected",
+                                "ecc_detected", "ecc_miscorrected"}) {
+          sql.push_back(std::string("ALTER TABLE trials DROP COLUMN ") + col);
+        }
+      }
+      sql.push_back("UPDATE meta SET value = '" + std::to_string(version) +
+                    "' WHERE key = 'schema_version'");
+      for (const auto& q : sql) {
+        ASSERT_EQ(sqlite3_exec(raw, q.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << q;
+      }
+      sqlite3_close(raw);
+    }
+    const CampaignResult old = load_result(*ResultStore::open_read_only(db));
+    ASSERT_EQ(old.rows.size(), fresh.rows.size());
+    for (size_t i = 0; i < old.rows.size(); ++i) {
+      EXPECT_EQ(old.rows[i].errors, fresh.rows[i].errors);
+      EXPECT_EQ(old.rows[i].changed, version < 2 ? -1 : fresh.rows[i].changed);
+      EXPECT_EQ(old.rows[i].nonfinite, version < 2 ? -1 : fresh.rows[i].nonfinite);
+      EXPECT_EQ(old.rows[i].changed_correct, version < 2 ? -1 : fresh.rows[i].changed_correct);
+      EXPECT_EQ(old.rows[i].ecc_detected, version < 3 ? -1 : fresh.rows[i].ecc_detected);
+      EXPECT_TRUE(std::isnan(old.rows[i].nll));
+      EXPECT_TRUE(std::isfinite(fresh.rows[i].nll));
+    }
+    EXPECT_EQ(old.summaries[0].mean_error, fresh.summaries[0].mean_error);
+    EXPECT_EQ(std::isnan(old.summaries[0].changed_rate[0]), version < 2);
+    EXPECT_FALSE(std::isnan(fresh.summaries[0].changed_rate[0]));
+    EXPECT_TRUE(std::isnan(old.summaries[0].baseline_nll));
+    EXPECT_TRUE(std::isnan(old.summaries[0].perplexity[0]));
+    EXPECT_TRUE(std::isfinite(fresh.summaries[0].perplexity[0]));
+    {
+      ResultStore store(db);  // writable: migrated to schema 4
+      const CampaignResult resumed = run_campaign(spec(), &store);
+      for (size_t i = 0; i < resumed.rows.size(); ++i) {
+        EXPECT_EQ(resumed.rows[i].errors, fresh.rows[i].errors);
+        // Stored rows are not run again.
+        EXPECT_EQ(resumed.rows[i].changed, version < 2 ? -1 : fresh.rows[i].changed);
+        EXPECT_TRUE(std::isnan(resumed.rows[i].nll));
+      }
+      // Every row was stored, so nothing was measured again: the baseline is the stored one.
+      EXPECT_TRUE(std::isnan(resumed.summaries[0].baseline_nll));
+    }
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-    for (const char* sql :
-         {"ALTER TABLE trials DROP COLUMN changed", "ALTER TABLE trials DROP COLUMN nonfinite",
-          "ALTER TABLE trials DROP COLUMN changed_correct",
-          "ALTER TABLE trials DROP COLUMN ecc_corrected",
-          "ALTER TABLE trials DROP COLUMN ecc_detected",
-          "ALTER TABLE trials DROP COLUMN ecc_miscorrected",
-          "UPDATE meta SET value = '1' WHERE key = 'schema_version'"}) {
-      ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
-    }
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(raw, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, nullptr);
+    ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "4");
+    sqlite3_finalize(q);
     sqlite3_close(raw);
   }
-  const CampaignResult old = load_result(*ResultStore::open_read_only(db));
-  ASSERT_EQ(old.rows.size(), fresh.rows.size());
-  for (size_t i = 0; i < old.rows.size(); ++i) {
-    EXPECT_EQ(old.rows[i].errors, fresh.rows[i].errors);
-    EXPECT_EQ(old.rows[i].changed, -1);
-    EXPECT_EQ(old.rows[i].nonfinite, -1);
-    EXPECT_EQ(old.rows[i].changed_correct, -1);
-    EXPECT_EQ(old.rows[i].ecc_detected, -1);
-  }
-  EXPECT_EQ(old.summaries[0].mean_error, fresh.summaries[0].mean_error);
-  EXPECT_TRUE(std::isnan(old.summaries[0].changed_rate[0]));
-  EXPECT_FALSE(std::isnan(fresh.summaries[0].changed_rate[0]));
-  {
-    ResultStore store(db);  // writable: migrated to schema 3
-    const CampaignResult resumed = run_campaign(spec(), &store);
-    for (size_t i = 0; i < resumed.rows.size(); ++i) {
-      EXPECT_EQ(resumed.rows[i].errors, fresh.rows[i].errors);
-      EXPECT_EQ(resumed.rows[i].changed, -1);  // stored rows are not run again
-    }
-  }
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-  sqlite3_stmt* q = nullptr;
-  sqlite3_prepare_v2(raw, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, nullptr);
-  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "3");
-  sqlite3_finalize(q);
-  sqlite3_close(raw);
 }
 
 TEST_F(CampaignTest, WritesResultFiles) {
@@ -664,6 +682,10 @@ TEST_F(CampaignTest, WritesResultFiles) {
   const auto summary = lines(out / "summary.csv");
   ASSERT_EQ(summary.size(), r.summaries.size() + 1);
   EXPECT_NE(summary[0].find("ber_at_0.5pct"), std::string::npos) << summary[0];
+  // The NLL and perplexity come after the columns of earlier versions, before the seconds.
+  const std::string tail = ",ecc_miscorrected,nll,perplexity,seconds";
+  EXPECT_EQ(trials[0].substr(trials[0].size() - tail.size()), tail) << trials[0];
+  EXPECT_EQ(summary[0].substr(summary[0].size() - 20), ",baseline_perplexity") << summary[0];
   ASSERT_TRUE(fs::is_regular_file(out / "summary.json"));
   for (const auto& e : fs::directory_iterator(out)) {
     EXPECT_NE(e.path().extension(), ".tmp") << e.path();

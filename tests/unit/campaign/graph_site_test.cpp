@@ -6,6 +6,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -66,6 +67,7 @@ TEST(GraphSiteTest, SameCodesAndTrialsAsTheStageSite) {
     EXPECT_TRUE(torch::equal(graph->stored(), act->stored())) << name;
     EXPECT_EQ(graph->baseline_errors(), act->baseline_errors()) << name;
     EXPECT_TRUE(torch::equal(graph->clean_pred(), act->clean_pred())) << name;
+    EXPECT_TRUE(torch::equal(graph->clean_nll(), act->clean_nll())) << name;
     ActivationEvaluator a(act, zoo->clone_model(), 16);
     GraphActivationEvaluator g(graph, 7);  // another batch: the rows do not depend on it
     const auto flip = fault::FaultModel::parse("flip");
@@ -81,6 +83,11 @@ TEST(GraphSiteTest, SameCodesAndTrialsAsTheStageSite) {
       EXPECT_EQ(hits_a, hits_g) << name << " stream " << stream;
       EXPECT_EQ(errors_a, errors_g) << name << " stream " << stream;
       EXPECT_EQ(a.last_outcomes().changed, g.last_outcomes().changed) << name;
+      // The NLL rise: the same faulty rows through another graph, in other batches (their
+      // logits differ by rounding; 8e-8 seen).
+      EXPECT_NEAR(a.last_outcomes().nll_increase, g.last_outcomes().nll_increase,
+                  1e-6 * (1 + std::abs(a.last_outcomes().nll_increase)))
+          << name << " stream " << stream;
       changed += errors_a != act->baseline_errors();
     }
     EXPECT_GT(changed, 0) << name << ": no trial changed the errors; the test shows nothing";

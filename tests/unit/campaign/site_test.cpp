@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,8 +110,30 @@ TEST_F(SiteTest, OutcomesEqualAPlainForwardPass) {
     torch::NoGradGuard guard;
     const auto clean_pred = clean->forward(images_).argmax(1);
     int64_t changed_total = 0, nonfinite_total = 0;
+    double nll_rise = 0;
+    const ConfigSummary& sum = result.summaries[0];
+    const double clean_ce =
+        torch::nn::functional::cross_entropy(clean->forward(images_).to(torch::kDouble), labels_)
+            .item<double>();
+    EXPECT_NEAR(sum.baseline_nll, clean_ce, 1e-6 * (1 + clean_ce));
+    // The summary's perplexity pools the trials: exp of their mean NLL, per BER.
+    // The median is the middle trial's (three trials per BER).
+    for (size_t b = 0; b < s.bers.size(); ++b) {
+      double nll = 0;
+      std::vector<double> nlls;
+      for (int t = 0; t < s.trials; ++t) {
+        nlls.push_back(result.rows[b * size_t(s.trials) + size_t(t)].nll);
+        nll += nlls.back();
+      }
+      EXPECT_EQ(sum.perplexity.at(b), std::exp(nll / s.trials)) << b;
+      std::sort(nlls.begin(), nlls.end());
+      EXPECT_EQ(sum.median_perplexity.at(b), std::exp(nlls[1])) << b;
+    }
     for (const TrialRow& r : result.rows) {
       SCOPED_TRACE(r.ber_index * 100 + r.trial);
+      if (!r.evaluated) {
+        EXPECT_EQ(r.nll, sum.baseline_nll);
+      }
       fault::Rng rng(r.stream);
       uint64_t hits = 0;
       const auto changes =
@@ -132,10 +156,21 @@ TEST_F(SiteTest, OutcomesEqualAPlainForwardPass) {
                 changed.logical_and(clean_pred.eq(labels_)).sum().item<int64_t>());
       EXPECT_EQ(r.errors, models::count_errors(logits, labels_));
       EXPECT_LE(r.changed + r.nonfinite, r.samples);
+      // The trial's mean NLL: PyTorch's cross entropy of the plain pass (in double), +Inf
+      // with a non-finite row. The engine's logits differ from the plain pass's by rounding.
+      if (r.nonfinite > 0) {
+        EXPECT_EQ(r.nll, INFINITY);
+      } else {
+        const double ce =
+            torch::nn::functional::cross_entropy(logits.to(torch::kDouble), labels_).item<double>();
+        EXPECT_NEAR(r.nll, ce, 1e-5 * (1 + ce));
+        nll_rise = std::max(nll_rise, r.nll - result.summaries[0].baseline_nll);
+      }
       changed_total += r.changed;
       nonfinite_total += r.nonfinite;
     }
     EXPECT_GT(changed_total, 0) << "no trial changed a prediction: the check is empty";
+    EXPECT_GT(nll_rise, 0.01) << "no trial raised the NLL: the check is empty";
     if (!fmt.is_fixed()) {
       EXPECT_GT(nonfinite_total, 0) << "no non-finite logits: fp16 untested";
     }
@@ -154,6 +189,7 @@ TEST_F(SiteTest, PerSampleOutcomesStayWithinTheirBounds) {
     EXPECT_LE(r.changed + r.nonfinite, r.samples);
     if (!r.evaluated) {
       EXPECT_EQ(r.changed + r.nonfinite + r.changed_correct, 0);
+      EXPECT_EQ(r.nll, result.summaries[0].baseline_nll);
     }
     changed_total += r.changed;
   }

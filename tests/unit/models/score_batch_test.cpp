@@ -1,5 +1,6 @@
 // models::score_batch's one-pass CPU scoring equals count_errors and count_outcomes (the
-// tensor operations it replaces) on logits full of ties, NaN and Inf.
+// tensor operations it replaces) on logits full of ties, NaN and Inf; sample_nll equals
+// PyTorch's cross entropy, and the NLL rise a trial sums does not depend on its batching.
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -89,6 +90,95 @@ TEST(ScoreBatchTest, TopKErrorMatchesAStableSortReference) {
   }
   EXPECT_THROW(count_errors(logits, labels, 10), InputError);
   EXPECT_THROW(score_batch(logits, labels, clean, 0), InputError);
+}
+
+// sample_nll against PyTorch's own log_softmax in double (a different computation: fused,
+// vectorized), on logits from tiny to large; a row with a NaN or Inf logit is +Inf.
+TEST(SampleNllTest, EqualsPyTorchsCrossEntropy) {
+  torch::manual_seed(29);
+  const int64_t n = 500, classes = 11;
+  auto logits = torch::randn({n, classes}) * torch::logspace(-3, 2, n).unsqueeze(1);
+  const auto labels = torch::randint(0, classes, {n}, torch::kLong);
+  const auto want =
+      -torch::log_softmax(logits.to(torch::kDouble), 1).gather(1, labels.unsqueeze(1)).squeeze(1);
+  const auto got = sample_nll(logits, labels);
+  ASSERT_EQ(got.scalar_type(), torch::kDouble);
+  const double max_diff = (got - want).abs().max().item<double>();
+  EXPECT_LT(max_diff, 1e-12 * (1 + want.abs().max().item<double>())) << max_diff;
+  EXPECT_GT(want.max().item<double>(), 50) << "no large NLL tested";
+  // A mean over rows is the cross entropy PyTorch computes.
+  const double ce =
+      torch::nn::functional::cross_entropy(logits.to(torch::kDouble), labels).item<double>();
+  EXPECT_NEAR(ordered_sum(got) / double(n), ce, 1e-12 * ce);
+  // Non-finite rows.
+  logits[3][2] = std::numeric_limits<float>::quiet_NaN();
+  logits[7][0] = std::numeric_limits<float>::infinity();
+  logits[9][5] = -std::numeric_limits<float>::infinity();
+  const auto special = sample_nll(logits, labels);
+  for (int64_t i : {3, 7, 9}) EXPECT_EQ(special[i].item<double>(), INFINITY) << i;
+  EXPECT_EQ(special[4].item<double>(), got[4].item<double>());
+  // Another device or type is brought to float32 on the host first: the same bits.
+  EXPECT_TRUE(sample_nll(logits.to(torch::kDouble), labels).equal(special));
+  EXPECT_THROW(sample_nll(logits, labels.slice(0, 0, 10)), InputError);
+  EXPECT_THROW(sample_nll(logits, torch::full({n}, classes, torch::kLong)), InputError);
+}
+
+// The NLL rise over the clean rows: each changed row adds its faulty NLL less its clean one,
+// an unchanged row exactly 0, a row turned non-finite +Inf; scored in batches of any size (in
+// row order) the sum has the same bits, and so it does with the unchanged rows left out (the
+// fast engine scores only rows that may differ).
+TEST(SampleNllTest, RiseIsTheSameForAnyBatching) {
+  torch::manual_seed(31);
+  const int64_t n = 257, classes = 10;
+  const auto clean_logits = torch::randn({n, classes}) * 3;
+  const auto labels = torch::randint(0, classes, {n}, torch::kLong);
+  const auto clean_pred = clean_logits.argmax(1);
+  const auto clean_nll = sample_nll(clean_logits, labels);
+  auto faulty = clean_logits.clone();
+  const auto changed_rows = torch::rand({n}) < 0.3;
+  faulty.index_put_({changed_rows}, faulty.index({changed_rows}) + torch::randn({1, classes}) * 2);
+  const auto faulty_nll = sample_nll(faulty, labels);
+  double want = 0;  // in row order, as score_into adds them
+  for (int64_t i = 0; i < n; ++i) {
+    const double f = faulty_nll[i].item<double>(), c = clean_nll[i].item<double>();
+    if (!changed_rows[i].item<bool>()) {
+      ASSERT_EQ(f, c) << i;
+    }
+    want += f - c;
+  }
+  ASSERT_NE(want, 0);
+  EXPECT_EQ(score_batch(faulty, labels, clean_pred, 1, clean_nll).outcomes.nll_increase, want);
+  for (int64_t batch : {1, 7, 64, 256}) {
+    SCOPED_TRACE(batch);
+    Outcomes acc;
+    int64_t errors = 0;
+    for (int64_t a = 0; a < n; a += batch) {
+      const int64_t b = std::min(n, a + batch);
+      errors += score_into(acc, faulty.slice(0, a, b), labels.slice(0, a, b),
+                           clean_pred.slice(0, a, b), 1, clean_nll.slice(0, a, b));
+    }
+    EXPECT_EQ(acc.nll_increase, want);
+    EXPECT_EQ(errors, count_errors(faulty, labels));
+  }
+  // Only the changed rows.
+  const auto rows = changed_rows.nonzero().squeeze(1);
+  Outcomes only;
+  score_into(only, faulty.index_select(0, rows), labels.index_select(0, rows),
+             clean_pred.index_select(0, rows), 1, clean_nll.index_select(0, rows));
+  EXPECT_EQ(only.nll_increase, want);
+  // The tensor path (here: double logits) sums the same rises.
+  EXPECT_EQ(score_batch(faulty.to(torch::kDouble), labels, clean_pred, 1, clean_nll)
+                .outcomes.nll_increase,
+            want);
+  // A row turned non-finite makes the rise infinite; one already non-finite adds nothing.
+  auto broken = faulty.clone();
+  broken[5][1] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(score_batch(broken, labels, clean_pred, 1, clean_nll).outcomes.nll_increase, INFINITY);
+  EXPECT_EQ(
+      score_batch(broken, labels, clean_pred, 1, sample_nll(broken, labels)).outcomes.nll_increase,
+      0.0);
+  // Without clean NLL nothing is summed.
+  EXPECT_EQ(score_batch(faulty, labels, clean_pred).outcomes.nll_increase, 0.0);
 }
 
 }  // namespace
