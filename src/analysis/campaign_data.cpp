@@ -43,6 +43,8 @@ void read_trials(CampaignData& data, const std::string& path) {
   const bool has_outcomes = has_counts && t.has("changed") && t.has("nonfinite");
   const size_t c_changed = has_outcomes ? t.column("changed") : 0;
   const size_t c_nonfinite = has_outcomes ? t.column("nonfinite") : 0;
+  const bool has_nll = t.has("nll");
+  const size_t c_nll = has_nll ? t.column("nll") : 0;
   ARES_CHECK(t.rows() > 0, path, ": no trials");
   data.trials.reserve(t.rows());
   std::map<int, double> ber_of_index;
@@ -78,6 +80,11 @@ void read_trials(CampaignData& data, const std::string& path) {
           rec.changed >= -1 && rec.nonfinite >= -1 && rec.changed + rec.nonfinite <= rec.samples,
           path, ":", t.line_of(r),
           ": changed and nonfinite must be -1 or counts within the samples");
+    }
+    if (has_nll) {
+      rec.nll = t.number(r, c_nll);  // "nan" (not recorded) and "inf" read as such
+      ARES_CHECK(!(rec.nll < 0), path, ":", t.line_of(r), ": nll must be >= 0, got ",
+                 t.at(r, c_nll));
     }
     auto [it, fresh] = ber_of_index.emplace(rec.ber_index, rec.ber);
     ARES_CHECK(fresh || it->second == rec.ber, path, ":", t.line_of(r), ": BER index ",

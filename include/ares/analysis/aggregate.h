@@ -67,6 +67,10 @@ struct Curve {
   /// Per BER, the mean over trials of the outcome classes as shares of the samples: changed
   /// predictions (silent corruption) and non-finite logits. NaN where a trial lacks them.
   std::vector<double> changed_rate, nonfinite_rate;
+  /// Per BER, the perplexity of the trials pooled: exp of the mean over trials of their mean
+  /// NLL (as summary.json's "perplexity"). NaN where a trial lacks its NLL, +Inf where one
+  /// had non-finite logits.
+  std::vector<double> perplexity;
   /// Per-BER mean errors, the input of the thresholds.
   std::vector<double> mean_errors() const;
 };

@@ -4,6 +4,7 @@
 /// columns read the same; see docs/campaign.md for what each column means.
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,9 @@ struct TrialRecord {
   uint64_t faults = 0;
   /// Outcome classes (trials.csv `changed`, `nonfinite`); -1 when the file has none.
   int64_t changed = -1, nonfinite = -1;
+  /// The trial's mean NLL of the labels in nats (trials.csv `nll`, >= 0; +Inf for
+  /// non-finite logits); NaN when the file has none.
+  double nll = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// One row of summary.csv: an (instance, configuration)'s identity and clean errors.

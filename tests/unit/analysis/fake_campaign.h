@@ -60,6 +60,9 @@ struct FakeCampaign {
   /// With it: trials.csv has the outcome columns, (changed, nonfinite) per trial out of the
   /// 1000 samples (changed_correct is written as changed).
   std::function<std::pair<long, long>(int, int, int, int)> outcomes;
+  /// With it: trials.csv has the nll and perplexity columns, nll(instance, config, ber_index,
+  /// trial) written with %.17g ("inf" and "nan" as such).
+  std::function<double(int, int, int, int)> nll;
   /// summary.json's "pairing" ("paired", "independent"); not written when empty.
   std::string pairing;
 
@@ -67,7 +70,8 @@ struct FakeCampaign {
     std::string t =
         "instance,checkpoint,format,protection,site,semantics,ber_index,ber,trial,stream,bits,"
         "faults,first_stage,errors,samples,error,evaluated" +
-        std::string(outcomes ? ",changed,nonfinite,changed_correct" : "") + ",seconds\n";
+        std::string(outcomes ? ",changed,nonfinite,changed_correct" : "") +
+        std::string(nll ? ",nll,perplexity" : "") + ",seconds\n";
     std::string s =
         "instance,checkpoint,model,dataset,format,protection,values,bits,float_error,"
         "baseline_error,ber_at_1pct,status_at_1pct\n";
@@ -92,6 +96,11 @@ struct FakeCampaign {
               const auto [changed, nonfinite] = outcomes(i, int(c), int(b), k);
               t += "," + std::to_string(changed) + "," + std::to_string(nonfinite) + "," +
                    std::to_string(changed);
+            }
+            if (nll) {
+              const double v = nll(i, int(c), int(b), k);
+              std::snprintf(buf, sizeof buf, ",%.17g,%.17g", v, std::exp(v));
+              t += buf;
             }
             t += ",0.001\n";
           }

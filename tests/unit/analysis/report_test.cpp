@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "analysis/detail/document.h"
 #include "ares/analysis/csv.h"
+#include "ares/common/error.h"
 #include "fake_campaign.h"
 
 namespace ares::analysis {
@@ -131,6 +134,54 @@ TEST(ReportTest, OutcomeClassesGetTheirColumnsAndFigure) {
     auto curves = CsvTable::read(dir.sub(std::string("out_") + which + "/tables/curves.csv"));
     EXPECT_TRUE(curves.has("changed_rate"));
     EXPECT_EQ(slurp(r.markdown).find("Outcomes vs BER") != std::string::npos, with);
+  }
+}
+
+// Campaigns with the trials' NLL get the pooled perplexity per BER in curves.csv: exp of the
+// mean of the trials' NLLs (+Inf as soon as one is infinite), nan for campaigns without it; a
+// negative NLL is bad input, named by file and line.
+TEST(ReportTest, PerplexityIsTheTrialsPooled) {
+  TempDir dir;
+  FakeCampaign f;
+  f.nll = [](int i, int c, int b, int k) {
+    return b == 3 && k == 1 && c == 1 ? std::numeric_limits<double>::infinity()
+                                      : 0.5 + 0.25 * b + 0.125 * k + 0.0625 * (i + c);
+  };
+  f.write(dir.sub("with"));
+  FakeCampaign{}.write(dir.sub("without"));
+  std::vector<CampaignData> with = {load_campaign(dir.sub("with"))};
+  const Analysis a = analyze(with);
+  for (int i = 0; i < 2; ++i) {
+    for (int c = 0; c < 2; ++c) {
+      const Curve& curve = a.curves[a.groups[size_t(c)].curves[size_t(i)]];
+      ASSERT_EQ(curve.perplexity.size(), 4u);
+      for (int b = 0; b < 3; ++b) {
+        EXPECT_EQ(curve.perplexity[size_t(b)],
+                  std::exp((f.nll(i, c, b, 0) + f.nll(i, c, b, 1)) / 2));
+      }
+      EXPECT_EQ(std::isinf(curve.perplexity[3]), c == 1);
+    }
+  }
+  write_report(a, with, dir.sub("out_with"), ReportOptions().plots(false));
+  auto curves = CsvTable::read(dir.sub("out_with/tables/curves.csv"));
+  EXPECT_EQ(curves.number(0, curves.column("perplexity")), a.curves[0].perplexity[0]);
+
+  std::vector<CampaignData> without = {load_campaign(dir.sub("without"))};
+  const Analysis b = analyze(without);
+  EXPECT_TRUE(std::isnan(b.curves[0].perplexity[0]));
+  write_report(b, without, dir.sub("out_without"), ReportOptions().plots(false));
+  auto none = CsvTable::read(dir.sub("out_without/tables/curves.csv"));
+  EXPECT_EQ(none.at(0, none.column("perplexity")), "nan");
+
+  f.nll = [](int, int, int b, int) { return b == 2 ? -0.5 : 1.0; };
+  f.write(dir.sub("bad"));
+  try {
+    load_campaign(dir.sub("bad"));
+    FAIL() << "a negative nll was read";
+  } catch (const ares::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("trials.csv:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nll must be >= 0, got -0.5"), std::string::npos)
+        << e.what();
   }
 }
 
