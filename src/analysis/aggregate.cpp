@@ -62,7 +62,7 @@ struct Building {
   const SummaryRecord* summary = nullptr;
   std::map<int, std::pair<double, std::vector<std::pair<int, double>>>> by_ber;  // (trial, err)
   std::map<int, std::pair<double, double>> outcomes;  // per BER index: summed rates (NaN: unknown)
-  std::map<int, double> nll;                          // per BER index: summed NLLs (NaN: unknown)
+  std::map<int, std::vector<double>> nll;             // per BER index: the trials' NLLs
 };
 
 std::string lower(std::string s) {
@@ -138,7 +138,7 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
       const bool known = r.changed >= 0 && r.nonfinite >= 0 && r.samples > 0;
       o.first += known ? double(r.changed) / double(r.samples) : std::nan("");
       o.second += known ? double(r.nonfinite) / double(r.samples) : std::nan("");
-      it->second.nll[r.ber_index] += r.nll;
+      it->second.nll[r.ber_index].push_back(r.nll);
     }
     std::vector<double> bers;
     bers.reserve(grid.size());
@@ -181,7 +181,11 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
         const auto& o = b.outcomes[index];
         curve.changed_rate.push_back(o.first / double(trials));
         curve.nonfinite_rate.push_back(o.second / double(trials));
-        curve.perplexity.push_back(std::exp(b.nll[index] / double(trials)));
+        const auto& nll = b.nll[index];
+        double nll_sum = 0;  // NaN (not recorded) makes both NaN
+        for (double v : nll) nll_sum += v;
+        curve.perplexity.push_back(std::exp(nll_sum / double(trials)));
+        curve.median_perplexity.push_back(std::exp(median(nll)));
       }
       GroupKey key{s.model, s.dataset, c.targets_label(), std::get<3>(id), s.format, s.protection};
       size_t g = 0;

@@ -152,7 +152,8 @@ std::string curves_csv(const Analysis& a) {
   std::ostringstream os;
   os << "campaign," << kKeyHeader
      << ",instance,checkpoint,ber_index,ber,trials,mean_error,min_error,max_error,stddev,"
-        "ci95_low,ci95_high,changed_rate,nonfinite_rate,perplexity\n";
+        "ci95_low,ci95_high,changed_rate,nonfinite_rate,perplexity,"
+        "median_perplexity\n";
   for (const auto& g : a.groups) {
     for (size_t ci : g.curves) {
       const Curve& c = a.curves[ci];
@@ -162,7 +163,8 @@ std::string curves_csv(const Analysis& a) {
            << csv_field(c.checkpoint) << ',' << b << ',' << g17(c.bers[b]) << ',' << e.n << ','
            << g17(e.mean) << ',' << g17(e.min) << ',' << g17(e.max) << ',' << g17(e.stddev) << ','
            << g17(e.ci_low) << ',' << g17(e.ci_high) << ',' << g17(c.changed_rate[b]) << ','
-           << g17(c.nonfinite_rate[b]) << ',' << g17(c.perplexity[b]) << '\n';
+           << g17(c.nonfinite_rate[b]) << ',' << g17(c.perplexity[b]) << ','
+           << g17(c.median_perplexity[b]) << '\n';
       }
     }
   }

@@ -510,6 +510,96 @@ Figure outcomes_figure(const Analysis& a, const std::vector<size_t>& groups,
   return f;
 }
 
+namespace {
+
+// Per BER, the geometric mean over the group's instances of their pooled perplexity
+// (`median` false) or of their trials' median perplexity (true): +Inf when one is infinite,
+// NaN when one was not recorded.
+std::vector<double> group_perplexity(const Analysis& a, const Group& grp, bool median) {
+  std::vector<double> out;
+  for (size_t b = 0; b < grp.bers.size(); ++b) {
+    double log_sum = 0;
+    for (size_t ci : grp.curves) {
+      const Curve& c = a.curves[ci];
+      log_sum += std::log(median ? c.median_perplexity[b] : c.perplexity[b]);
+    }
+    out.push_back(std::exp(log_sum / double(grp.curves.size())));
+  }
+  return out;
+}
+
+bool any_finite(const std::vector<double>& v) {
+  return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+}
+
+// Whether every curve of `groups` recorded its trials' NLL (trials.csv from an Ares that
+// writes it) at every BER, and some configuration has a finite perplexity to draw.
+bool has_perplexity(const Analysis& a, const std::vector<size_t>& groups) {
+  bool finite = false;
+  for (size_t gi : groups) {
+    const auto pooled = group_perplexity(a, a.groups[gi], false);
+    if (std::any_of(pooled.begin(), pooled.end(), [](double p) { return std::isnan(p); }))
+      return false;
+    finite = finite || any_finite(pooled) || any_finite(group_perplexity(a, a.groups[gi], true));
+  }
+  return finite;
+}
+
+// Perplexity vs BER on a log axis: per configuration, the geometric mean over instances of
+// each instance's pooled perplexity (solid) and of its trials' median perplexity (dashed), as
+// in curves.csv. A BER where the value is infinite has no point; a series without a finite
+// point is not drawn (gnuplot refuses a plot of undefined points only).
+Figure perplexity_figure(const Analysis& a, const std::vector<size_t>& groups,
+                         const std::string& subject, const std::string& id) {
+  Figure f;
+  f.id = id;
+  f.title = "Perplexity vs BER" + (subject.empty() ? "" : ": " + subject);
+  f.caption =
+      "Perplexity of the labels under the faulty model (next-token perplexity for a language "
+      "model). Solid: per instance exp of the mean over trials of their mean negative "
+      "log-likelihood (the trials pooled: infinite once one trial's logits turned NaN or Inf); "
+      "dashed: per instance the median over trials of their perplexity (what most trials "
+      "saw); geometric means over instances. A BER without a point is infinite there. Per "
+      "trial in trials.csv (nll, perplexity).";
+  auto labels = config_labels(a);
+  std::ostringstream cmd;
+  cmd << ber_axes(subject.empty() ? "Perplexity vs BER" : subject, "perplexity",
+                  a.groups[groups[0]].bers)
+      << "set logscale y\nplot ";
+  bool first = true;
+  for (size_t gi : groups) {
+    const Group& grp = a.groups[gi];
+    const auto pooled = group_perplexity(a, grp, false);
+    const auto median = group_perplexity(a, grp, true);
+    const std::string d = "$ppl" + std::to_string(gi);
+    f.data += d + " << EOD\n";
+    const auto value = [](double p) { return std::isfinite(p) ? g(p) : std::string("NaN"); };
+    for (size_t b = 0; b < grp.bers.size(); ++b) {
+      f.data += g(grp.bers[b]) + " " + value(pooled[b]) + " " + value(median[b]) + "\n";
+    }
+    f.data += "EOD\n";
+    const std::string c = color(
+        size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) - labels.begin()));
+    const std::string label = grp.key.config_label();
+    if (any_finite(pooled)) {
+      cmd << (first ? "" : ", \\\n     ") << d << " using 1:2 with linespoints lw 2 pt 7 lc rgb "
+          << q(c) << " title " << q(label + " pooled");
+      first = false;
+    }
+    if (any_finite(median)) {
+      cmd << (first ? "" : ", \\\n     ") << d
+          << " using 1:3 with linespoints lw 2 dt 2 pt 6 lc rgb " << q(c) << " title "
+          << q(label + " median");
+      first = false;
+    }
+  }
+  cmd << "\n";
+  f.commands = cmd.str();
+  return f;
+}
+
+}  // namespace
+
 std::vector<Figure> make_figures(const Analysis& a) {
   std::vector<Figure> figs;
   if (subjects(a).empty()) return figs;
@@ -531,6 +621,12 @@ std::vector<Figure> make_figures(const Analysis& a) {
     const std::string tag = subject_tag(a, a.groups[groups[0]].key);
     figs.push_back(outcomes_figure(a, groups, subs.size() > 1 ? subject : "",
                                    "outcomes_vs_ber" + (tag.empty() ? "" : "_" + tag)));
+  }
+  for (const auto& [subject, groups] : subs) {
+    if (!has_perplexity(a, groups)) continue;  // campaigns from before the NLL
+    const std::string tag = subject_tag(a, a.groups[groups[0]].key);
+    figs.push_back(perplexity_figure(a, groups, subs.size() > 1 ? subject : "",
+                                     "perplexity_vs_ber" + (tag.empty() ? "" : "_" + tag)));
   }
   if (a.per_target) figs.push_back(targets_figure(a));
   if (a.per_bit) {

@@ -7,6 +7,15 @@
 
 namespace ares::analysis {
 
+double median(std::vector<double> values) {
+  if (values.empty() ||
+      std::any_of(values.begin(), values.end(), [](double x) { return std::isnan(x); }))
+    return std::nan("");
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 ErrorStats error_stats(const std::vector<double>& errors) {
   ARES_CHECK(!errors.empty(), "error statistics: no trials");
   ErrorStats s;

@@ -18,6 +18,7 @@
 #include <tuple>
 
 #include "ares/analysis/json.h"
+#include "ares/analysis/stats.h"
 #include "ares/campaign/in_memory.h"
 #include "ares/campaign/site.h"
 #include "ares/campaign/store.h"
@@ -451,16 +452,6 @@ CampaignResult run_sources(const CampaignSpec& spec, ResultStore* store, const S
   return result;
 }
 
-// The median of `v` (for an even count, the mean of the middle two); NaN when one is NaN.
-double median_of(std::vector<double> v) {
-  for (double x : v) {
-    if (std::isnan(x)) return x;
-  }
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 }  // namespace
 
 void summarize(CampaignResult& result) {
@@ -518,7 +509,7 @@ void summarize(CampaignResult& result) {
       sum.nonfinite_rate.push_back(nonfinite / double(T));
       sum.changed_correct_rate.push_back(changed_correct / double(T));
       sum.perplexity.push_back(std::exp(nll / double(T)));
-      sum.median_perplexity.push_back(std::exp(median_of(nlls)));
+      sum.median_perplexity.push_back(std::exp(analysis::median(nlls)));
       sum.ecc_corrected.push_back(corrected);
       sum.ecc_detected.push_back(detected);
       sum.ecc_miscorrected.push_back(miscorrected);

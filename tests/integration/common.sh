@@ -1,6 +1,16 @@
 # Helpers for the integration tests: sourced, not run. $ARES is the binary under test.
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# Debian's python3-torch (the LibTorch that Ares links), for the TorchScript exports. Without
+# it a test needing it ends as skipped (exit 77: ctest's SKIP_RETURN_CODE), not passed.
+PY=/usr/bin/python3
+need_python_torch() {
+  if ! "$PY" -c "import torch" 2> /dev/null; then
+    echo "SKIP: Debian's python3-torch is not installed ($PY -c 'import torch' failed)"
+    exit 77
+  fi
+}
+
 # expect_input_error NAME CMD...: exit code 2 and exactly one line on stderr.
 expect_input_error() {
   local name="$1"; shift

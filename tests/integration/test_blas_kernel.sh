@@ -17,13 +17,13 @@ for k in cpu cpu_isa cores blas libtorch libtorch_cpu_capability libtorch_thread
   [ -n "$(field "$k" "$WORK/v.txt")" ] || fail "ares version does not say $k: $(cat "$WORK/v.txt")"
 done
 if [ "$(field blas "$WORK/v.txt" | cut -d' ' -f1)" != OpenBLAS ]; then
-  echo "skip: the BLAS is not OpenBLAS ($(field blas "$WORK/v.txt"))"; exit 0
+  echo "SKIP: the BLAS is not OpenBLAS ($(field blas "$WORK/v.txt"))"; exit 77
 fi
 if [ -n "${OPENBLAS_CORETYPE:-}" ] && [ -z "${ARES_OPENBLAS_CORETYPE_SET_BY:-}" ]; then
   # This machine's environment chose the kernel (some need it): leave that choice alone.
-  echo "skip: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE is set here; Ares keeps it"
+  echo "SKIP: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE is set here; Ares keeps it"
   [ "$(wc -l < "$WORK/v.err")" = 0 ] || fail "a user's OPENBLAS_CORETYPE drew a message"
-  exit 0
+  exit 77
 fi
 unset ARES_OPENBLAS_CORETYPE_SET_BY ARES_OPENBLAS_CHOSE
 # Nothing set by hand: at most the one line, and the kernel at the CPU's level.
@@ -32,7 +32,7 @@ isa="$(field cpu_isa "$WORK/v.txt")"
 case "$isa" in
   AVX-512) best=SkylakeX ;;
   AVX2) best=Haswell ;;
-  *) echo "skip: this CPU ($isa) has no kernel better than OpenBLAS's own choice"; exit 0 ;;
+  *) echo "SKIP: this CPU ($isa) has no kernel better than OpenBLAS's own choice"; exit 77 ;;
 esac
 auto_kernel="$(field blas_kernel "$WORK/v.txt")"
 echo "ok: nothing set: $auto_kernel ($(field blas_kernel_source "$WORK/v.txt"))"

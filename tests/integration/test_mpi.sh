@@ -6,7 +6,7 @@ ARES="$1"; WORK="$2"
 source "$(dirname "$0")/common.sh"
 if ! command -v mpirun > /dev/null || ! "$ARES" version | grep -q "with MPI"; then
   echo "SKIP: no mpirun, or ares built without MPI"
-  exit 0
+  exit 77
 fi
 rm -rf "$WORK"; mkdir -p "$WORK"
 python3 "$(dirname "$0")/../fixtures/make_idx.py" "$WORK/data" --train 1000 --test 500

@@ -39,7 +39,6 @@ PY
 done
 
 # TorchScript: the sample shape comes from --dataset.
-PY=/usr/bin/python3
 if "$PY" -c "import torch" 2> /dev/null; then
   "$PY" "$(dirname "$0")/../fixtures/export_torchscript.py" "$WORK/data" "$WORK/net.pt" \
     "$WORK/torch_pred.csv"

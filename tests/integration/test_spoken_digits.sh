@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 MAKE="$(dirname "$0")/../../scripts/make_spoken_digits.sh"
 if ! command -v espeak-ng > /dev/null; then
   echo "SKIP: espeak-ng not installed"
-  exit 0
+  exit 77
 fi
 rm -rf "$WORK"; mkdir -p "$WORK"
 

@@ -7,11 +7,7 @@
 set -euo pipefail
 ARES="$1"; WORK="$2"
 source "$(dirname "$0")/common.sh"
-PY=/usr/bin/python3
-if ! "$PY" -c "import torch" 2> /dev/null; then
-  echo "SKIP: Debian's python3-torch is not installed"
-  exit 0
-fi
+need_python_torch
 rm -rf "$WORK"; mkdir -p "$WORK"
 python3 "$(dirname "$0")/../fixtures/make_idx.py" "$WORK/data" --train 300 --test 400
 "$PY" "$(dirname "$0")/../fixtures/export_chain_models.py" "$WORK/data" "$WORK"

@@ -69,8 +69,9 @@ struct Curve {
   std::vector<double> changed_rate, nonfinite_rate;
   /// Per BER, the perplexity of the trials pooled: exp of the mean over trials of their mean
   /// NLL (as summary.json's "perplexity"). NaN where a trial lacks its NLL, +Inf where one
-  /// had non-finite logits.
-  std::vector<double> perplexity;
+  /// had non-finite logits. And the median over trials of each trial's perplexity (as
+  /// summary.json's "median_perplexity": finite while most trials' logits are).
+  std::vector<double> perplexity, median_perplexity;
   /// Per-BER mean errors, the input of the thresholds.
   std::vector<double> mean_errors() const;
 };

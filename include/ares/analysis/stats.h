@@ -23,6 +23,10 @@ struct ErrorStats {
 /// Example: error_stats({0.1, 0.2, 0.3}) has mean 0.2, stddev 0.1, ci [0, 0.448].
 ErrorStats error_stats(const std::vector<double>& errors);
 
+/// The median of `values`: the middle one, the mean of the middle two for an even count; NaN
+/// when one of them is NaN or there are none. Infinities sort as such.
+double median(std::vector<double> values);
+
 /// The 0.975 quantile of Student's t distribution with `df` >= 1 degrees of freedom (the
 /// half-width factor of a two-sided 95% interval): tabulated to 4 decimals up to df = 30, a
 /// Cornish-Fisher expansion beyond (error < 1e-4). Throws ares::InputError when df < 1.

@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
 #include "analysis/detail/document.h"
+#include "analysis/detail/report_internal.h"
 #include "ares/analysis/csv.h"
 #include "ares/common/error.h"
 #include "fake_campaign.h"
@@ -151,6 +154,14 @@ TEST(ReportTest, PerplexityIsTheTrialsPooled) {
   FakeCampaign{}.write(dir.sub("without"));
   std::vector<CampaignData> with = {load_campaign(dir.sub("with"))};
   const Analysis a = analyze(with);
+  // Three trials: the median of their perplexities, against the pooled one.
+  FakeCampaign three = f;
+  three.trials = 3;
+  three.nll = [](int, int, int b, int k) { return k == 2 ? 30.0 + b : 1.0 + 0.5 * k; };
+  three.write(dir.sub("three"));
+  const Analysis t = analyze({load_campaign(dir.sub("three"))});
+  EXPECT_EQ(t.curves[0].median_perplexity[1], std::exp(1.5));
+  EXPECT_EQ(t.curves[0].perplexity[1], std::exp((1.0 + 1.5 + 31.0) / 3));
   for (int i = 0; i < 2; ++i) {
     for (int c = 0; c < 2; ++c) {
       const Curve& curve = a.curves[a.groups[size_t(c)].curves[size_t(i)]];
@@ -165,6 +176,27 @@ TEST(ReportTest, PerplexityIsTheTrialsPooled) {
   write_report(a, with, dir.sub("out_with"), ReportOptions().plots(false));
   auto curves = CsvTable::read(dir.sub("out_with/tables/curves.csv"));
   EXPECT_EQ(curves.number(0, curves.column("perplexity")), a.curves[0].perplexity[0]);
+  // The figure: per configuration the instances' geometric mean, no point where infinite.
+  const auto figures = detail::make_figures(a);
+  const auto fig = std::find_if(figures.begin(), figures.end(), [](const detail::Figure& x) {
+    return x.id == "perplexity_vs_ber";
+  });
+  ASSERT_NE(fig, figures.end());
+  const double mean0 = std::exp((std::log(a.curves[a.groups[0].curves[0]].perplexity[0]) +
+                                 std::log(a.curves[a.groups[0].curves[1]].perplexity[0])) /
+                                2);
+  // Two trials: the median is the mean of their NLLs too, so it equals the pooled value.
+  const std::string p0 = detail::strf("%.10g", mean0);
+  EXPECT_NE(fig->data.find("$ppl0 << EOD\n1e-06 " + p0 + " " + p0 + "\n"), std::string::npos)
+      << fig->data;
+  // Config 1 at BER index 3: one trial infinite, so the pooled and median values are too.
+  EXPECT_NE(fig->data.find("0.001 NaN NaN\nEOD"), std::string::npos) << fig->data;
+  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
+    ReportResult drawn = write_report(a, with, dir.sub("out_drawn"), ReportOptions());
+    EXPECT_EQ(drawn.figures_failed, 0) << drawn.plot_problem;
+    EXPECT_TRUE(
+        std::filesystem::is_regular_file(dir.sub("out_drawn/figures/perplexity_vs_ber.svg")));
+  }
 
   std::vector<CampaignData> without = {load_campaign(dir.sub("without"))};
   const Analysis b = analyze(without);
@@ -172,8 +204,10 @@ TEST(ReportTest, PerplexityIsTheTrialsPooled) {
   write_report(b, without, dir.sub("out_without"), ReportOptions().plots(false));
   auto none = CsvTable::read(dir.sub("out_without/tables/curves.csv"));
   EXPECT_EQ(none.at(0, none.column("perplexity")), "nan");
+  for (const auto& x : detail::make_figures(b))
+    EXPECT_EQ(x.id.find("perplexity"), std::string::npos);
 
-  f.nll = [](int, int, int b, int) { return b == 2 ? -0.5 : 1.0; };
+  f.nll = [](int, int, int ber, int) { return ber == 2 ? -0.5 : 1.0; };
   f.write(dir.sub("bad"));
   try {
     load_campaign(dir.sub("bad"));

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <utility>
+#include <vector>
 
 #include "ares/common/error.h"
 
@@ -55,6 +59,29 @@ TEST(ErrorStatsTest, StudentQuantilesMatchTables) {
   // Decreasing in df.
   for (int df = 1; df < 200; ++df) EXPECT_GT(student_t_975(df), student_t_975(df + 1)) << df;
   EXPECT_THROW(student_t_975(0), InputError);
+}
+
+// The median of every order of small lists against the definition: the middle value of the
+// sorted list, the mean of the middle two for an even count; NaN anywhere, or none, is NaN.
+TEST(MedianTest, EveryOrderOfSmallLists) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<std::vector<double>, double>> cases = {
+      {{3.0}, 3.0},
+      {{2.0, 1.0}, 1.5},
+      {{5.0, 1.0, 3.0}, 3.0},
+      {{4.0, 1.0, 3.0, 2.0}, 2.5},
+      {{1.0, inf, 2.0}, 2.0},
+      {{1.0, inf, inf}, inf},
+      {{0.25, -1.0, 8.0, 0.5, 7.0}, 0.5}};
+  for (const auto& [values, want] : cases) {
+    std::vector<double> v = values;
+    std::sort(v.begin(), v.end());
+    do {
+      EXPECT_EQ(median(v), want);
+    } while (std::next_permutation(v.begin(), v.end()));
+  }
+  EXPECT_TRUE(std::isnan(median({})));
+  EXPECT_TRUE(std::isnan(median({1.0, std::nan(""), 2.0})));
 }
 
 TEST(GeoStatsTest, KnownAnswers) {
