@@ -7,6 +7,7 @@
 #include "ares/data/cifar.h"
 #include "ares/data/image_folder.h"
 #include "ares/data/sequence.h"
+#include "ares/data/tensor_file.h"
 
 namespace ares::data {
 namespace fs = std::filesystem;
@@ -16,6 +17,7 @@ Split load_dataset(const std::string& name_or_dir, bool test_only) {
     return load_cifar10(name_or_dir, test_only);
   }
   if (name_or_dir == kSpokenDigits) return load_spoken_digits(test_only);
+  if (is_tensor_file(name_or_dir)) return load_tensor_file(name_or_dir, test_only);
   std::error_code ec;
   if (fs::is_directory(name_or_dir, ec)) {
     if (is_audio_split_dir(name_or_dir)) return load_audio_split(name_or_dir, test_only);

@@ -1,6 +1,6 @@
 """A character-level language model of the user's (issue 16): a small pre-norm transformer
-(token and position embeddings, causal self-attention, a GELU MLP, LayerNorm) trained here on a
-seeded synthetic text, brought in through ares.campaign as TorchScript only. Each sample is a
+(token and position embeddings, causal self-attention, a GELU MLP, LayerNorm;
+tests/fixtures/char_lm.py) trained here on a seeded synthetic text, brought in through ares.campaign as TorchScript only. Each sample is a
 window of characters (their indices, as floats) and its label the character that follows: the
 error is next-token error. Checked: the clean error is PyTorch's next-token error on the same
 windows, and the clean perplexity PyTorch's exp(cross entropy); weight and activation campaigns at
@@ -9,8 +9,8 @@ rows for 1 and 2 threads; each trial's perplexity is that of a plain forward pas
 put in by hand, and the summary's is the trials' pooled."""
 
 import math
-
-import random
+import os
+import sys
 
 import pytest
 import torch
@@ -18,87 +18,13 @@ import torch.nn.functional as F
 
 import ares
 
-WINDOW = 16
-
-
-def text(chars=6000, seed=0):
-    """Sentences from a tiny grammar: predictable enough for a small model to learn."""
-    rng = random.Random(seed)
-    subjects = ["the cat", "a dog", "my bird", "the fox", "our cow"]
-    verbs = ["sees", "likes", "eats", "finds", "hears"]
-    objects = ["the fish.", "a bone.", "some corn.", "the moon.", "a hat."]
-    out = []
-    while sum(len(s) for s in out) < chars:
-        out.append("%s %s %s " % (rng.choice(subjects), rng.choice(verbs), rng.choice(objects)))
-    return "".join(out)[:chars]
-
-
-class CausalAttention(torch.nn.Module):
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.heads = heads
-        self.qkv = torch.nn.Linear(dim, 3 * dim)
-        self.proj = torch.nn.Linear(dim, dim)
-        self.register_buffer("mask", torch.full((WINDOW, WINDOW), float("-inf")).triu(1))
-
-    def forward(self, x):
-        b, n, d = x.size(0), x.size(1), x.size(2)
-        qkv = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        att = (qkv[0] @ qkv[1].transpose(-2, -1)) * (d // self.heads) ** -0.5 + self.mask
-        att = att.softmax(dim=-1)
-        return self.proj((att @ qkv[2]).transpose(1, 2).reshape(b, n, d))
-
-
-class Block(torch.nn.Module):
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.norm1 = torch.nn.LayerNorm(dim)
-        self.attn = CausalAttention(dim, heads)
-        self.norm2 = torch.nn.LayerNorm(dim)
-        self.fc1 = torch.nn.Linear(dim, 2 * dim)
-        self.fc2 = torch.nn.Linear(2 * dim, dim)
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
-
-
-class CharLM(torch.nn.Module):
-    """Next-character logits after a window of character indices (given as floats)."""
-
-    def __init__(self, vocab, dim=32, heads=4, depth=2):
-        super().__init__()
-        self.embed = torch.nn.Embedding(vocab, dim)
-        self.pos = torch.nn.Parameter(torch.randn(1, WINDOW, dim) * 0.02)
-        self.blocks = torch.nn.Sequential(*[Block(dim, heads) for _ in range(depth)])
-        self.norm = torch.nn.LayerNorm(dim)
-        self.head = torch.nn.Linear(dim, vocab)
-
-    def forward(self, x):
-        h = self.embed(x.long()) + self.pos
-        h = self.norm(self.blocks(h))
-        return self.head(h[:, -1])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from char_lm import text, train  # noqa: E402  the model (tests/fixtures/char_lm.py)
 
 
 @pytest.fixture(scope="module")
 def trained():
-    corpus = text()
-    vocab = sorted(set(corpus))
-    ids = torch.tensor([vocab.index(c) for c in corpus])
-    windows = ids.unfold(0, WINDOW + 1, 1)  # every window and its next character
-    train, test = windows[:4000], windows[4500:5300]
-    torch.manual_seed(0)
-    net = CharLM(len(vocab))
-    opt = torch.optim.AdamW(net.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(1)
-    for _ in range(150):
-        batch = train[torch.randint(0, len(train), (64,), generator=g)]
-        loss = F.cross_entropy(net(batch[:, :WINDOW].float()), batch[:, WINDOW])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    net.eval()
-    return net, test[:, :WINDOW].float(), test[:, WINDOW].clone()
+    return train()
 
 
 def records(table):

@@ -12,9 +12,11 @@ namespace ares::data {
 ///     for "cifar-10" and for "cifar10";
 ///   - a directory (or a name whose first directory from `search_dirs` exists) holding
 ///     test_batch.bin, directly or in `cifar-10-batches-bin/`: load_cifar10;
+///   - a file ending in .pt or .pth: load_tensor_file (tensors saved by torch.save());
 ///   - anything else ("fashion-mnist", "mnist", a directory of IDX files): load_mnist_like.
-/// Images are float32 N x C x H x W in [0, 1] (C = 1 for MNIST-like data, 3 for CIFAR-10),
-/// labels int64 N. `test_only` leaves `train` empty and skips the training files.
+/// Images are float32 N x C x H x W in [0, 1] (C = 1 for MNIST-like data, 3 for CIFAR-10; a
+/// tensor file's inputs keep their shape), labels int64 N. `test_only` leaves `train` empty
+/// and skips the training files.
 ///
 /// Throws ares::InputError from the chosen reader: naming the file that is missing or bad, or
 /// listing the directories searched when a name is found nowhere. CIFAR-10 is never installed
