@@ -229,11 +229,14 @@ class SampleSite : public Site {
   SampleSite(const CampaignSpec& spec, int stage, bool hidden, const models::StagedModel& model,
              const format::Format& fmt, const torch::Tensor& images, const torch::Tensor& labels,
              torch::Device device)
-      : spec_(spec), stage_(stage), model_(model.clone_model()) {
-    model_->eval();
-    // The model and the evaluation set on the device; the codes on the host (sampling is
-    // host-side), the stored activations or states on the device.
-    if (!device.is_cpu()) model_->to(device);
+      : spec_(spec), stage_(stage) {
+    if (stage != kGraphSite) {  // a graph site runs the TorchScript archive, not the stages
+      model_ = model.clone_model();
+      model_->eval();
+      // The model and the evaluation set on the device; the codes on the host (sampling is
+      // host-side), the stored activations or states on the device.
+      if (!device.is_cpu()) model_->to(device);
+    }
     if (stage == kGraphSite) {
       ARES_CHECK(device.is_cpu(), "site '", spec.site.text(),
                  "': a submodule or op output site runs on the CPU (--device cpu)");
@@ -260,7 +263,7 @@ class SampleSite : public Site {
   class Trials;
   const CampaignSpec& spec_;
   int stage_;
-  std::shared_ptr<models::StagedModel> model_;  // float weights, on the device
+  std::shared_ptr<models::StagedModel> model_;  // float weights, on the device (none at act:NAME)
   std::shared_ptr<const SampleCodes> codes_;    // one of:
   std::shared_ptr<const ActivationCache> act_;
   std::shared_ptr<const HiddenStateCache> hidden_;

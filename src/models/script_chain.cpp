@@ -410,7 +410,11 @@ ScriptChain recognize_chain(const torch::jit::Module& module) {
       }
       case Step::Kind::kPool:
         if (!open || o->op == StageOptions::Op::kLinear || o->pool > 0) {
-          out.why = s.what + " does not follow a Conv2d (or its activation)";
+          out.why =
+              s.what + (!open         ? " comes before any layer"
+                        : o->pool > 0 ? " is a second pool after one layer"
+                                      : " follows a Linear (a pool follows a Conv2d or a module "
+                                        "stage, or its activation)");
           return out;
         }
         o->pool = s.pool;

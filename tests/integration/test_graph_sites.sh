@@ -76,19 +76,7 @@ grep -v "forward is not a chain" "$WORK/res-bad.err" > "$WORK/res-bad.line" || t
 echo "ok: residual: act:add runs; act:ad refused: $(cat "$WORK/res-bad.line")"
 
 # Files that are not a one-input TorchScript model: one line each, exit 2, nothing written.
-# (from a file: torch.jit.script reads the class's source)
-cat > "$WORK/bad_models.py" <<'PY'
-import sys, torch
-class TwoInputs(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = torch.nn.Linear(784, 10)
-    def forward(self, x, y):
-        return self.fc(x.flatten(1)) + y
-torch.save(TwoInputs().state_dict(), sys.argv[1] + "/state_dict.pt")
-torch.jit.script(TwoInputs()).save(sys.argv[1] + "/two_inputs.pt")
-PY
-"$PY" "$WORK/bad_models.py" "$WORK"
+"$PY" "$(dirname "$0")/../fixtures/bad_models.py" "$WORK"
 for bad in state_dict two_inputs; do
   expect_input_error "$bad" "$ARES" campaign "$WORK/$bad.pt" --dataset "$WORK/data" \
     --bers 1e-3 --trials 1 --out "$WORK/bad-$bad"

@@ -5,6 +5,8 @@ out). At BER 1 every selected bit of every stored value flips, so the faulty val
 exactly: each trial's errors and changed predictions must be the reference's, and the baseline
 (the values stored in the format, no fault) must be too. Run by ctest with the other API tests."""
 
+import os
+import sys
 import types
 
 import pytest
@@ -12,6 +14,9 @@ import torch
 import torch.nn.functional as F
 
 import ares
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from bad_models import TwoInputs  # noqa: E402  the model the shell test writes too
 
 
 class Block(torch.nn.Module):
@@ -142,15 +147,6 @@ def test_unknown_site_lists_the_nearest():
         ares.campaign(net, (images, labels), formats=[FMT], bers=[1e-3], trials=1,
                       site="act:layer1.0.conv3", progress=False)
     assert "\n" not in str(e.value)
-
-
-class TwoInputs(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = torch.nn.Linear(784, 10)
-
-    def forward(self, x, y):
-        return self.fc(x.flatten(1)) + y
 
 
 def test_a_forward_with_two_inputs_is_one_line(tmp_path):

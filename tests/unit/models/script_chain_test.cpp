@@ -199,6 +199,20 @@ TEST(ScriptChainTest, RefusesOpsItDoesNotKnow) {
                     "self.fc.forward(x.view(-1, 338))\n"))
                 .find("is not x.view(x.size(0), -1)"),
             std::string::npos);
+  // A pool before any layer, a second pool after one layer, a pool after a Linear.
+  EXPECT_NE(why(one("  x = self.conv.forward(torch.max_pool2d(x, [2, 2]))\n"
+                    "  return self.fc.forward(torch.flatten(x, 1))\n"))
+                .find("comes before any layer"),
+            std::string::npos);
+  EXPECT_NE(
+      why(one("  x = torch.max_pool2d(torch.max_pool2d(self.conv.forward(x), [2, 2]), [2, 2])\n"
+              "  return self.fc.forward(torch.flatten(x, 1))\n"))
+          .find("is a second pool after one layer"),
+      std::string::npos);
+  EXPECT_NE(why(one("  x = self.fc.forward(torch.flatten(self.conv.forward(x), 1))\n"
+                    "  return torch.max_pool2d(x, [2, 2])\n"))
+                .find("follows a Linear"),
+            std::string::npos);
   // An activation first, a module torch.nn has but Ares does not fold, a stray parameter.
   EXPECT_NE(why(one("  x = torch.max_pool2d(self.conv.forward(torch.relu(x)), [2, 2])\n"
                     "  return self.fc.forward(torch.flatten(x, 1))\n"))
