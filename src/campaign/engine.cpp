@@ -131,6 +131,27 @@ CleanCache::CleanCache(models::StagedModel& model, torch::Tensor images, torch::
   baseline_nll_ = models::ordered_sum(clean_nll_);
 }
 
+namespace {
+
+// The fast engine's batch: rows whose stage tensors are about 6 MiB each, so that they stay
+// in the caches between a stage's many small operations (LeNet5, 86 KiB per sample: 72 rows
+// ran its trials 7-11% faster than 256; mnist_fc took 2,000 rows as fast as 5,300; measured
+// on the AMD EPYC, docs/campaign.md). A module stage (a TorchScript submodule run whole) has
+// activations inside that the cache does not see, so there the rows are at most `batch`, as
+// the dense engines run them (a one-stage TorchScript CNN: 2,006 rows took twice as long per
+// trial as 256). Any row count gives the same errors (the engine tests hold it to the
+// reference engine, batched otherwise).
+int64_t fast_batch(const CleanCache& cache, const models::StagedModel& model, int64_t batch) {
+  const int64_t rows = std::clamp<int64_t>(
+      (int64_t(6) << 20) / std::max<int64_t>(1, cache.max_sample_bytes()), 32, 8192);
+  for (size_t s = 0; s < model.num_stages(); ++s) {
+    if (model.stage(s)->options().op == StageOptions::Op::kModule) return std::min(rows, batch);
+  }
+  return rows;
+}
+
+}  // namespace
+
 TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
                                std::shared_ptr<models::StagedModel> model,
                                std::shared_ptr<const inject::WeightTargets> targets, Engine engine,
@@ -140,16 +161,7 @@ TrialEvaluator::TrialEvaluator(std::shared_ptr<const CleanCache> cache,
       targets_(std::move(targets)),
       injector_(targets_, *model_),
       engine_(engine),
-      // The fast engine sizes its own batches by the activations: a stage's tensors of about
-      // 6 MiB each stay in the caches between its many small operations (LeNet5, 86 KiB per
-      // sample: 72 rows ran its trials 7-11% faster than 256; mnist_fc took 2,000 rows as
-      // fast as 5,300; measured on the AMD EPYC, docs/campaign.md). Any row count gives the
-      // same errors (the engine tests hold it to the reference engine, batched otherwise).
-      batch_(
-          engine == Engine::kFast
-              ? std::clamp<int64_t>(
-                    (int64_t(6) << 20) / std::max<int64_t>(1, cache_->max_sample_bytes()), 32, 8192)
-              : batch),
+      batch_(engine == Engine::kFast ? fast_batch(*cache_, *model_, batch) : batch),
       stage_changes_(model_->num_stages()) {
   model_->eval();
   auto named = model_->named_parameters();
