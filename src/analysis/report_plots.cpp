@@ -20,6 +20,15 @@ const char* const kColors[] = {"#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#946
 
 std::string color(size_t i) { return kColors[i % (sizeof kColors / sizeof kColors[0])]; }
 
+// The place of a configuration's label among config_labels(a): its bar slot, and its colour,
+// the same in every figure.
+size_t label_index(const std::vector<std::string>& labels, const std::string& label) {
+  return size_t(std::find(labels.begin(), labels.end(), label) - labels.begin());
+}
+std::string config_color(const std::vector<std::string>& labels, const std::string& label) {
+  return color(label_index(labels, label));
+}
+
 // A gnuplot string literal (double-quoted; noenhanced text, so only quotes and backslashes).
 std::string q(const std::string& s) {
   std::string out = "\"";
@@ -133,8 +142,7 @@ Figure fig1(const Analysis& a) {
       std::vector<Bar> row(labels.size());
       for (size_t gi : groups) {
         const Group& grp = a.groups[gi];
-        size_t s = size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) -
-                          labels.begin());
+        size_t s = label_index(labels, grp.key.config_label());
         const GeoStats& st = by_kind(grp.spread, BaselineKind::kRelative)[l].stats;
         row[s] = {true, st.geo_mean, st.min, st.max, ""};
       }
@@ -189,8 +197,7 @@ Figure fig2(const Analysis& a, const std::vector<size_t>& groups, const std::str
                 g(grp.across[b].max) + "\n";
     }
     f.data += "EOD\n";
-    std::string c = color(
-        size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) - labels.begin()));
+    std::string c = config_color(labels, grp.key.config_label());
     cmd << (first ? "" : ", \\\n     ") << d << " using 1:3:4 with filledcurves lc rgb " << q(c)
         << " notitle, \\\n     " << d << " using 1:2 with lines lw 2 lc rgb " << q(c) << " title "
         << q(strf("%s (%zu instances)", grp.key.config_label().c_str(), grp.curves.size()));
@@ -247,8 +254,7 @@ void fig3_panel(Figure& f, const Analysis& a, const std::vector<size_t>& groups,
   cmd << ") scale 0\nset xrange [0.3:" << g(double(L * (S + 1)) - 0.3) << "]\nplot ";
   for (size_t s = 0; s < S; ++s) {
     const Group& grp = a.groups[groups[s]];
-    std::string c = color(
-        size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) - labels.begin()));
+    std::string c = config_color(labels, grp.key.config_label());
     std::string p = prefix + "p" + std::to_string(s), m = prefix + "m" + std::to_string(s);
     cmd << (s ? ", \\\n     " : "") << m
         << " using 1:2:(0.8):(0) with vectors nohead lw 2.5 lc rgb \"black\" "
@@ -298,8 +304,7 @@ Figure fig4(const Analysis& a, const std::vector<size_t>& groups, const std::str
   std::vector<std::string> series, colors, clusters;
   for (size_t gi : groups) {
     series.push_back(a.groups[gi].key.config_label());
-    colors.push_back(
-        color(size_t(std::find(labels.begin(), labels.end(), series.back()) - labels.begin())));
+    colors.push_back(config_color(labels, series.back()));
   }
   for (double l : a.levels) clusters.push_back(level_label(l));
   f.commands = "set multiplot layout 1,2\n";
@@ -324,8 +329,7 @@ Figure fig4(const Analysis& a, const std::vector<size_t>& groups, const std::str
 Figure curves(const Analysis& a, size_t gi) {
   const Group& grp = a.groups[gi];
   auto labels = config_labels(a);
-  std::string c = color(
-      size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) - labels.begin()));
+  std::string c = config_color(labels, grp.key.config_label());
   const std::string tag = subject_tag(a, grp.key);
   Figure f;
   f.id = "curves_" + (tag.empty() ? "" : tag + "_") + slug(grp.key.config_label());
@@ -386,8 +390,7 @@ Figure targets_figure(const Analysis& a) {
       for (size_t gi = 0; gi < a.groups.size(); ++gi) {
         const Group& grp = a.groups[gi];
         if (grp.key.targets != t || !shown(a, gi)) continue;
-        size_t s = size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) -
-                          labels.begin());
+        size_t s = label_index(labels, grp.key.config_label());
         const GeoStats& st = by_kind(grp.spread, BaselineKind::kRelative)[l].stats;
         row[s] = {true, st.geo_mean, st.min, st.max, ""};
       }
@@ -496,8 +499,7 @@ Figure outcomes_figure(const Analysis& a, const std::vector<size_t>& groups,
       f.data += g(grp.bers[b]) + " " + g(changed / n) + " " + g(nonfinite / n) + "\n";
     }
     f.data += "EOD\n";
-    const std::string c = color(
-        size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) - labels.begin()));
+    const std::string c = config_color(labels, grp.key.config_label());
     const std::string label = grp.key.config_label();
     cmd << (first ? "" : ", \\\n     ") << d << " using 1:2 with lines lw 2 lc rgb " << q(c)
         << " title " << q(label + " changed") << ", \\\n     " << d
@@ -578,8 +580,7 @@ Figure perplexity_figure(const Analysis& a, const std::vector<size_t>& groups,
       f.data += g(grp.bers[b]) + " " + value(pooled[b]) + " " + value(median[b]) + "\n";
     }
     f.data += "EOD\n";
-    const std::string c = color(
-        size_t(std::find(labels.begin(), labels.end(), grp.key.config_label()) - labels.begin()));
+    const std::string c = config_color(labels, grp.key.config_label());
     const std::string label = grp.key.config_label();
     if (any_finite(pooled)) {
       cmd << (first ? "" : ", \\\n     ") << d << " using 1:2 with linespoints lw 2 pt 7 lc rgb "
