@@ -181,11 +181,9 @@ Analysis analyze(const std::vector<CampaignData>& campaigns, const std::vector<d
         const auto& o = b.outcomes[index];
         curve.changed_rate.push_back(o.first / double(trials));
         curve.nonfinite_rate.push_back(o.second / double(trials));
-        const auto& nll = b.nll[index];
-        double nll_sum = 0;  // NaN (not recorded) makes both NaN
-        for (double v : nll) nll_sum += v;
-        curve.perplexity.push_back(std::exp(nll_sum / double(trials)));
-        curve.median_perplexity.push_back(std::exp(median(nll)));
+        const auto ppl = perplexities(b.nll[index]);  // NaN (not recorded) makes both NaN
+        curve.perplexity.push_back(ppl.pooled);
+        curve.median_perplexity.push_back(ppl.median);
       }
       GroupKey key{s.model, s.dataset, c.targets_label(), std::get<3>(id), s.format, s.protection};
       size_t g = 0;

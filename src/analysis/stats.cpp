@@ -16,6 +16,13 @@ double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+Perplexities perplexities(const std::vector<double>& nlls) {
+  double sum = 0;
+  for (double v : nlls) sum += v;
+  return {std::exp(nlls.empty() ? std::nan("") : sum / double(nlls.size())),
+          std::exp(median(nlls))};
+}
+
 ErrorStats error_stats(const std::vector<double>& errors) {
   ARES_CHECK(!errors.empty(), "error statistics: no trials");
   ErrorStats s;

@@ -476,8 +476,8 @@ void summarize(CampaignResult& result) {
     sum.below_resolution.clear();
     std::vector<std::vector<double>> errors(B);  // per BER, every trial's error rate
     for (size_t b = 0; b < B; ++b) {
-      double acc = 0, changed = 0, nonfinite = 0, changed_correct = 0, nll = 0;
-      std::vector<double> nlls;
+      double acc = 0, changed = 0, nonfinite = 0, changed_correct = 0;
+      std::vector<double> nlls;  // a NaN (not recorded) makes the perplexities NaN
       int64_t corrected = 0, detected = 0, miscorrected = 0;
       // A trial that did not record a count (-1) makes its sum -1.
       const auto add = [](int64_t& total, int64_t v) {
@@ -496,7 +496,6 @@ void summarize(CampaignResult& result) {
         add(corrected, r.ecc_corrected);
         add(detected, r.ecc_detected);
         add(miscorrected, r.ecc_miscorrected);
-        nll += r.nll;  // NaN (not recorded) makes the perplexity NaN
         nlls.push_back(r.nll);
         changed += r.changed < 0 ? std::nan("") : double(r.changed) / n;
         nonfinite += r.nonfinite < 0 ? std::nan("") : double(r.nonfinite) / n;
@@ -508,8 +507,9 @@ void summarize(CampaignResult& result) {
       sum.changed_rate.push_back(changed / double(T));
       sum.nonfinite_rate.push_back(nonfinite / double(T));
       sum.changed_correct_rate.push_back(changed_correct / double(T));
-      sum.perplexity.push_back(std::exp(nll / double(T)));
-      sum.median_perplexity.push_back(std::exp(analysis::median(nlls)));
+      const auto ppl = analysis::perplexities(nlls);
+      sum.perplexity.push_back(ppl.pooled);
+      sum.median_perplexity.push_back(ppl.median);
       sum.ecc_corrected.push_back(corrected);
       sum.ecc_detected.push_back(detected);
       sum.ecc_miscorrected.push_back(miscorrected);

@@ -27,6 +27,15 @@ ErrorStats error_stats(const std::vector<double>& errors);
 /// when one of them is NaN or there are none. Infinities sort as such.
 double median(std::vector<double> values);
 
+/// The perplexity of a set of trials from their mean NLLs (nats), as the summaries report it:
+/// `pooled`, exp of the mean NLL (the NLLs summed in the order given; +Inf once one is
+/// infinite), and `median`, exp of the median NLL (the median trial's perplexity). Both NaN
+/// when an NLL is NaN (not recorded) or there are none.
+struct Perplexities {
+  double pooled = 0, median = 0;
+};
+Perplexities perplexities(const std::vector<double>& nlls);
+
 /// The 0.975 quantile of Student's t distribution with `df` >= 1 degrees of freedom (the
 /// half-width factor of a two-sided 95% interval): tabulated to 4 decimals up to df = 30, a
 /// Cornish-Fisher expansion beyond (error < 1e-4). Throws ares::InputError when df < 1.

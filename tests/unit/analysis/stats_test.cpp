@@ -84,6 +84,23 @@ TEST(MedianTest, EveryOrderOfSmallLists) {
   EXPECT_TRUE(std::isnan(median({1.0, std::nan(""), 2.0})));
 }
 
+// Pooled: exp of the mean NLL; median: exp of the median NLL. An infinite NLL makes the
+// pooled one infinite but not the median of three; a NaN (not recorded), or none, makes both
+// NaN.
+TEST(PerplexitiesTest, PooledAndMedianFromTheTrialsNlls) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const auto p = perplexities({0.5, 2.0, 1.25});
+  EXPECT_EQ(p.pooled, std::exp((0.5 + 2.0 + 1.25) / 3));
+  EXPECT_EQ(p.median, std::exp(1.25));
+  const auto q = perplexities({0.5, inf, 1.0});
+  EXPECT_EQ(q.pooled, inf);
+  EXPECT_EQ(q.median, std::exp(1.0));
+  for (const auto& nan : {perplexities({1.0, std::nan("")}), perplexities({})}) {
+    EXPECT_TRUE(std::isnan(nan.pooled));
+    EXPECT_TRUE(std::isnan(nan.median));
+  }
+}
+
 TEST(GeoStatsTest, KnownAnswers) {
   GeoStats g = geo_stats({1e-6, 4e-6});
   EXPECT_EQ(g.n, 2);
