@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 #include "ares/fault/protection.h"
 #include "ares/format/format.h"
 
@@ -73,7 +74,7 @@ std::string lower(std::string s) {
 // The two's-complement counterpart of a format: "q2.6-sm" -> "q2.6-2c"; others unchanged.
 std::string reference_format(const std::string& fmt) {
   std::string f = lower(fmt);
-  if (f.size() > 3 && f.compare(f.size() - 3, 3, "-sm") == 0) f.replace(f.size() - 3, 3, "-2c");
+  if (has_suffix(f, "-sm")) f.replace(f.size() - 3, 3, "-2c");
   return f;
 }
 

@@ -51,6 +51,10 @@ std::string shortest_number(double value) {
   return buf;
 }
 
+bool has_suffix(std::string_view text, std::string_view suffix) {
+  return text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
 std::string shape_list(const std::vector<int64_t>& sizes) {
   std::string s = "[";
   for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);

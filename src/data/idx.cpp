@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ares/common/error.h"
+#include "ares/common/text.h"
 #include "ares/data/dataset.h"
 
 namespace ares::data {
@@ -97,7 +98,7 @@ torch::Tensor read_idx(const std::string& path, uint32_t expected_magic) {
 void write_idx(const std::string& path, const torch::Tensor& data) {
   ARES_CHECK(data.scalar_type() == torch::kUInt8, path, ": write_idx needs uint8 data");
   auto t = data.contiguous();
-  bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  bool gz = has_suffix(path, ".gz");
   GzFile f(gzopen(path.c_str(), gz ? "wb6" : "wbT"));
   ARES_CHECK(f, path, ": cannot open for writing");
   std::vector<unsigned char> head = {0, 0, 8, static_cast<unsigned char>(t.dim())};

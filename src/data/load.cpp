@@ -1,8 +1,10 @@
 #include "ares/data/load.h"
 
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 
+#include "ares/common/text.h"
 #include "ares/data/audio.h"
 #include "ares/data/cifar.h"
 #include "ares/data/image_folder.h"
@@ -30,11 +32,9 @@ Split load_dataset(const std::string& name_or_dir, bool test_only) {
   // A bare name resolves to the first existing search directory, as in load_mnist_like;
   // that one's contents decide the reader, so a CIFAR-10 copy may be stored under any name.
   if (name_or_dir.find('/') == std::string::npos) {
-    const std::string seq = kSequenceSuffix;
-    if (name_or_dir.size() > seq.size() &&
-        name_or_dir.compare(name_or_dir.size() - seq.size(), seq.size(), seq) == 0) {
-      return load_row_sequential(name_or_dir.substr(0, name_or_dir.size() - seq.size()), test_only,
-                                 name_or_dir);
+    if (has_suffix(name_or_dir, kSequenceSuffix)) {
+      const size_t stem = name_or_dir.size() - std::string_view(kSequenceSuffix).size();
+      return load_row_sequential(name_or_dir.substr(0, stem), test_only, name_or_dir);
     }
     for (const auto& d : search_dirs(name_or_dir)) {
       if (!fs::is_directory(d, ec)) continue;

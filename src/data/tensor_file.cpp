@@ -18,10 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 // The dict's tensors by key; throws when the file is not a torch.save() dict.
 std::map<std::string, torch::Tensor> read_dict(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -87,7 +83,7 @@ Dataset split_of(const std::string& path, const torch::Tensor& x, const torch::T
 
 bool is_tensor_file(const std::string& path) {
   std::error_code ec;
-  return (ends_with(path, ".pt") || ends_with(path, ".pth")) && !fs::is_directory(path, ec);
+  return (has_suffix(path, ".pt") || has_suffix(path, ".pth")) && !fs::is_directory(path, ec);
 }
 
 Split load_tensor_file(const std::string& path, bool test_only) {

@@ -9,6 +9,10 @@
 
 namespace ares {
 
+/// Whether `text` ends in `suffix` and is longer than it (a name before the suffix):
+/// has_suffix("a.gz", ".gz") but not has_suffix(".gz", ".gz").
+bool has_suffix(std::string_view text, std::string_view suffix);
+
 /// Splits "a,b,c" at `sep` into {"a","b","c"}; empty items are dropped.
 std::vector<std::string> split_list(std::string_view text, char sep = ',');
 

@@ -39,5 +39,16 @@ TEST(TextTest, ShortestNumberIsTheShortestThatReadsBack) {
   EXPECT_EQ(shortest_number(1.0 / 3.0), "0.3333333333333333");  // 16 digits suffice
 }
 
+// A suffix needs a name before it: ".gz" alone is not a gzip file's name.
+TEST(TextTest, HasSuffixNeedsANameBeforeIt) {
+  EXPECT_TRUE(has_suffix("t10k.gz", ".gz"));
+  EXPECT_TRUE(has_suffix("fashion-mnist-seq", "-seq"));
+  EXPECT_TRUE(has_suffix("windows.pt", ".pt"));
+  EXPECT_FALSE(has_suffix(".gz", ".gz"));
+  EXPECT_FALSE(has_suffix("gz", ".gz"));
+  EXPECT_FALSE(has_suffix("windows.pth", ".pt"));
+  EXPECT_FALSE(has_suffix("", ""));
+}
+
 }  // namespace
 }  // namespace ares
