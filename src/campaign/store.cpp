@@ -322,27 +322,16 @@ CampaignSpec ResultStore::spec() const {
 
 std::vector<TrialRow> ResultStore::trials() const {
   Stmt q;
-  sqlite3_prepare_v2(
-      db_,
-      schema_ >= 4   ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
-                       " first_stage, errors, samples, evaluated, seconds, changed,"
-                       " nonfinite, changed_correct, ecc_corrected, ecc_detected,"
-                       " ecc_miscorrected, nll FROM trials"
-                       " ORDER BY instance, config, ber_index, trial"
-      : schema_ >= 3 ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
-                       " first_stage, errors, samples, evaluated, seconds, changed,"
-                       " nonfinite, changed_correct, ecc_corrected, ecc_detected,"
-                       " ecc_miscorrected, NULL FROM trials"
-                       " ORDER BY instance, config, ber_index, trial"
-      : schema_ >= 2 ? "SELECT instance, config, ber_index, trial, stream, bits, faults,"
-                       " first_stage, errors, samples, evaluated, seconds, changed,"
-                       " nonfinite, changed_correct, -1, -1, -1, NULL FROM trials"
-                       " ORDER BY instance, config, ber_index, trial"
-                     : "SELECT instance, config, ber_index, trial, stream, bits, faults,"
-                       " first_stage, errors, samples, evaluated, seconds, -1, -1, -1,"
-                       " -1, -1, -1, NULL FROM trials"
-                       " ORDER BY instance, config, ber_index, trial",
-      -1, &q.s, nullptr);
+  // A read-only store of an older schema lacks the later columns: -1 (not recorded) for the
+  // counts, NULL (NaN) for the NLL.
+  const std::string sql =
+      std::string(
+          "SELECT instance, config, ber_index, trial, stream, bits, faults, first_stage,"
+          " errors, samples, evaluated, seconds, ") +
+      (schema_ >= 2 ? "changed, nonfinite, changed_correct, " : "-1, -1, -1, ") +
+      (schema_ >= 3 ? "ecc_corrected, ecc_detected, ecc_miscorrected, " : "-1, -1, -1, ") +
+      (schema_ >= 4 ? "nll" : "NULL") + " FROM trials ORDER BY instance, config, ber_index, trial";
+  sqlite3_prepare_v2(db_, sql.c_str(), -1, &q.s, nullptr);
   std::vector<TrialRow> out;
   while (sqlite3_step(q.s) == SQLITE_ROW) {
     TrialRow r;
@@ -372,14 +361,12 @@ std::vector<TrialRow> ResultStore::trials() const {
 
 std::vector<ConfigSummary> ResultStore::baselines() const {
   Stmt q;
-  sqlite3_prepare_v2(db_,
-                     schema_ >= 4 ? "SELECT instance, config, checkpoint, model, dataset,"
-                                    " float_error, baseline_error, values_count, bits,"
-                                    " baseline_nll FROM baselines ORDER BY instance, config"
-                                  : "SELECT instance, config, checkpoint, model, dataset,"
-                                    " float_error, baseline_error, values_count, bits, NULL"
-                                    " FROM baselines ORDER BY instance, config",
-                     -1, &q.s, nullptr);
+  const std::string sql = std::string(
+                              "SELECT instance, config, checkpoint, model, dataset, float_error,"
+                              " baseline_error, values_count, bits, ") +
+                          (schema_ >= 4 ? "baseline_nll" : "NULL") +
+                          " FROM baselines ORDER BY instance, config";
+  sqlite3_prepare_v2(db_, sql.c_str(), -1, &q.s, nullptr);
   std::vector<ConfigSummary> out;
   auto text = [&](int col) {
     const unsigned char* v = sqlite3_column_text(q.s, col);
