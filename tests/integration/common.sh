@@ -24,6 +24,10 @@ expect_input_error() {
 # Drops the last CSV column (seconds: the only one allowed to vary between runs).
 without_seconds() { sed 's/,[^,]*$//' "$1"; }
 
+# Drops the checkpoint (column 2) and seconds columns: one campaign's rows on two copies of a
+# model (a zoo checkpoint and its TorchScript export, a file and the Python API's temporary one).
+without_checkpoint() { cut -d, -f2 --complement "$1" | sed 's/,[^,]*$//'; }
+
 # Drops the last three columns (nll, perplexity, seconds): what two engines, BLAS kernels or
 # stagings of one model must agree on exactly, their logits differing only by float rounding.
 without_nll() { sed 's/,[^,]*,[^,]*,[^,]*$//' "$1"; }

@@ -54,10 +54,10 @@ model = torch.jit.load(sys.argv[1] + "/lm.pt")
 ares.campaign(model, (d["x"], d["y"]), out=sys.argv[1] + "/py", **settings)
 ares.campaign(model, sys.argv[1] + "/windows.pt", out=sys.argv[1] + "/py-file", **settings)
 PY
-  rows() { cut -d, -f2 --complement "$1" | sed 's/,[^,]*$//'; }
-  diff <(rows "$WORK/cli/trials.csv") <(rows "$WORK/py/trials.csv") \
+  diff <(without_checkpoint "$WORK/cli/trials.csv") <(without_checkpoint "$WORK/py/trials.csv") \
     || fail "the command line's rows differ from ares.campaign's"
-  diff <(rows "$WORK/cli/trials.csv") <(rows "$WORK/py-file/trials.csv") \
+  diff <(without_checkpoint "$WORK/cli/trials.csv") \
+       <(without_checkpoint "$WORK/py-file/trials.csv") \
     || fail "ares.campaign(model, 'windows.pt') differs from the command line"
   echo "ok: the command line's rows are ares.campaign's (tensors or the file), nll included"
 else

@@ -28,7 +28,6 @@ tail -n +"$(($(wc -l < "$WORK/zoo_sites.txt") + 1))" "$WORK/ts_sites.txt" | grep
   || fail "no graph sites after the zoo's"
 
 # Rows without the checkpoint (column 2) and seconds: identical.
-rows() { cut -d, -f1,3- "$1" | sed 's/,[^,]*$//'; }
 for site in weights act:conv2; do
   for engine in fast reference; do
     args=(--site "$site" --formats q2.6-2c,q2.6-sm --bers 1e-4,1e-3,1e-2 --trials 3 --engine "$engine"
@@ -36,8 +35,8 @@ for site in weights act:conv2; do
     "$ARES" campaign "$ckpt" "${args[@]}" --out "$WORK/zoo_${site/:/_}_$engine" > /dev/null
     "$ARES" campaign "$WORK/lenet5.pt" --dataset "$WORK/data" "${args[@]}" \
       --out "$WORK/ts_${site/:/_}_$engine" > /dev/null
-    diff <(rows "$WORK/zoo_${site/:/_}_$engine/trials.csv") \
-      <(rows "$WORK/ts_${site/:/_}_$engine/trials.csv") \
+    diff <(without_checkpoint "$WORK/zoo_${site/:/_}_$engine/trials.csv") \
+      <(without_checkpoint "$WORK/ts_${site/:/_}_$engine/trials.csv") \
       || fail "$site, $engine engine: the TorchScript lenet5's rows differ from the zoo's"
     echo "ok: $site $engine: rows identical to the zoo model's"
   done
